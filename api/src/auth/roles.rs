@@ -1,0 +1,108 @@
+//! Roles of users and kinds of organisations, and which role belongs to which kind.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "{other:?} is not one of {}",
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What a user may do on the platform (see docs/architecture.md, "Roles").
+    Role {
+        Admin => "admin",
+        ProcurementOfficer => "procurement_officer",
+        Supplier => "supplier",
+        ProvincialBuyer => "provincial_buyer",
+        Insurer => "insurer",
+        Auditor => "auditor",
+    }
+}
+
+string_enum! {
+    /// What an organisation is.
+    OrgKind {
+        Platform => "platform",
+        ProcurementOffice => "procurement_office",
+        Supplier => "supplier",
+        Buyer => "buyer",
+        Insurer => "insurer",
+        Supervision => "supervision",
+    }
+}
+
+string_enum! {
+    /// Whether an organisation may act.
+    OrgStatus {
+        Active => "active",
+        Suspended => "suspended",
+    }
+}
+
+impl Role {
+    /// The only kind of organisation a user of this role can belong to.
+    pub fn org_kind(self) -> OrgKind {
+        match self {
+            Role::Admin => OrgKind::Platform,
+            Role::ProcurementOfficer => OrgKind::ProcurementOffice,
+            Role::Supplier => OrgKind::Supplier,
+            Role::ProvincialBuyer => OrgKind::Buyer,
+            Role::Insurer => OrgKind::Insurer,
+            Role::Auditor => OrgKind::Supervision,
+        }
+    }
+}
+
+impl OrgKind {
+    /// Buyers and insurers act for exactly one province.
+    pub fn needs_province(self) -> bool {
+        matches!(self, OrgKind::Buyer | OrgKind::Insurer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_maps_every_role_to_a_distinct_kind() {
+        let mut kinds = std::collections::HashSet::new();
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
+            assert!(kinds.insert(role.org_kind()));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

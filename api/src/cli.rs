@@ -1,0 +1,143 @@
+//! The `vbp` command line.
+
+use std::process::ExitCode;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use crate::{
+    AppState, audit, build_app, db, demo,
+    settings::{DatabaseSettings, Settings, redact_url},
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vbp",
+    version,
+    about = "National volume-based procurement platform"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, start the audit sealer and serve HTTP on VBP_BIND.
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Load the demo organisations and users (idempotent).
+    Demo {
+        /// Password for every demo user; a random one is generated and printed when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// The audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain: exit 0 when intact, 1 naming the first bad entry.
+    Verify,
+    /// Chain the entries written since the last seal (`vbp serve` does this continuously).
+    Seal,
+}
+
+/// Creates the database when missing and runs pending migrations.
+async fn prepare_database(db: &DatabaseSettings) -> Result<(), BoxError> {
+    db::ensure_database(&db.url).await?;
+    let applied = db::run_migrations(&db.url).await?;
+    for version in &applied {
+        tracing::info!(%version, "migration applied");
+    }
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
+    match cli.command {
+        Command::Serve => serve().await,
+        Command::Migrate => {
+            let db = DatabaseSettings::from_env()?;
+            prepare_database(&db).await?;
+            println!("database {} is migrated", redact_url(&db.url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { password } => {
+            let db = DatabaseSettings::from_env()?;
+            prepare_database(&db).await?;
+            let mut conn = AsyncPgConnection::establish(&db.url).await?;
+            let report = demo::load(&mut conn, password).await?;
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command } => {
+            let db = DatabaseSettings::from_env()?;
+            let mut conn = AsyncPgConnection::establish(&db.url).await?;
+            match command {
+                AuditCommand::Seal => {
+                    let n = audit::seal_pending(&mut conn).await?;
+                    println!("sealed {n} audit entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                AuditCommand::Verify => {
+                    let report = audit::verify(&mut conn).await?;
+                    match &report.first_break {
+                        None => {
+                            println!(
+                                "audit chain intact: {} entries verified, {} not sealed yet{}",
+                                report.checked,
+                                report.unsealed,
+                                report
+                                    .head_hash
+                                    .as_ref()
+                                    .map(|h| format!(", head {h}"))
+                                    .unwrap_or_default()
+                            );
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Some(b) => {
+                            eprintln!(
+                                "audit chain BROKEN at seal {}{}: {} ({} entries before it verified)",
+                                b.seq,
+                                b.entry_id
+                                    .map(|id| format!(", audit entry {id}"))
+                                    .unwrap_or_default(),
+                                b.reason,
+                                report.checked
+                            );
+                            Ok(ExitCode::from(1))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn serve() -> Result<ExitCode, BoxError> {
+    let settings = Settings::from_env()?;
+    prepare_database(&settings.database).await?;
+    let bind = settings.bind.clone();
+    let workers = settings.workers;
+    let seal_every = settings.audit_seal_interval;
+    let state = web::Data::new(AppState::new(settings)?);
+    actix_web::rt::spawn(audit::run_sealer(state.pool.clone(), seal_every));
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || build_app(state.clone())
+    })
+    .workers(workers)
+    .bind(&bind)
+    .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    tracing::info!(%bind, workers, "vbp is serving; API docs at http://{bind}/api/docs/");
+    server.run().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,163 @@
+//! The vbp service: HTTP API, persistence, authentication, audit, and the `vbp` command.
+//!
+//! [`build_app`] assembles the whole HTTP surface; the binary and the end-to-end tests
+//! both use it, so what is tested is what runs. Start with docs/architecture.md.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod telemetry;
+
+use actix_web::{
+    App, HttpRequest, HttpResponse,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
+    middleware::{self, ErrorHandlerResponse, ErrorHandlers},
+    web,
+};
+use utoipa::OpenApi as _;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::TokenKeys,
+    db::Pool,
+    error::{ApiError, PROBLEM_JSON, Problem},
+    metrics::Metrics,
+    openapi::RouteTable,
+    settings::Settings,
+};
+
+/// What every request can reach: the pool, the token keys, the settings, the metrics.
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: TokenKeys,
+    pub settings: Settings,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self {
+            pool: db::build_pool(&settings.database)?,
+            tokens: TokenKeys::new(&settings.jwt_secret.0),
+            metrics: Metrics::new()?,
+            settings,
+        })
+    }
+}
+
+/// The whole HTTP application. Routes are registered in [`routes::configure`]; the
+/// OpenAPI document is collected from the same registrations, so it cannot miss a route.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    app.app_data(state)
+        .app_data(web::Data::new(RouteTable::new(&api)))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(1 << 20)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .route("/", web::get().to(admin_ui))
+        .default_service(web::to(not_found))
+        .wrap(ErrorHandlers::new().default_handler(problem_body))
+        .wrap(middleware::from_fn(metrics::track))
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// The admin UI. A placeholder page until the UI is built (admin-ui/).
+async fn admin_ui() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("../../admin-ui/index.html"))
+}
+
+/// No route matched: 405 with `Allow` when the path exists for other methods, else 404.
+async fn not_found(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    match table.methods_for(req.path()) {
+        Some(methods) => {
+            let allow = methods.join(", ");
+            let err = ApiError::MethodNotAllowed(format!(
+                "{} is not allowed on {}; allowed: {allow}",
+                req.method(),
+                req.path()
+            ));
+            let mut res = actix_web::ResponseError::error_response(&err);
+            if let Ok(v) = header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            Ok(res)
+        }
+        None => Err(ApiError::NotFound(format!(
+            "there is nothing at {}",
+            req.path()
+        ))),
+    }
+}
+
+/// Turns any error response that is not problem+json yet (errors raised inside actix
+/// itself) into one, so every error a client sees has the same shape.
+fn problem_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let problem = Problem {
+        kind: format!("/problems/http-{}", status.as_u16()),
+        title: title.into(),
+        status: status.as_u16(),
+        detail: if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is too large".into()
+        } else {
+            title.to_lowercase()
+        },
+        errors: Vec::new(),
+    };
+    let new = HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+        .json(problem);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}

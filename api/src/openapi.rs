@@ -1,0 +1,122 @@
+//! The OpenAPI 3.1 document. Paths and their schemas are collected by utoipa-actix-web
+//! from the very `service(...)` registrations in [`crate::routes::configure`]; this file
+//! adds what is global: info, the bearer scheme, tags and the shared error schema.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, HttpMethod,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "vbp: national volume-based procurement",
+        description = "Sealed bidding, evaluation, award, contracts, orders and direct settlement \
+                       for centralized volume-based procurement of drugs and medical consumables.\n\n\
+                       Every `/api/v1` route except login needs `Authorization: Bearer <token>`. \
+                       Errors are RFC 9457 `application/problem+json` documents (`Problem`). \
+                       Money is an exact decimal string; times are RFC 3339 UTC.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "system", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Login, logout and the current user"),
+        (name = "orgs", description = "Organisations (admin)"),
+        (name = "users", description = "Users (admin)"),
+        (name = "reference", description = "Reference data: provinces"),
+        (name = "audit", description = "The audit log and its hash chain (auditor)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Final touches once every path is collected.
+pub fn finish(api: openapi::OpenApi) -> openapi::OpenApi {
+    api
+}
+
+/// Path templates and their methods, from the OpenAPI document: tells a 405 from a 404.
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<&'static str>)>,
+}
+
+fn method_name(m: &HttpMethod) -> &'static str {
+    match m {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Options => "OPTIONS",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Trace => "TRACE",
+    }
+}
+
+impl RouteTable {
+    pub fn new(api: &openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = [
+                    (HttpMethod::Get, item.get.is_some()),
+                    (HttpMethod::Post, item.post.is_some()),
+                    (HttpMethod::Put, item.put.is_some()),
+                    (HttpMethod::Patch, item.patch.is_some()),
+                    (HttpMethod::Delete, item.delete.is_some()),
+                ]
+                .iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| method_name(m))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods served at `path`, when some template matches it.
+    pub fn methods_for(&self, path: &str) -> Option<Vec<&'static str>> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut found: Vec<&'static str> = self
+            .routes
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template.iter().zip(&parts).all(|(t, p)| {
+                        (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        (!found.is_empty()).then_some(found)
+    }
+}
