@@ -1,4 +1,60 @@
-//! Pure domain of national volume-based procurement (VBP).
+//! Pure domain of national volume-based procurement (VBP, 带量采购).
 //!
 //! No I/O lives here: no database, no HTTP, no async runtime. Everything is
 //! exact decimal arithmetic on [`rust_decimal::Decimal`].
+//!
+//! * [`money`]: [`UnitPrice`] (4 places) and [`Money`] (to the cent).
+//! * [`spec`] and [`ucp`]: specifications and the unit comparable price.
+//! * [`rules`]: [`RoundRules`] with the pilot, batch 7, 10 and 11 presets.
+//! * [`eval`]: eligibility, ceiling, ranking, winners and reasons per bid.
+//! * [`alloc`]: agreed volume, the province draft, backups, contract lines.
+//! * [`run`]: a whole round at once.
+//! * [`settlement`]: line amounts, due dates, prepayment, reconciliation.
+//! * [`round`]: the round state machine.
+//!
+//! The business rules, with worked examples, are in `docs/rules.md`.
+
+pub mod alloc;
+pub mod date;
+pub mod error;
+pub mod eval;
+pub mod ids;
+pub mod money;
+pub mod round;
+pub mod rules;
+pub mod run;
+pub mod settlement;
+pub mod spec;
+pub mod ucp;
+
+#[cfg(test)]
+mod tests;
+
+pub use alloc::{
+    Backup, ContractLine, LotAllocation, Pick, ProvinceDemand, agreed_volume, allocate_lot,
+};
+pub use date::{Date, Timestamp};
+pub use error::BiddingError;
+pub use eval::{
+    Admission, Bid, BidOutcome, BidResult, CeilingCheck, EligibilityContext, Exclusion,
+    Ineligibility, LossReason, Lot, LotEvaluation, LotOutcome, RevivalCandidate, RevivalOffer,
+    UnsuccessfulReason, Winner, apply_revival, evaluate_lot,
+};
+pub use ids::{BidId, DeliveryId, LotId, ProvinceCode, SupplierId};
+pub use money::{Money, UnitPrice};
+pub use round::{RoundAction, RoundStatus, transition};
+pub use rules::{
+    EligibilityRules, FormThreshold, MaxWinners, RevivalRule, RoundRules, SelectionRule,
+    SettlementRules, TieBreak, VolumeClass, VolumeRules, VolumeStep,
+};
+pub use run::{LotResult, RoundInput, RoundResult, evaluate_round, run_round};
+pub use settlement::{
+    AcceptedDelivery, ReconcileError, ReconcileIssue, SettlementBatch, SettlementLine, build_batch,
+    due_date, is_overdue, prepayment, reconcile,
+};
+pub use spec::{
+    Consistency, DosageForm, FormClass, Product, ProductKind, Quantity, Specification, Unit,
+};
+pub use ucp::{
+    ComparisonRules, FormRatio, PriceBasis, PriceFactor, comparable_price, price_factor,
+};
