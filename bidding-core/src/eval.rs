@@ -510,7 +510,25 @@ fn limits(
             }
         }
     }
-    (out, anchor)
+    for a in &mut out {
+        normalize(a);
+    }
+    (out, anchor.map(|a| a.normalize()))
+}
+
+/// Limits are exact products; shown without trailing zeros.
+fn normalize(a: &mut Admission) {
+    match a {
+        Admission::WithinRatioOfLowest { limit }
+        | Admission::AbsoluteThreshold { limit }
+        | Admission::ShareOfCeiling { limit }
+        | Admission::OralSolidExemption { limit } => *limit = limit.normalize(),
+        Admission::WithinRatioOfAnchor { anchor, limit } => {
+            *anchor = anchor.normalize();
+            *limit = limit.normalize();
+        }
+        Admission::Lowest | Admission::Revival { .. } => {}
+    }
 }
 
 fn limit_of(a: &Admission) -> Decimal {
