@@ -284,6 +284,10 @@ pub struct VerifyReport {
     pub first_break: Option<ChainBreak>,
 }
 
+/// A seal with the entry it seals (`None` when the entry is gone):
+/// (seq, entry_id, prev_hash, hash, entry).
+type SealRow = (i64, i64, Vec<u8>, Vec<u8>, Option<Entry>);
+
 /// Walks every seal in order and recomputes every hash from the stored entries.
 pub async fn verify(conn: &mut AsyncPgConnection) -> QueryResult<VerifyReport> {
     const PAGE: i64 = 10_000;
@@ -293,7 +297,7 @@ pub async fn verify(conn: &mut AsyncPgConnection) -> QueryResult<VerifyReport> {
     let mut checked = 0;
     let mut first_break = None;
     'pages: loop {
-        let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>, Option<Entry>)> = audit_seal::table
+        let rows: Vec<SealRow> = audit_seal::table
             .left_join(audit_log::table)
             .filter(audit_seal::seq.ge(expected_seq))
             .order(audit_seal::seq)
