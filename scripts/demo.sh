@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the platform with the demo: database created and migrated, demo data loaded,
+# API and UI served on $VBP_BIND (default 127.0.0.1:8080). Ctrl-C stops it.
+#
+#   VBP_DEMO_PASSWORD=...   password for every demo user (default: random, printed once)
+#   VBP_PROFILE=release     build optimized (slower to build, faster to run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/postgres.sh
+vbp_ensure_postgres vbp
+
+profile="${VBP_PROFILE:-dev}"
+echo "vbp: building ($profile)..." >&2
+cargo build --profile "$profile" --bin vbp --quiet
+target_dir="target/$([ "$profile" = dev ] && echo debug || echo "$profile")"
+
+# a signing secret of this checkout's own, unless one is given
+if [ -z "${VBP_JWT_SECRET:-}" ] && [ -z "${VBP_JWT_SECRET_FILE:-}" ]; then
+  mkdir -p .vbp
+  if [ ! -s .vbp/jwt-secret ]; then
+    (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > .vbp/jwt-secret)
+  fi
+  export VBP_JWT_SECRET_FILE="$PWD/.vbp/jwt-secret"
+fi
+
+if [ -n "${VBP_DEMO_PASSWORD:-}" ]; then
+  "$target_dir/vbp" demo --password "$VBP_DEMO_PASSWORD"
+else
+  "$target_dir/vbp" demo
+fi
+echo
+echo "vbp: serving on http://${VBP_BIND:-127.0.0.1:8080}/  (API docs: /api/docs/)" >&2
+exec "$target_dir/vbp" serve
