@@ -13,7 +13,7 @@ use crate::ids::{BidId, LotId, ProvinceCode, SupplierId};
 use crate::money::UnitPrice;
 use crate::rules::{RevivalRule, RoundRules, SelectionRule, TieBreak, VolumeClass};
 use crate::spec::{Consistency, FormClass, Product, ProductKind, Specification};
-use crate::ucp::{PriceFactor, price_factor};
+use crate::ucp::{FactorMemo, PriceFactor, price_factor_memo};
 
 /// A lot: one generic name and dosage form, compared at its representative
 /// specification.
@@ -291,11 +291,12 @@ impl<'a> FactorCache<'a> {
         spec: &'a Specification,
         rep: &Specification,
         rules: &RoundRules,
+        memo: &mut FactorMemo,
     ) -> Result<PriceFactor, String> {
         if let Some((_, f)) = self.entries.iter().find(|(s, _)| *s == spec) {
             return f.clone();
         }
-        let f = price_factor(spec, rep, &rules.comparison).map_err(|e| e.to_string());
+        let f = price_factor_memo(spec, rep, &rules.comparison, memo).map_err(|e| e.to_string());
         self.entries.push((spec, f.clone()));
         f
     }
@@ -344,6 +345,7 @@ fn check<'a>(
     ctx: &EligibilityContext,
     rules: &RoundRules,
     cache: &mut FactorCache<'a>,
+    memo: &mut FactorMemo,
 ) -> Result<Valid<'a>, BidResult> {
     let Some(product) = &bid.product else {
         return Err(ineligible(bid, None, Ineligibility::NotInCatalog));
@@ -396,7 +398,7 @@ fn check<'a>(
     if bid.unit_price.is_zero() {
         return Err(ineligible(bid, None, Ineligibility::ZeroPrice));
     }
-    let factor = match cache.get(&product.spec, &lot.representative, rules) {
+    let factor = match cache.get(&product.spec, &lot.representative, rules, memo) {
         Ok(f) => f,
         Err(detail) => {
             return Err(ineligible(
@@ -562,6 +564,20 @@ pub fn evaluate_lot<'a, I>(
 where
     I: IntoIterator<Item = &'a Bid>,
 {
+    evaluate_lot_memo(lot, bids, ctx, rules, &mut FactorMemo::default())
+}
+
+/// [`evaluate_lot`] sharing a memo of price ratios across the lots of a round.
+pub(crate) fn evaluate_lot_memo<'a, I>(
+    lot: &Lot,
+    bids: I,
+    ctx: &EligibilityContext,
+    rules: &RoundRules,
+    memo: &mut FactorMemo,
+) -> Result<LotEvaluation, BiddingError>
+where
+    I: IntoIterator<Item = &'a Bid>,
+{
     let bids = bids.into_iter();
     let mut cache = FactorCache::default();
     let mut valid: Vec<Valid<'a>> = Vec::with_capacity(bids.size_hint().0);
@@ -573,7 +589,7 @@ where
                 lot: bid.lot_id,
             });
         }
-        match check(lot, bid, ctx, rules, &mut cache) {
+        match check(lot, bid, ctx, rules, &mut cache, memo) {
             Ok(v) => valid.push(v),
             Err(r) => invalid.push(r),
         }

@@ -63,13 +63,24 @@ impl UnitPrice {
 
     /// A price produced by arithmetic: rounded half-up to 4 places.
     pub fn round(value: Decimal) -> Result<Self, BiddingError> {
-        Self::new(round_half_up(value, PRICE_DP))
+        Self::rounded(value, RoundingStrategy::MidpointAwayFromZero)
     }
 
     /// A price produced by arithmetic that must never exceed `value`:
     /// rounded toward zero to 4 places.
     pub fn round_down(value: Decimal) -> Result<Self, BiddingError> {
-        Self::new(value.round_dp_with_strategy(PRICE_DP, RoundingStrategy::ToZero))
+        Self::rounded(value, RoundingStrategy::ToZero)
+    }
+
+    fn rounded(value: Decimal, strategy: RoundingStrategy) -> Result<Self, BiddingError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(BiddingError::NegativePrice { value });
+        }
+        // After rounding the scale is <= 4, so rescaling is exact.
+        Ok(UnitPrice(at_scale(
+            value.round_dp_with_strategy(PRICE_DP, strategy).abs(),
+            PRICE_DP,
+        )))
     }
 
     /// The exact decimal value.

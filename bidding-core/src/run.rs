@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::alloc::{LotAllocation, ProvinceDemand, allocate_lot};
 use crate::date::Date;
 use crate::error::BiddingError;
-use crate::eval::{Bid, EligibilityContext, Lot, LotEvaluation, apply_revival, evaluate_lot};
+use crate::eval::{Bid, EligibilityContext, Lot, LotEvaluation, apply_revival, evaluate_lot_memo};
 use crate::ids::{LotId, SupplierId};
 use crate::rules::RoundRules;
+use crate::ucp::FactorMemo;
 
 /// Everything needed to compute a round's results.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -113,10 +114,11 @@ pub fn evaluate_round(
     accepted.sort_unstable();
     let mut out = Vec::with_capacity(lots.len());
     let mut lot_accepted: Vec<SupplierId> = Vec::new();
+    let mut memo = FactorMemo::default();
     for (p, range) in ranges.into_iter().enumerate() {
         let lot = &lots[lot_idx[p]];
         let lot_bids = order[range].iter().map(|&i| &bids[i]);
-        let eval = evaluate_lot(lot, lot_bids.clone(), context, rules)?;
+        let eval = evaluate_lot_memo(lot, lot_bids.clone(), context, rules, &mut memo)?;
         lot_accepted.clear();
         lot_accepted.extend(
             accepted

@@ -10,6 +10,8 @@
 //! (10 mg vs 20 mg: K = 1 / 1.7, UCP = price x 1.7). Other ratios are computed
 //! with a 28-digit decimal series (about 25 significant digits).
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +99,16 @@ impl PriceFactor {
 
     /// UCP = price / K, rounded half-up to 4 places.
     pub fn comparable(self, price: UnitPrice) -> Result<UnitPrice, BiddingError> {
+        if self.num == Decimal::ONE {
+            if self.den == Decimal::ONE {
+                return Ok(price);
+            }
+            let v = price
+                .value()
+                .checked_mul(self.den)
+                .ok_or(BiddingError::Overflow)?;
+            return UnitPrice::round(v);
+        }
         let v = price
             .value()
             .checked_mul(self.den)
@@ -109,6 +121,9 @@ impl PriceFactor {
     /// The price in the bid's own spec for a given UCP (price = UCP x K),
     /// rounded toward zero so that its UCP never exceeds `ucp`.
     pub fn own_price_at_most(self, ucp: UnitPrice) -> Result<UnitPrice, BiddingError> {
+        if self == PriceFactor::ONE {
+            return Ok(ucp);
+        }
         let v = ucp
             .value()
             .checked_mul(self.num)
@@ -227,6 +242,28 @@ pub fn ratio_factor(base: Decimal, x: Decimal) -> Result<PriceFactor, BiddingErr
     Ok(f)
 }
 
+/// Memo of K = base ^ log2(x) by (base, x). A round has few distinct
+/// specification ratios, so its lots share one memo.
+#[derive(Debug, Default)]
+pub struct FactorMemo {
+    map: HashMap<(Decimal, Decimal), PriceFactor>,
+}
+
+impl FactorMemo {
+    /// [`ratio_factor`], remembered.
+    pub fn ratio_factor(&mut self, base: Decimal, x: Decimal) -> Result<PriceFactor, BiddingError> {
+        if x == Decimal::ONE {
+            return Ok(PriceFactor::ONE);
+        }
+        if let Some(f) = self.map.get(&(base, x)) {
+            return Ok(*f);
+        }
+        let f = ratio_factor(base, x)?;
+        self.map.insert((base, x), f);
+        Ok(f)
+    }
+}
+
 fn form_factor(
     form: DosageForm,
     rep: DosageForm,
@@ -265,10 +302,20 @@ pub fn price_factor(
     rep: &Specification,
     rules: &ComparisonRules,
 ) -> Result<PriceFactor, BiddingError> {
+    price_factor_memo(spec, rep, rules, &mut FactorMemo::default())
+}
+
+/// [`price_factor`] with a shared memo.
+pub fn price_factor_memo(
+    spec: &Specification,
+    rep: &Specification,
+    rules: &ComparisonRules,
+    memo: &mut FactorMemo,
+) -> Result<PriceFactor, BiddingError> {
     let mut k = form_factor(spec.dosage_form, rep.dosage_form, rules)?;
     match (&spec.strength, &rep.strength) {
         (Some(a), Some(b)) => {
-            k = k.times(ratio_factor(rules.strength_base, a.ratio_to(b)?)?)?;
+            k = k.times(memo.ratio_factor(rules.strength_base, a.ratio_to(b)?)?)?;
         }
         (None, None) => {}
         _ => {
@@ -280,7 +327,7 @@ pub fn price_factor(
     }
     match (&spec.fill_volume, &rep.fill_volume) {
         (Some(a), Some(b)) => {
-            k = k.times(ratio_factor(rules.fill_volume_base, a.ratio_to(b)?)?)?;
+            k = k.times(memo.ratio_factor(rules.fill_volume_base, a.ratio_to(b)?)?)?;
         }
         (None, None) => {}
         _ => {
@@ -298,7 +345,7 @@ pub fn price_factor(
             });
         }
         let x = Decimal::from(spec.pack_count) / Decimal::from(rep.pack_count);
-        k = k.times(ratio_factor(rules.pack_count_base, x)?)?;
+        k = k.times(memo.ratio_factor(rules.pack_count_base, x)?)?;
     }
     Ok(k)
 }
