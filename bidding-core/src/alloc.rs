@@ -81,6 +81,30 @@ pub struct LotAllocation {
     pub lines: Vec<ContractLine>,
 }
 
+impl ContractLine {
+    /// The line when the winner cannot supply: the backup supplier takes
+    /// over the province at its own winning price (same volume and cycle).
+    /// `None` when the line has no backup.
+    #[must_use]
+    pub fn backup_takeover(&self) -> Option<ContractLine> {
+        let b = self.backup?;
+        Some(ContractLine {
+            supplier_id: b.supplier_id,
+            bid_id: b.bid_id,
+            unit_price: b.unit_price,
+            annual_amount: Money::line_amount(self.agreed_volume, b.unit_price),
+            backup: None,
+            ..self.clone()
+        })
+    }
+}
+
+/// Renewal: next year's agreed volume is never below this year's.
+#[must_use]
+pub fn renewal_agreed_volume(this_year: u64, next_year_computed: u64) -> u64 {
+    this_year.max(next_year_computed)
+}
+
 /// Agreed volume of one province: demand x ratio, rounded half-up.
 pub fn agreed_volume(demand: u64, ratio: Decimal) -> Result<u64, BiddingError> {
     let v = Decimal::from(demand)

@@ -41,7 +41,7 @@ pub use eval::{
     UnsuccessfulReason, Winner, apply_revival, evaluate_lot,
 };
 pub use ids::{BidId, DeliveryId, LotId, ProvinceCode, SupplierId};
-pub use money::{Money, UnitPrice};
+pub use money::{Money, UnitPrice, price_change};
 pub use round::{RoundAction, RoundStatus, transition};
 pub use rules::{
     EligibilityRules, FormThreshold, MaxWinners, RevivalRule, RoundRules, SelectionRule,

@@ -27,6 +27,19 @@ pub fn round_half_up(value: Decimal, dp: u32) -> Decimal {
     value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// Price change of `price` against `reference` as a fraction, rounded half-up
+/// to 4 places: -0.4800 is a 48 % drop. `None` when the reference is zero.
+#[must_use]
+pub fn price_change(reference: UnitPrice, price: UnitPrice) -> Option<Decimal> {
+    if reference.is_zero() {
+        return None;
+    }
+    Some(round_half_up(
+        (price.value() - reference.value()) / reference.value(),
+        4,
+    ))
+}
+
 fn fits_scale(value: Decimal, dp: u32) -> bool {
     value.normalize().scale() <= dp
 }
@@ -270,6 +283,16 @@ mod tests {
             serde_json::to_string(&Money::line_amount(30, p)).unwrap(),
             "\"1.01\""
         );
+    }
+
+    #[test]
+    fn price_drop_against_ceiling() {
+        // stents 2020: 2,850 ceiling, won at 469 -> -83.54 %
+        let c = UnitPrice::new(dec!(2850)).unwrap();
+        let p = UnitPrice::new(dec!(469)).unwrap();
+        assert_eq!(price_change(c, p), Some(dec!(-0.8354)));
+        assert_eq!(price_change(UnitPrice::ZERO, p), None);
+        assert_eq!(price_change(p, p), Some(dec!(0)));
     }
 
     #[test]

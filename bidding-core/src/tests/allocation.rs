@@ -191,6 +191,14 @@ fn draft_rank_order_preferences_then_largest_demand() {
     for l in &a.lines {
         assert_ne!(l.backup.unwrap().supplier_id, l.supplier_id);
     }
+    // rank 2 cannot supply 440000: its backup, rank 1, takes over at 1.00
+    let t = by(440000).backup_takeover().unwrap();
+    assert_eq!((t.supplier_id.0, t.unit_price), (1, price("1.00")));
+    assert_eq!(t.agreed_volume, 2100);
+    assert_eq!(t.annual_amount, Money::new(dec("2100.00")).unwrap());
+    assert!(t.backup.is_none() && t.backup_takeover().is_none());
+    assert_eq!(renewal_agreed_volume(2100, 1900), 2100);
+    assert_eq!(renewal_agreed_volume(2100, 2500), 2500);
 }
 
 #[test]
