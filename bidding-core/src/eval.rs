@@ -447,6 +447,45 @@ fn check<'a>(
     Ok(Valid { bid, ucp, factor })
 }
 
+/// The UCP of a price for `product` in `lot` (for showing a supplier its
+/// comparable price when it submits).
+pub fn bid_ucp(
+    lot: &Lot,
+    product: &Product,
+    unit_price: UnitPrice,
+    rules: &RoundRules,
+) -> Result<UnitPrice, BiddingError> {
+    price_factor_memo(
+        &product.spec,
+        &lot.representative,
+        &rules.comparison,
+        &mut FactorMemo::default(),
+    )?
+    .comparable(unit_price)
+}
+
+/// The ceiling check done at submission: `Some` (with both numbers) when the
+/// bid is above its item's ceiling or, without one, its UCP above the lot's
+/// ceiling UCP. The same rule as in evaluation.
+pub fn above_ceiling(
+    lot: &Lot,
+    product: &Product,
+    unit_price: UnitPrice,
+    rules: &RoundRules,
+) -> Result<Option<CeilingCheck>, BiddingError> {
+    if let Some(ceiling) = product.ceiling {
+        return Ok((unit_price > ceiling).then_some(CeilingCheck::ItemCeiling {
+            price: unit_price,
+            ceiling,
+        }));
+    }
+    let Some(ceiling_ucp) = lot.ceiling_ucp else {
+        return Ok(None);
+    };
+    let ucp = bid_ucp(lot, product, unit_price, rules)?;
+    Ok((ucp > ceiling_ucp).then_some(CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp }))
+}
+
 /// The preset's limits for a lot, loosest last is not required: a bid is
 /// admitted by the first limit it meets.
 fn limits(

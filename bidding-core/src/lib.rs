@@ -13,6 +13,23 @@
 //! * [`round`]: the round state machine.
 //!
 //! The business rules, with worked examples, are in `docs/rules.md`.
+//!
+//! ```
+//! use bidding_core::*;
+//! use rust_decimal::Decimal;
+//!
+//! let tablet = |mg: i64| Specification {
+//!     dosage_form: DosageForm::Tablet,
+//!     strength: Some(Quantity::new(Decimal::from(mg), Unit::Mg).unwrap()),
+//!     fill_volume: None,
+//!     pack_count: 28,
+//!     min_unit: "tablet".into(),
+//! };
+//! // A 10 mg tablet at 0.50 against a 20 mg representative: UCP 0.8500.
+//! let price = UnitPrice::new(Decimal::new(50, 2)).unwrap();
+//! let ucp = comparable_price(price, &tablet(10), &tablet(20), &ComparisonRules::default()).unwrap();
+//! assert_eq!(ucp.to_string(), "0.8500");
+//! ```
 
 pub mod alloc;
 pub mod date;
@@ -38,7 +55,7 @@ pub use error::BiddingError;
 pub use eval::{
     Admission, Bid, BidOutcome, BidResult, CeilingCheck, EligibilityContext, Exclusion,
     Ineligibility, LossReason, Lot, LotEvaluation, LotOutcome, RevivalCandidate, RevivalOffer,
-    UnsuccessfulReason, Winner, apply_revival, evaluate_lot,
+    UnsuccessfulReason, Winner, above_ceiling, apply_revival, bid_ucp, evaluate_lot,
 };
 pub use ids::{BidId, DeliveryId, LotId, ProvinceCode, SupplierId};
 pub use money::{Money, UnitPrice, price_change};

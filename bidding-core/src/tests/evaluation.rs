@@ -94,6 +94,35 @@ fn item_ceiling_is_checked_on_the_bid_price_and_takes_precedence() {
 }
 
 #[test]
+fn suppliers_are_told_at_submission_that_they_are_above_the_ceiling() {
+    let r = RoundRules::batch7();
+    let l = lot(Some("1.0924"));
+    let p10 = product("10");
+    assert_eq!(bid_ucp(&l, &p10, price("0.50"), &r).unwrap(), price("0.85"));
+    assert_eq!(above_ceiling(&l, &p10, price("0.64"), &r).unwrap(), None); // UCP 1.088
+    assert_eq!(
+        above_ceiling(&l, &p10, price("0.65"), &r).unwrap(),
+        Some(CeilingCheck::LotCeilingUcp {
+            ucp: price("1.105"),
+            ceiling_ucp: price("1.0924")
+        })
+    );
+    let with_own = Product {
+        ceiling: Some(price("0.70")),
+        ..p10
+    };
+    assert_eq!(
+        above_ceiling(&l, &with_own, price("0.65"), &r).unwrap(),
+        None
+    );
+    assert!(
+        above_ceiling(&l, &with_own, price("0.7001"), &r)
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
 fn bid_at_the_ceiling_is_valid() {
     let e = eval(
         &RoundRules::batch7(),
