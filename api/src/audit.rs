@@ -181,31 +181,49 @@ struct NewSeal {
 }
 
 /// Chains every entry whose transaction has ended and that is not sealed yet.
-/// Returns how many were sealed; 0 when another sealer holds the lock.
+/// Returns how many were sealed; 0 when another sealer is at work.
+///
+/// The lock is a session lock taken *before* the sealing transaction starts: under
+/// REPEATABLE READ the snapshot is taken by the first statement, so a lock taken inside
+/// the transaction could be granted after another sealer committed, to a snapshot that
+/// does not see that sealer's seals.
 pub async fn seal_pending(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
-    let mut total = 0;
-    loop {
-        let sealed = conn
-            .build_transaction()
-            .repeatable_read()
-            .run(async |conn| seal_batch(conn).await)
-            .await?;
-        total += sealed;
-        if sealed < SEAL_BATCH as usize {
-            return Ok(total);
-        }
-    }
-}
-
-async fn seal_batch(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     let locked: bool = diesel::select(diesel::dsl::sql::<Bool>(&format!(
-        "pg_try_advisory_xact_lock({SEALER_LOCK})"
+        "pg_try_advisory_lock({SEALER_LOCK})"
     )))
     .get_result(conn)
     .await?;
     if !locked {
         return Ok(0);
     }
+    let mut total = 0;
+    let result = loop {
+        let sealed = conn
+            .build_transaction()
+            .repeatable_read()
+            .run(async |conn| seal_batch(conn).await)
+            .await;
+        match sealed {
+            Ok(n) => {
+                total += n;
+                if n < SEAL_BATCH as usize {
+                    break Ok(total);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let unlocked = diesel::select(diesel::dsl::sql::<Bool>(&format!(
+        "pg_advisory_unlock({SEALER_LOCK})"
+    )))
+    .get_result::<bool>(conn)
+    .await;
+    let total = result?;
+    unlocked?;
+    Ok(total)
+}
+
+async fn seal_batch(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     let head: Option<(i64, Vec<u8>, i64, i64)> = audit_seal::table
         .inner_join(audit_log::table)
         .order(audit_seal::seq.desc())

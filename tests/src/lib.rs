@@ -337,10 +337,31 @@ impl TestApp {
         self.login(&format!("{who}@vbp.demo"), DEMO_PASSWORD).await
     }
 
-    /// Seals pending audit entries now, as the background sealer would.
+    /// Seals every audit entry written so far, as the background sealer would; returns how
+    /// many were sealed. Waits while transactions elsewhere on the cluster (other tests)
+    /// hold the sealing horizon back.
     pub async fn seal_audit(&self) -> usize {
         let mut conn = self.db.connect().await;
-        api::audit::seal_pending(&mut conn).await.unwrap()
+        seal_all(&mut conn).await
+    }
+}
+
+/// Seals until no entry of this database waits for a seal (at most 60 s).
+pub async fn seal_all(conn: &mut AsyncPgConnection) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut sealed = 0;
+    loop {
+        sealed += api::audit::seal_pending(conn).await.unwrap();
+        let report = api::audit::verify(conn).await.unwrap();
+        if report.unsealed == 0 {
+            return sealed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} audit entries still unsealed after 60 s",
+            report.unsealed
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
