@@ -23,6 +23,12 @@ if [ -z "${VBP_JWT_SECRET:-}" ] && [ -z "${VBP_JWT_SECRET_FILE:-}" ]; then
   export VBP_JWT_SECRET_FILE="$PWD/.vbp/jwt-secret"
 fi
 
+# mail goes to files under .vbp/mail unless an SMTP server is given
+if [ -z "${VBP_SMTP_URL:-}" ] && [ -z "${VBP_MAIL_DIR:-}" ]; then
+  export VBP_MAIL_DIR="$PWD/.vbp/mail"
+  echo "vbp: mail is written to $VBP_MAIL_DIR (set VBP_SMTP_URL to send it)" >&2
+fi
+
 if [ -n "${VBP_DEMO_PASSWORD:-}" ]; then
   "$target_dir/vbp" demo --password "$VBP_DEMO_PASSWORD"
 else

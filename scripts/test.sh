@@ -7,6 +7,16 @@ source scripts/postgres.sh
 vbp_ensure_postgres postgres
 export VBP_TEST_DATABASE_URL="$DATABASE_URL"
 
+# a real SMTP server for the mail tests: aiosmtpd from PyPI, in a virtualenv of the checkout
+if [ ! -x .vbp/venv/bin/python ] || ! .vbp/venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+  echo "== installing aiosmtpd (test SMTP server) into .vbp/venv" >&2
+  command -v python3 >/dev/null || { echo "vbp: python3 is needed for the test SMTP server (apt-get install python3 python3-venv)" >&2; exit 1; }
+  rm -rf .vbp/venv
+  python3 -m venv .vbp/venv || { echo "vbp: cannot create a virtualenv (apt-get install python3-venv)" >&2; exit 1; }
+  .vbp/venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
+fi
+export VBP_TEST_PYTHON="$PWD/.vbp/venv/bin/python"
+
 echo "== rustfmt" >&2
 cargo fmt --all -- --check
 

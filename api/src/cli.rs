@@ -26,7 +26,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Migrate the database, start the audit sealer and serve HTTP on VBP_BIND.
+    /// Migrate the database, start the audit sealer and the job worker, serve HTTP on VBP_BIND.
     Serve,
     /// Run pending database migrations and exit.
     Migrate,
@@ -130,6 +130,12 @@ async fn serve() -> Result<ExitCode, BoxError> {
     let seal_every = settings.audit_seal_interval;
     let state = web::Data::new(AppState::new(settings)?);
     actix_web::rt::spawn(audit::run_sealer(state.pool.clone(), seal_every));
+    let worker = crate::jobs::Worker::new(
+        state.pool.clone(),
+        state.settings.mail.clone(),
+        state.settings.jobs.clone(),
+    )?;
+    actix_web::rt::spawn(worker.run());
     let server = HttpServer::new({
         let state = state.clone();
         move || build_app(state.clone())

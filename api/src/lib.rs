@@ -9,6 +9,8 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -32,6 +32,7 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "Users (admin)"),
         (name = "reference", description = "Reference data: provinces"),
         (name = "audit", description = "The audit log and its hash chain (auditor)"),
+        (name = "jobs", description = "The job queue: mail and other side effects (admin)"),
     )
 )]
 pub struct ApiDoc;

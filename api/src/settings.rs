@@ -3,7 +3,7 @@
 //! Every setting is documented in README.md. A missing or invalid setting stops start-up
 //! with one line naming the variable; secrets are never printed (see the `Debug` impls).
 
-use std::{fmt, time::Duration};
+use std::{fmt, path::PathBuf, time::Duration};
 
 /// A setting that is missing or invalid; its message is one line meant for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +107,137 @@ impl Default for LoginLimits {
     }
 }
 
+/// Where outgoing mail goes.
+#[derive(Clone)]
+pub enum MailBackend {
+    /// An SMTP server: `smtp://host:port` (plain, for a relay on a trusted network),
+    /// `smtp://...?tls=required` (STARTTLS) or `smtps://host:port` (TLS); user and password
+    /// in the URL when the server wants them.
+    Smtp { url: String },
+    /// Each message written as an .eml file into a folder (development and demos).
+    File { dir: PathBuf },
+}
+
+impl fmt::Debug for MailBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Smtp { url } => write!(f, "Smtp({})", redact_url(url)),
+            Self::File { dir } => write!(f, "File({})", dir.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub backend: MailBackend,
+    /// The From: mailbox, e.g. `vbp <noreply@vbp.example.cn>`.
+    pub from: String,
+    /// How long one SMTP conversation may take.
+    pub smtp_timeout: Duration,
+    /// The platform's address as users reach it, for links in mail.
+    pub public_url: String,
+}
+
+impl MailSettings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let backend = match (var("VBP_SMTP_URL"), var("VBP_MAIL_DIR")) {
+            (Some(url), _) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(SettingsError(format!(
+                        "VBP_SMTP_URL={:?} must start with smtp:// or smtps://",
+                        redact_url(&url)
+                    )));
+                }
+                MailBackend::Smtp { url }
+            }
+            (None, Some(dir)) => MailBackend::File { dir: dir.into() },
+            (None, None) => {
+                return Err(SettingsError(
+                    "VBP_SMTP_URL (e.g. smtp://127.0.0.1:25) or VBP_MAIL_DIR (write mail to files) must be set"
+                        .into(),
+                ));
+            }
+        };
+        let from = var("VBP_MAIL_FROM")
+            .unwrap_or_else(|| "vbp 带量采购平台 <noreply@vbp.localhost>".into());
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingsError(format!(
+                "VBP_MAIL_FROM={from:?} is not a mailbox such as: vbp <noreply@example.cn>"
+            )));
+        }
+        Ok(Self {
+            backend,
+            from,
+            smtp_timeout: Duration::from_secs(parse_num("VBP_SMTP_TIMEOUT_SECS", 30u64)?.max(1)),
+            public_url: var("VBP_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080/".into()),
+        })
+    }
+}
+
+/// The job queue's timing.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval: Duration,
+    /// How long a claimed job stays claimed; a worker that dies leaves it for others after this.
+    pub lease: Duration,
+    /// Attempts before a job is dead.
+    pub max_attempts: i32,
+    /// Retry delay after the first failure; doubled after each further one.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Jobs a worker takes at once.
+    pub batch: i64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            lease: Duration::from_secs(120),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+            batch: 8,
+        }
+    }
+}
+
+impl JobSettings {
+    pub fn from_env(smtp_timeout: Duration) -> Result<Self, SettingsError> {
+        let d = Self::default();
+        let s = Self {
+            poll_interval: Duration::from_millis(
+                parse_num("VBP_JOB_POLL_MS", d.poll_interval.as_millis() as u64)?.max(10),
+            ),
+            lease: Duration::from_secs(parse_num("VBP_JOB_LEASE_SECS", d.lease.as_secs())?),
+            max_attempts: parse_num("VBP_JOB_MAX_ATTEMPTS", d.max_attempts)?,
+            backoff_base: Duration::from_millis(parse_num(
+                "VBP_JOB_BACKOFF_BASE_MS",
+                d.backoff_base.as_millis() as u64,
+            )?),
+            backoff_max: Duration::from_secs(parse_num(
+                "VBP_JOB_BACKOFF_MAX_SECS",
+                d.backoff_max.as_secs(),
+            )?),
+            batch: parse_num("VBP_JOB_BATCH", d.batch)?.clamp(1, 100),
+        };
+        if s.max_attempts < 1 {
+            return Err(SettingsError(
+                "VBP_JOB_MAX_ATTEMPTS must be at least 1".into(),
+            ));
+        }
+        if s.lease <= smtp_timeout {
+            return Err(SettingsError(format!(
+                "VBP_JOB_LEASE_SECS ({} s) must be longer than VBP_SMTP_TIMEOUT_SECS ({} s), or a slow send could be taken over by another worker",
+                s.lease.as_secs(),
+                smtp_timeout.as_secs()
+            )));
+        }
+        Ok(s)
+    }
+}
+
 /// Secret key for signing access tokens (HS256).
 #[derive(Clone)]
 pub struct JwtSecret(pub Vec<u8>);
@@ -129,6 +260,8 @@ pub struct Settings {
     pub audit_seal_interval: Duration,
     /// Number of HTTP worker threads.
     pub workers: usize,
+    pub mail: MailSettings,
+    pub jobs: JobSettings,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -184,7 +317,11 @@ impl Settings {
             "VBP_WORKERS",
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )?;
+        let mail = MailSettings::from_env()?;
+        let jobs = JobSettings::from_env(mail.smtp_timeout)?;
         Ok(Self {
+            mail,
+            jobs,
             database,
             bind,
             jwt_secret: JwtSecret(secret),

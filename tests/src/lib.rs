@@ -15,7 +15,9 @@ use std::{net::TcpListener, time::Duration};
 use actix_web::{HttpServer, web};
 use api::{
     AppState, build_app,
-    settings::{DatabaseSettings, JwtSecret, LoginLimits, Settings},
+    settings::{
+        DatabaseSettings, JobSettings, JwtSecret, LoginLimits, MailBackend, MailSettings, Settings,
+    },
 };
 use awc::http::StatusCode;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
@@ -153,6 +155,22 @@ pub fn test_settings(db_url: &str) -> Settings {
         login: LoginLimits::default(),
         audit_seal_interval: Duration::from_millis(50),
         workers: 1,
+        mail: MailSettings {
+            backend: MailBackend::File {
+                dir: std::env::temp_dir()
+                    .join(format!("vbp-test-mail-{}", uuid::Uuid::new_v4().simple())),
+            },
+            from: "vbp 带量采购平台 <noreply@vbp.test>".into(),
+            smtp_timeout: Duration::from_secs(5),
+            public_url: "http://127.0.0.1:8080/".into(),
+        },
+        jobs: JobSettings {
+            poll_interval: Duration::from_millis(50),
+            lease: Duration::from_secs(10),
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(2),
+            ..JobSettings::default()
+        },
     }
 }
 
@@ -246,6 +264,17 @@ impl TestApp {
             .await
             .unwrap();
         app
+    }
+
+    /// Runs the job worker of this app (mail) in the background, as `vbp serve` does.
+    pub fn start_worker(&self) {
+        let worker = api::jobs::Worker::new(
+            self.state.pool.clone(),
+            self.state.settings.mail.clone(),
+            self.state.settings.jobs.clone(),
+        )
+        .unwrap();
+        actix_web::rt::spawn(worker.run());
     }
 
     pub async fn stop(&self) {
@@ -390,4 +419,176 @@ pub fn vbp_binary() -> std::path::PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A free TCP port on loopback (bound and released; fine for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A real SMTP server on loopback (tests/smtp_sink.py, aiosmtpd) recording every message.
+pub struct SmtpSink {
+    child: std::process::Child,
+    pub port: u16,
+    out: std::path::PathBuf,
+}
+
+impl SmtpSink {
+    /// Starts a sink on a free port; `options` as in smtp_sink.py.
+    pub fn start(options: &[&str]) -> Self {
+        Self::start_on(0, options)
+    }
+
+    pub fn start_on(port: u16, options: &[&str]) -> Self {
+        use std::io::BufRead;
+        let python = std::env::var("VBP_TEST_PYTHON").unwrap_or_else(|_| {
+            let venv = workspace_root().join(".vbp/venv/bin/python");
+            if venv.exists() {
+                venv.display().to_string()
+            } else {
+                "python3".into()
+            }
+        });
+        let out =
+            std::env::temp_dir().join(format!("vbp-smtp-{}.jsonl", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&out, "").unwrap();
+        let mut child = std::process::Command::new(&python)
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/smtp_sink.py"))
+            .args(["--port", &port.to_string(), "--out"])
+            .arg(&out)
+            .args(options)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {python} tests/smtp_sink.py: {e} (scripts/test.sh installs aiosmtpd)"));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| {
+                panic!("smtp sink did not start (is aiosmtpd installed for {python}?): {line:?}")
+            })
+            .parse()
+            .unwrap();
+        Self { child, port, out }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn records(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Messages accepted so far.
+    pub fn messages(&self) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["event"] == "message")
+            .collect()
+    }
+
+    /// Events other than messages (e.g. `rcpt_delayed`).
+    pub fn events(&self, kind: &str) -> usize {
+        self.records().iter().filter(|r| r["event"] == kind).count()
+    }
+
+    /// Waits until at least `n` messages arrived (at most `secs`); returns them all.
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.messages();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.out);
+    }
+}
+
+/// A real `vbp serve` process (for tests that kill processes or run several).
+pub struct ServeProcess {
+    child: std::process::Child,
+    pub base: String,
+    pub log: std::path::PathBuf,
+}
+
+impl ServeProcess {
+    /// Starts `vbp serve` on `db_url` with these extra environment variables and waits
+    /// until it answers /healthz.
+    pub async fn start(db_url: &str, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let log =
+            std::env::temp_dir().join(format!("vbp-serve-{}.log", uuid::Uuid::new_v4().simple()));
+        let mut cmd = std::process::Command::new(vbp_binary());
+        cmd.arg("serve")
+            .env("DATABASE_URL", db_url)
+            .env("VBP_BIND", format!("127.0.0.1:{port}"))
+            .env(
+                "VBP_JWT_SECRET",
+                "test-secret-that-is-at-least-32-bytes-long",
+            )
+            .env("VBP_WORKERS", "1")
+            .env("VBP_DB_POOL_SIZE", "4")
+            .env("VBP_JOB_POLL_MS", "50")
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(log.with_extension("err")).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = awc::Client::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(res) = client.get(format!("{base}/healthz")).send().await
+                && res.status() == 200
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "vbp serve did not start; see {}",
+                log.with_extension("err").display()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { child, base, log }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -25,6 +25,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        sent_at -> Nullable<Timestamptz>,
+        dedupe_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     login_throttle (key) {
         key -> Text,
         window_start -> Timestamptz,
@@ -87,6 +108,7 @@ diesel::joinable!(users -> organisations (org_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
+    jobs,
     login_throttle,
     organisations,
     provinces,

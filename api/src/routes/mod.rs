@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod jobs;
 pub mod orgs;
 pub mod provinces;
 pub mod system;
@@ -31,7 +32,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(users::get)
                 .service(users::update)
                 .service(audit::list)
-                .service(audit::verify),
+                .service(audit::verify)
+                .service(jobs::list)
+                .service(jobs::retry),
         );
 }
 

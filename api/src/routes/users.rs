@@ -14,6 +14,7 @@ use crate::{
     auth::{AuthUser, Role, password},
     db::models::{NewUser, Organisation, Session, User},
     error::{ApiError, FieldError, Problem},
+    jobs, mail,
 };
 
 #[derive(Serialize, ToSchema)]
@@ -138,7 +139,7 @@ pub async fn list(
     Ok(web::Json(Page::new(items, page, per_page, total)))
 }
 
-/// Create a user in an organisation.
+/// Create a user in an organisation; the user is told by mail (without the password).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -229,6 +230,23 @@ pub async fn create(
                 "user",
                 &created.id.to_string(),
                 json!({ "email": created.email, "role": created.role, "org_id": org.id }),
+            )
+            .await?;
+            let (role_zh, role_en) = mail::role_names(body.role);
+            jobs::enqueue_email(
+                conn,
+                &state.settings.jobs,
+                "user_created",
+                &created.email,
+                &json!({
+                    "name": if created.display_name.is_empty() { &created.email } else { &created.display_name },
+                    "email": created.email,
+                    "role_zh": role_zh,
+                    "role_en": role_en,
+                    "org_name": org.name,
+                    "platform_url": state.settings.mail.public_url,
+                }),
+                Some(&format!("user_created:{}", created.id)),
             )
             .await?;
             Ok::<_, ApiError>(created)
