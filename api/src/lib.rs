@@ -14,6 +14,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod sealing;
 pub mod settings;
 pub mod telemetry;
 

@@ -6,6 +6,7 @@
 //! is active, the organisation not suspended and the role unchanged. Each handler states
 //! the roles it admits with [`AuthUser::require`]: nothing is allowed by default.
 
+mod hs256;
 pub mod password;
 pub mod roles;
 
@@ -50,6 +51,7 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(secret: &[u8]) -> Self {
+        hs256::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
