@@ -32,6 +32,7 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "Users (admin)"),
         (name = "reference", description = "Reference data: provinces"),
         (name = "audit", description = "The audit log and its hash chain (auditor)"),
+        (name = "catalog", description = "The national catalog: drugs and consumables, NHSA codes, ceilings; CSV import and export"),
     )
 )]
 pub struct ApiDoc;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod orgs;
 pub mod provinces;
 pub mod system;
@@ -31,7 +32,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(users::get)
                 .service(users::update)
                 .service(audit::list)
-                .service(audit::verify),
+                .service(audit::verify)
+                .service(catalog::search)
+                .service(catalog::export_csv)
+                .service(catalog::get)
+                .service(catalog::import),
         );
 }
 
