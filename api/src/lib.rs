@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod demo_catalog;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

@@ -195,11 +195,12 @@ fn parse(
         rows += 1;
         let line = record.position().map_or(0, csv::Position::line);
         for issue in csv.get_mut().take_issues() {
-            errors.push(
-                issue.line,
-                header.name_of(issue.column),
-                format!("column {}: {}", issue.column, issue.message),
-            );
+            let name = header.name_of(issue.column);
+            let message = match name {
+                Some(_) => issue.message,
+                None => format!("column {}: {}", issue.column, issue.message),
+            };
+            errors.push(issue.line, name, message);
         }
         if record.len() != header.len() {
             errors.push(
@@ -212,20 +213,27 @@ fn parse(
                 ),
             );
         } else {
-            match validate(&header, &record) {
-                Ok(item) => match seen.get(&item.code) {
-                    Some(first) => errors.push(
+            let code = header.code_of(&record);
+            let duplicate = match seen.get(&code) {
+                Some(first) if !code.is_empty() => {
+                    errors.push(
                         line,
                         Some("code"),
-                        format!("{} appears again (first on line {first})", item.code),
-                    ),
-                    None => {
-                        seen.insert(item.code.clone(), line);
-                        if errors.total == 0 && sending {
-                            batch.push(item);
-                        }
+                        format!("{code} appears again (first on line {first}); codes are unique in a file"),
+                    );
+                    true
+                }
+                _ => {
+                    seen.insert(code, line);
+                    false
+                }
+            };
+            match validate(&header, &record) {
+                Ok(item) => {
+                    if errors.total == 0 && sending && !duplicate {
+                        batch.push(item);
                     }
-                },
+                }
                 Err(cells) => {
                     for c in cells {
                         errors.push(line, c.column, c.message);

@@ -200,6 +200,11 @@ impl Header {
             .filter(|n| *n != "?")
     }
 
+    /// The row's code, normalized (empty when missing).
+    pub fn code_of(&self, row: &csv::StringRecord) -> String {
+        catalog::normalize_code(self.get(row, Column::Code))
+    }
+
     fn get<'r>(&self, row: &'r csv::StringRecord, c: Column) -> &'r str {
         self.at[c.index()]
             .and_then(|i| row.get(i))
