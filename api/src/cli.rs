@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::{
-    AppState, audit, build_app, db, demo,
+    AppState, audit, build_app, catalog, db, demo,
     settings::{DatabaseSettings, Settings, redact_url},
 };
 
@@ -35,6 +35,11 @@ pub enum Command {
         /// Password for every demo user; a random one is generated and printed when omitted.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Import or update the national catalog from a CSV file (all or nothing).
+    ImportCatalog {
+        /// The catalog CSV (UTF-8 with or without BOM, or GBK); see docs/api.md.
+        file: std::path::PathBuf,
     },
     /// The audit log's hash chain.
     Audit {
@@ -78,6 +83,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::ImportCatalog { file } => import_catalog(&file).await,
         Command::Audit { command } => {
             let db = DatabaseSettings::from_env()?;
             let mut conn = AsyncPgConnection::establish(&db.url).await?;
@@ -119,6 +125,81 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                 }
             }
         }
+    }
+}
+
+/// `vbp import-catalog FILE.csv`: progress on stderr, the report on stdout; exit 1
+/// listing every error (line, column, reason) when the file is refused.
+async fn import_catalog(path: &std::path::Path) -> Result<ExitCode, BoxError> {
+    use std::io::{IsTerminal, Write};
+
+    let db = DatabaseSettings::from_env()?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    prepare_database(&db).await?;
+    let mut conn = AsyncPgConnection::establish(&db.url).await?;
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let progress = Box::new(move |p: catalog::Progress| {
+        let pct = if size > 0 { p.bytes * 100 / size } else { 100 };
+        let mut err = std::io::stderr().lock();
+        if p.done {
+            let _ = writeln!(
+                err,
+                "{}read {} rows ({} bytes) in {:.1} s",
+                if tty { "\r" } else { "" },
+                p.rows,
+                p.bytes,
+                started.elapsed().as_secs_f64()
+            );
+        } else if tty {
+            let _ = write!(err, "\r{pct:>3}% {} rows", p.rows);
+        } else if p.rows % 20_000 == 0 {
+            let _ = writeln!(err, "{pct:>3}% {} rows", p.rows);
+        }
+    });
+    match catalog::import(
+        &mut conn,
+        file,
+        &audit::Actor::system(),
+        "cli",
+        Some(progress),
+    )
+    .await
+    {
+        Ok(r) => {
+            println!(
+                "imported {}: {} rows, {} created, {} updated, {} unchanged, {} ceilings added ({}, {:.1} s, import {})",
+                path.display(),
+                r.rows,
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.ceilings_added,
+                r.encoding,
+                started.elapsed().as_secs_f64(),
+                r.import_id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(catalog::ImportError::Invalid { total, errors }) => {
+            for e in &errors {
+                eprintln!(
+                    "{}:{}: {}{}",
+                    path.display(),
+                    e.line.unwrap_or(0),
+                    e.field
+                        .as_deref()
+                        .map(|f| format!("column {f}: "))
+                        .unwrap_or_default(),
+                    e.message
+                );
+            }
+            eprintln!("{}", catalog::ImportError::Invalid { total, errors });
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

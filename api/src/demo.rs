@@ -14,7 +14,9 @@ use uuid::Uuid;
 use crate::{
     audit::{self, Actor},
     auth::{OrgKind, Role, password},
+    catalog,
     db::models::{NewOrganisation, NewUser, Organisation, Province, Session, User},
+    demo_catalog,
 };
 
 const PLATFORM: &str = "vbp Platform Operations";
@@ -210,12 +212,41 @@ pub async fn load(
                     kept.len()
                 );
             }
-            let _ = writeln!(
-                out,
-                "\nnot in the demo yet: catalog and tender rounds (they arrive with the catalog and rounds features)"
-            );
             Ok::<_, diesel::result::Error>(Report(out))
         })
         .await?;
+    let mut report = report;
+    // The catalog goes through the real import (its own transaction), after the
+    // suppliers exist so that items link to them.
+    let (csv, generics, _) = demo_catalog::csv();
+    let imported = catalog::import(
+        conn,
+        std::io::Cursor::new(csv.into_bytes()),
+        &Actor::system(),
+        "demo",
+        None,
+    )
+    .await
+    .map_err(|e| match e {
+        catalog::ImportError::Invalid { ref errors, .. } => format!(
+            "demo catalog: {e}: {}",
+            errors
+                .iter()
+                .take(5)
+                .map(|x| format!("line {}: {:?}: {}", x.line.unwrap_or(0), x.field, x.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => format!("demo catalog: {other}"),
+    })?;
+    let _ = writeln!(
+        report.0,
+        "\ncatalog: {generics} generics and 2 consumable product systems, {} items ({} created, {} updated, {} unchanged)",
+        imported.rows, imported.created, imported.updated, imported.unchanged
+    );
+    let _ = writeln!(
+        report.0,
+        "\nnot in the demo yet: tender rounds (they arrive with the rounds feature)"
+    );
     Ok(report)
 }

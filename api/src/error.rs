@@ -62,6 +62,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{}", validation_detail(.0))]
     Validation(Vec<FieldError>),
+    /// An uploaded file with errors: `detail` sums them up, `errors` lists them by line.
+    #[error("{detail}")]
+    InvalidFile {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -117,7 +123,7 @@ impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest(_) => ("bad-request", "Malformed request"),
-            Self::Validation(_) => ("validation", "Invalid input"),
+            Self::Validation(_) | Self::InvalidFile { .. } => ("validation", "Invalid input"),
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -140,7 +146,7 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail: self.to_string(),
             errors: match self {
-                Self::Validation(errors) => errors.clone(),
+                Self::Validation(errors) | Self::InvalidFile { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
         }
@@ -151,7 +157,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::InvalidFile { .. } | Self::Unprocessable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

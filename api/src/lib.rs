@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod demo_catalog;
 pub mod error;
 pub mod jobs;
 pub mod mail;

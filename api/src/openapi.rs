@@ -33,6 +33,7 @@ use crate::error::{FieldError, Problem};
         (name = "reference", description = "Reference data: provinces"),
         (name = "audit", description = "The audit log and its hash chain (auditor)"),
         (name = "jobs", description = "The job queue: mail and other side effects (admin)"),
+        (name = "catalog", description = "The national catalog: drugs and consumables, NHSA codes, ceilings; CSV import and export"),
     )
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@
 //! * [`run`]: a whole round at once.
 //! * [`settlement`]: line amounts, due dates, prepayment, reconciliation.
 //! * [`round`]: the round state machine.
+//! * [`catalog`]: NHSA code structure and the catalog's controlled vocabularies.
 //!
 //! The business rules, with worked examples, are in `docs/rules.md`.
 //!
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod alloc;
+pub mod catalog;
 pub mod date;
 pub mod error;
 pub mod eval;

@@ -592,3 +592,52 @@ impl Drop for ServeProcess {
         self.kill();
     }
 }
+
+impl TestApp {
+    /// Sends bytes with a content type (CSV uploads).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<actix_web::web::Bytes>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .insert_header(("content-type", content_type));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut res = req.send_body(body.into()).await.unwrap();
+        let bytes = res.body().limit(16 << 20).await.unwrap();
+        Resp {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// A GET whose body is text (CSV exports): status, content type and the text.
+    pub async fn get_text(&self, path: &str, token: &str) -> (u16, String, String) {
+        let mut res = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let bytes = res.body().limit(256 << 20).await.unwrap();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            res.status().as_u16(),
+            ct,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+}

@@ -4,6 +4,7 @@
 //! Queries are associated async functions returning `QueryResult<T>`; HTTP errors belong
 //! to the handlers.
 
+pub mod catalog;
 pub mod models;
 pub mod schema;
 

@@ -25,6 +25,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_ceilings (id) {
+        id -> Int8,
+        item_code -> Text,
+        price -> Numeric,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog_items (code) {
+        code -> Text,
+        kind -> Text,
+        generic_name -> Text,
+        dosage_form -> Nullable<Text>,
+        strength -> Nullable<Numeric>,
+        strength_unit -> Nullable<Text>,
+        fill_volume -> Nullable<Numeric>,
+        fill_volume_unit -> Nullable<Text>,
+        pack_count -> Int4,
+        min_unit -> Text,
+        consistency -> Nullable<Text>,
+        manufacturer -> Text,
+        manufacturer_org_id -> Nullable<Uuid>,
+        consumable_class -> Nullable<Text>,
+        product_system -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -101,6 +134,8 @@ diesel::table! {
 }
 
 diesel::joinable!(audit_seal -> audit_log (entry_id));
+diesel::joinable!(catalog_ceilings -> catalog_items (item_code));
+diesel::joinable!(catalog_items -> organisations (manufacturer_org_id));
 diesel::joinable!(organisations -> provinces (province));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> organisations (org_id));
@@ -108,6 +143,8 @@ diesel::joinable!(users -> organisations (org_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
+    catalog_ceilings,
+    catalog_items,
     jobs,
     login_throttle,
     organisations,

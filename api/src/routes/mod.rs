@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod jobs;
 pub mod orgs;
 pub mod provinces;
@@ -34,7 +35,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(audit::list)
                 .service(audit::verify)
                 .service(jobs::list)
-                .service(jobs::retry),
+                .service(jobs::retry)
+                .service(catalog::search)
+                .service(catalog::export_csv)
+                .service(catalog::get)
+                .service(catalog::import),
         );
 }
 
