@@ -23,6 +23,14 @@ if [ -z "${VBP_JWT_SECRET:-}" ] && [ -z "${VBP_JWT_SECRET_FILE:-}" ]; then
   export VBP_JWT_SECRET_FILE="$PWD/.vbp/jwt-secret"
 fi
 
+# the master key (wraps opening-key shares) and the receipt-signing key of this checkout
+mkdir -p .vbp
+for key in master-key receipt-key; do
+  if [ ! -s ".vbp/$key" ]; then (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > ".vbp/$key"); fi
+done
+[ -n "${VBP_MASTER_KEY:-}" ] || export VBP_MASTER_KEY_FILE="$PWD/.vbp/master-key"
+[ -n "${VBP_RECEIPT_KEY:-}" ] || export VBP_RECEIPT_KEY_FILE="$PWD/.vbp/receipt-key"
+
 # mail goes to files under .vbp/mail unless an SMTP server is given
 if [ -z "${VBP_SMTP_URL:-}" ] && [ -z "${VBP_MAIL_DIR:-}" ]; then
   export VBP_MAIL_DIR="$PWD/.vbp/mail"

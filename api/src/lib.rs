@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod rounds;
 pub mod routes;
 pub mod sealing;
 pub mod settings;

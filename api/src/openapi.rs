@@ -32,6 +32,8 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "Users (admin)"),
         (name = "reference", description = "Reference data: provinces"),
         (name = "audit", description = "The audit log and its hash chain (auditor)"),
+        (name = "rounds", description = "Tender rounds: lots, demand, publication, cancellation"),
+        (name = "bids", description = "Sealed bids, receipts, the frozen register, opening-key shares and the opening"),
         (name = "jobs", description = "The job queue: mail and other side effects (admin)"),
         (name = "catalog", description = "The national catalog: drugs and consumables, NHSA codes, ceilings; CSV import and export"),
     )

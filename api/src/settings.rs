@@ -262,6 +262,32 @@ pub struct Settings {
     pub workers: usize,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    /// Wraps opening-key shares at rest and the private keys of quorum-1 rounds.
+    pub master_key: crate::sealing::MasterKey,
+    /// Signs bid receipts (Ed25519).
+    pub receipt_key: std::sync::Arc<crate::sealing::ReceiptKey>,
+}
+
+/// A secret given as 64 hex characters, inline (`NAME`) or in a file (`NAME_FILE`).
+fn hex_secret(name: &str) -> Result<String, SettingsError> {
+    let file_var = format!("{name}_FILE");
+    let value = match (var(name), var(&file_var)) {
+        (Some(v), _) => v,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|e| SettingsError(format!("{file_var}={path:?} cannot be read: {e}")))?,
+        (None, None) => {
+            return Err(SettingsError(format!(
+                "{name} (or {file_var}) is not set: give 32 random bytes as 64 hex characters, e.g. {name}=$(openssl rand -hex 32)"
+            )));
+        }
+    };
+    let value = value.trim().to_owned();
+    if value.len() != 64 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(SettingsError(format!(
+            "{name} must be 64 hex characters (32 bytes)"
+        )));
+    }
+    Ok(value)
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -319,7 +345,13 @@ impl Settings {
         )?;
         let mail = MailSettings::from_env()?;
         let jobs = JobSettings::from_env(mail.smtp_timeout)?;
+        let master_key = crate::sealing::MasterKey::from_hex(&hex_secret("VBP_MASTER_KEY")?)
+            .map_err(|e| SettingsError(format!("VBP_MASTER_KEY: {e}")))?;
+        let receipt_key = crate::sealing::ReceiptKey::from_hex(&hex_secret("VBP_RECEIPT_KEY")?)
+            .map_err(|e| SettingsError(format!("VBP_RECEIPT_KEY: {e}")))?;
         Ok(Self {
+            master_key,
+            receipt_key: std::sync::Arc::new(receipt_key),
             mail,
             jobs,
             database,

@@ -142,6 +142,13 @@ pub struct TestApp {
     server: actix_web::dev::ServerHandle,
 }
 
+/// 32 random bytes as hex (test keys).
+pub fn random_hex() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    format!("{a}{b}")
+}
+
 pub fn test_settings(db_url: &str) -> Settings {
     Settings {
         database: DatabaseSettings {
@@ -164,6 +171,10 @@ pub fn test_settings(db_url: &str) -> Settings {
             smtp_timeout: Duration::from_secs(5),
             public_url: "http://127.0.0.1:8080/".into(),
         },
+        master_key: api::sealing::MasterKey::from_hex(&random_hex()).unwrap(),
+        receipt_key: std::sync::Arc::new(
+            api::sealing::ReceiptKey::from_hex(&random_hex()).unwrap(),
+        ),
         jobs: JobSettings {
             poll_interval: Duration::from_millis(50),
             lease: Duration::from_secs(10),
@@ -551,6 +562,8 @@ impl ServeProcess {
                 "VBP_JWT_SECRET",
                 "test-secret-that-is-at-least-32-bytes-long",
             )
+            .env("VBP_MASTER_KEY", random_hex())
+            .env("VBP_RECEIPT_KEY", random_hex())
             .env("VBP_WORKERS", "1")
             .env("VBP_DB_POOL_SIZE", "4")
             .env("VBP_JOB_POLL_MS", "50")

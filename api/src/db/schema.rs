@@ -25,6 +25,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    bid_register (bid_id) {
+        bid_id -> Uuid,
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        commitment -> Text,
+        submitted_at -> Timestamptz,
+        frozen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> Uuid,
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        supplier_org_id -> Uuid,
+        submitted_by -> Uuid,
+        status -> Text,
+        terms_version -> Int4,
+        sealed -> Bytea,
+        commitment -> Text,
+        submitted_at -> Timestamptz,
+        receipt_signature -> Text,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        product_code -> Nullable<Text>,
+        unit_price -> Nullable<Numeric>,
+        annual_capacity -> Nullable<Int8>,
+        province_preferences -> Nullable<Jsonb>,
+        opened_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     catalog_ceilings (id) {
         id -> Int8,
         item_code -> Text,
@@ -58,6 +93,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    demands (lot_id, province) {
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        annual_quantity -> Int8,
+        reported_by -> Uuid,
+        reported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         kind -> Text,
@@ -87,6 +134,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    lots (id) {
+        id -> Uuid,
+        round_id -> Uuid,
+        number -> Int4,
+        generic_name -> Text,
+        dosage_form -> Nullable<Text>,
+        representative_code -> Text,
+        special_antibacterial -> Bool,
+        ceiling -> Nullable<Numeric>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    opening_shares (round_id, user_id) {
+        round_id -> Uuid,
+        user_id -> Uuid,
+        share_wrapped -> Bytea,
+        presented_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     organisations (id) {
         id -> Uuid,
         name -> Text,
@@ -105,6 +175,42 @@ diesel::table! {
         code -> Bpchar,
         name_zh -> Text,
         name_en -> Text,
+    }
+}
+
+diesel::table! {
+    round_custodians (round_id, user_id) {
+        round_id -> Uuid,
+        user_id -> Uuid,
+        share_commitment -> Nullable<Text>,
+        share_wrapped -> Nullable<Bytea>,
+        fetched_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        status -> Text,
+        preset -> Text,
+        rules -> Jsonb,
+        bidding_deadline -> Timestamptz,
+        key_mode -> Text,
+        quorum -> Int2,
+        terms_version -> Int4,
+        public_key -> Nullable<Bytea>,
+        wrapped_key -> Nullable<Bytea>,
+        published_at -> Nullable<Timestamptz>,
+        ceilings_date -> Nullable<Date>,
+        closed_at -> Nullable<Timestamptz>,
+        opened_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancel_reason -> Nullable<Text>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -134,21 +240,43 @@ diesel::table! {
 }
 
 diesel::joinable!(audit_seal -> audit_log (entry_id));
+diesel::joinable!(bid_register -> bids (bid_id));
+diesel::joinable!(bid_register -> rounds (round_id));
+diesel::joinable!(bids -> organisations (supplier_org_id));
+diesel::joinable!(bids -> rounds (round_id));
+diesel::joinable!(bids -> users (submitted_by));
 diesel::joinable!(catalog_ceilings -> catalog_items (item_code));
 diesel::joinable!(catalog_items -> organisations (manufacturer_org_id));
+diesel::joinable!(demands -> provinces (province));
+diesel::joinable!(demands -> rounds (round_id));
+diesel::joinable!(demands -> users (reported_by));
+diesel::joinable!(lots -> catalog_items (representative_code));
+diesel::joinable!(lots -> rounds (round_id));
+diesel::joinable!(opening_shares -> rounds (round_id));
+diesel::joinable!(opening_shares -> users (user_id));
 diesel::joinable!(organisations -> provinces (province));
+diesel::joinable!(round_custodians -> rounds (round_id));
+diesel::joinable!(round_custodians -> users (user_id));
+diesel::joinable!(rounds -> users (created_by));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> organisations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
+    bid_register,
+    bids,
     catalog_ceilings,
     catalog_items,
+    demands,
     jobs,
     login_throttle,
+    lots,
+    opening_shares,
     organisations,
     provinces,
+    round_custodians,
+    rounds,
     sessions,
     users,
 );

@@ -31,6 +31,43 @@ use crate::{
 };
 
 pub const EMAIL: &str = "email";
+/// Closes a round's bidding at its deadline (payload `{round_id}`).
+pub const CLOSE_ROUND: &str = "close_round";
+/// Reminds matching suppliers a day before the deadline (payload `{round_id}`).
+pub const DEADLINE_REMINDER: &str = "deadline_reminder";
+
+/// A failed attempt of a job.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Retrying cannot help.
+    #[error("{0}")]
+    Permanent(String),
+    /// Worth retrying later.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl JobError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JobError::Permanent(_))
+    }
+}
+
+impl From<MailError> for JobError {
+    fn from(e: MailError) -> Self {
+        if e.is_permanent() {
+            JobError::Permanent(e.to_string())
+        } else {
+            JobError::Transient(e.to_string())
+        }
+    }
+}
+
+impl From<crate::error::ApiError> for JobError {
+    fn from(e: crate::error::ApiError) -> Self {
+        JobError::Transient(e.to_string())
+    }
+}
 
 /// A job as stored.
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
@@ -254,7 +291,9 @@ impl Worker {
     async fn run_job(&self, job: Job) {
         let outcome = match job.kind.as_str() {
             EMAIL => self.send_email(&job).await,
-            other => Err(MailError::Permanent(format!("unknown job kind {other:?}"))),
+            CLOSE_ROUND => self.close_round(&job).await.map(|()| None),
+            DEADLINE_REMINDER => self.remind(&job).await.map(|()| None),
+            other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
         };
         // The side effect happened or not; record it, insisting a little if the database
         // is briefly away (giving up means the lease runs out and the job runs again).
@@ -304,9 +343,75 @@ impl Worker {
         }
     }
 
-    async fn send_email(&self, job: &Job) -> Result<Option<String>, MailError> {
+    fn round_of(job: &Job) -> Result<uuid::Uuid, JobError> {
+        job.payload["round_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| JobError::Permanent(format!("malformed {} job: no round_id", job.kind)))
+    }
+
+    async fn close_round(&self, job: &Job) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let round = Self::round_of(job)?;
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        let closed = conn
+            .transaction(async |conn| {
+                crate::rounds::close_if_due(conn, round, &crate::audit::Actor::system()).await
+            })
+            .await?;
+        if closed.is_none() {
+            let r = crate::db::rounds::Round::find(&mut conn, round)
+                .await
+                .map_err(|e| JobError::Transient(e.to_string()))?;
+            if r.status == "bidding_open" {
+                // the database clock is behind ours, or the deadline moved later
+                return Err(JobError::Transient(format!(
+                    "not due yet (deadline {})",
+                    r.bidding_deadline
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn remind(&self, job: &Job) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let round = Self::round_of(job)?;
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        let (jobs, url) = (&self.jobs, self.mail.public_url.as_str());
+        conn.transaction(async |conn| {
+            let r = crate::db::rounds::Round::find(conn, round).await?;
+            if r.status != "bidding_open" {
+                return Ok(());
+            }
+            let orgs = crate::rounds::matching_suppliers(conn, round).await?;
+            crate::rounds::notify_suppliers(
+                conn,
+                jobs,
+                url,
+                &r,
+                &orgs,
+                "deadline_reminder",
+                &r.bidding_deadline.timestamp().to_string(),
+            )
+            .await?;
+            Ok::<_, crate::error::ApiError>(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn send_email(&self, job: &Job) -> Result<Option<String>, JobError> {
         let email: Email = serde_json::from_value(job.payload.clone())
-            .map_err(|e| MailError::Permanent(format!("malformed email job: {e}")))?;
+            .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?;
         let mid = message_id(job.id, &self.mail.from);
         tracing::debug!(job = job.id, to = %mail::mask(&email.to), template = %email.template, "sending mail");
         self.mailer.send(&self.mail.from, &email, &mid).await?;

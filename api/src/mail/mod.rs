@@ -16,18 +16,43 @@ use serde::{Deserialize, Serialize};
 use crate::settings::{MailBackend, MailSettings};
 
 /// Every template: (name, subject, text body, HTML body).
-const TEMPLATES: &[(&str, &str, &str, &str)] = &[(
+macro_rules! templates {
+    ($($name:literal),+ $(,)?) => {
+        &[$((
+            $name,
+            include_str!(concat!("templates/", $name, ".subject")),
+            include_str!(concat!("templates/", $name, ".txt")),
+            include_str!(concat!("templates/", $name, ".html")),
+        )),+]
+    };
+}
+
+const TEMPLATES: &[(&str, &str, &str, &str)] = templates![
     "user_created",
-    include_str!("templates/user_created.subject"),
-    include_str!("templates/user_created.txt"),
-    include_str!("templates/user_created.html"),
-)];
+    "round_published",
+    "deadline_reminder",
+    "bid_receipt",
+    "round_opened",
+    "bids_invalidated",
+    "round_cancelled",
+];
+
+/// Shared layouts the templates extend.
+const LAYOUTS: &[(&str, &str)] = &[
+    ("layout.txt", include_str!("templates/layout.txt")),
+    ("layout.html", include_str!("templates/layout.html")),
+];
 
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in LAYOUTS {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = %name, error = %e, "mail layout does not parse");
+            }
+        }
         for (name, subject, text, html) in TEMPLATES {
             // names ending in .html are auto-escaped; the others are not
             for (suffix, source) in [("subject", subject), ("txt", text), ("html", html)] {
@@ -206,6 +231,25 @@ mod tests {
         assert!(mail.text.contains("Qilu & Co"));
         assert!(mail.html.contains("Qilu &amp; Co"));
         assert!(!mail.html.contains("<script>"));
+    }
+
+    #[test]
+    fn every_template_renders_with_its_variables() {
+        let ctx = serde_json::json!({
+            "name": "n", "email": "e@x.cn", "role_zh": "r", "role_en": "r", "org_name": "o",
+            "platform_url": "u", "round_name": "第十二批", "round_id": "id", "deadline": "2026-12-01T00:00:00Z",
+            "lot_number": 3, "generic_name": "阿托伐他汀钙片", "bid_id": "b", "submitted_at": "t",
+            "commitment": "c", "signature": "s",
+        });
+        for (name, ..) in TEMPLATES {
+            let mail = render(name, "e@x.cn", &ctx).unwrap();
+            assert!(
+                !mail.subject.is_empty()
+                    && mail.text.contains("Hello n")
+                    && mail.html.contains("</html>"),
+                "{name}"
+            );
+        }
     }
 
     #[test]

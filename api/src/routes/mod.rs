@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bids;
 pub mod catalog;
 pub mod jobs;
 pub mod orgs;
 pub mod provinces;
+pub mod rounds;
 pub mod system;
 pub mod users;
 
@@ -16,6 +18,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(system::healthz)
+        .service(bids::get_receipt_key)
         .service(system::readyz)
         .service(system::metrics)
         .service(
@@ -39,7 +42,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(catalog::search)
                 .service(catalog::export_csv)
                 .service(catalog::get)
-                .service(catalog::import),
+                .service(catalog::import)
+                .service(rounds::create)
+                .service(rounds::list)
+                .service(rounds::get)
+                .service(rounds::update)
+                .service(rounds::add_lot)
+                .service(rounds::list_lots)
+                .service(rounds::start_demand)
+                .service(rounds::publish)
+                .service(rounds::cancel)
+                .service(rounds::report_demand)
+                .service(rounds::demand)
+                .service(bids::submit)
+                .service(bids::mine)
+                .service(bids::withdraw)
+                .service(bids::register)
+                .service(bids::my_share)
+                .service(bids::open),
         );
 }
 

@@ -1,0 +1,583 @@
+//! Tender rounds: the life of a round, sealed bids, closing and the threshold opening.
+//!
+//! Handlers in routes/rounds.rs, routes/bids.rs and the job worker call these; each
+//! function runs inside the caller's transaction and writes its audit entries there.
+
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use bidding_core::{
+    Consistency, DosageForm, Lot, Product, ProductKind, Quantity, RoundRules, Specification,
+    UnitPrice, VolumeClass,
+    catalog::{parse_consistency, parse_dosage_form, parse_kind, parse_unit},
+};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::{
+    audit::{self, Actor},
+    db::{
+        catalog::CatalogItem,
+        rounds::{BidRow, Custodian, LotRow, OpeningShares, RegisterRow, Round, clock},
+    },
+    error::ApiError,
+    jobs,
+    sealing::{self, MasterKey},
+    settings::Settings,
+};
+
+/// What a sealed bid contains. Only this process sees it in clear, at submission (to run
+/// the eligibility and ceiling checks) and at the opening.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SealedContent {
+    pub product_code: String,
+    pub unit_price: UnitPrice,
+    pub annual_capacity: u64,
+    pub province_preferences: Vec<String>,
+}
+
+/// The HPKE `info`: binds a ciphertext to its round, terms, lot and supplier.
+pub fn bid_info(round: Uuid, terms_version: i32, lot: Uuid, supplier: Uuid) -> Vec<u8> {
+    format!("vbp-bid-v1|round={round}|terms={terms_version}|lot={lot}|supplier={supplier}")
+        .into_bytes()
+}
+
+/// The exact text a receipt signature covers (README shows how to verify it).
+pub fn receipt_message(
+    bid: Uuid,
+    round: Uuid,
+    lot: Uuid,
+    supplier: Uuid,
+    submitted_at: DateTime<Utc>,
+    commitment: &str,
+) -> String {
+    format!(
+        "vbp-bid-receipt-v1\nbid={bid}\nround={round}\nlot={lot}\nsupplier={supplier}\nsubmitted_at={}\ncommitment={commitment}\n",
+        submitted_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+/// A catalog item as the rules see it.
+pub fn product_of(item: &CatalogItem, ceiling: Option<Decimal>) -> Result<Product, String> {
+    let kind = parse_kind(&item.kind).ok_or_else(|| format!("unknown kind {:?}", item.kind))?;
+    let dosage_form = match (&item.dosage_form, kind) {
+        (Some(f), _) => parse_dosage_form(f).ok_or_else(|| format!("unknown dosage form {f:?}"))?,
+        (None, ProductKind::Consumable) => DosageForm::Device,
+        (None, ProductKind::Drug) => return Err("a drug without a dosage form".into()),
+    };
+    let quantity =
+        |amount: Option<Decimal>, unit: &Option<String>| -> Result<Option<Quantity>, String> {
+            match (amount, unit) {
+                (Some(a), Some(u)) => {
+                    let (unit, _) = parse_unit(u).ok_or_else(|| format!("unknown unit {u:?}"))?;
+                    Quantity::new(a, unit).map(Some).map_err(|e| e.to_string())
+                }
+                _ => Ok(None),
+            }
+        };
+    Ok(Product {
+        code: item.code.clone(),
+        kind,
+        generic_name: item.generic_name.clone(),
+        spec: Specification {
+            dosage_form,
+            strength: quantity(item.strength, &item.strength_unit)?,
+            fill_volume: quantity(item.fill_volume, &item.fill_volume_unit)?,
+            pack_count: u32::try_from(item.pack_count).map_err(|_| "pack count out of range")?,
+            min_unit: item.min_unit.clone(),
+        },
+        consistency: item.consistency.as_deref().and_then(parse_consistency),
+        ceiling: ceiling
+            .map(UnitPrice::round)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+    })
+}
+
+/// A lot as the rules see it.
+pub fn lot_of(lot: &LotRow, representative: &CatalogItem) -> Result<Lot, String> {
+    let rep = product_of(representative, None)?;
+    Ok(Lot {
+        id: bidding_core::LotId(i64::from(lot.number)),
+        generic_name: lot.generic_name.clone(),
+        kind: rep.kind,
+        representative: rep.spec,
+        ceiling_ucp: lot
+            .ceiling
+            .map(UnitPrice::round)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        volume_class: if lot.special_antibacterial {
+            VolumeClass::SpecialAntibacterial
+        } else {
+            VolumeClass::Standard
+        },
+    })
+}
+
+/// Why a product may not be bid in a lot, in words for the supplier; `None` when it may.
+pub fn ineligibility(
+    product: &Product,
+    item: &CatalogItem,
+    lot: &LotRow,
+    supplier: Uuid,
+    round_kind: &str,
+) -> Option<String> {
+    if bidding_core::catalog::kind_name(product.kind) != round_kind {
+        return Some(format!(
+            "{} is a {} but this is a {round_kind} round",
+            item.code, item.kind
+        ));
+    }
+    if item.generic_name != lot.generic_name {
+        return Some(format!(
+            "{} is {}, but lot {} is {}",
+            item.code, item.generic_name, lot.number, lot.generic_name
+        ));
+    }
+    if let (Some(lot_form), Some(form)) = (&lot.dosage_form, &item.dosage_form)
+        && parse_dosage_form(lot_form).map(DosageForm::class)
+            != parse_dosage_form(form).map(DosageForm::class)
+    {
+        return Some(format!(
+            "{} is a {form}, lot {} takes {lot_form}",
+            item.code, lot.number
+        ));
+    }
+    if product.kind == ProductKind::Drug
+        && !matches!(
+            product.consistency,
+            Some(Consistency::Originator | Consistency::Reference | Consistency::Passed)
+        )
+    {
+        return Some(format!(
+            "{} has not passed the consistency evaluation (only originator, reference or passed drugs may bid)",
+            item.code
+        ));
+    }
+    if item.manufacturer_org_id != Some(supplier) {
+        return Some(format!(
+            "{} is registered to {}, not to your organisation",
+            item.code, item.manufacturer
+        ));
+    }
+    None
+}
+
+/// The rules a round stores, parsed.
+pub fn rules_of(round: &Round) -> Result<RoundRules, ApiError> {
+    serde_json::from_value(round.rules.clone()).map_err(ApiError::internal)
+}
+
+/// Moves the round on by `action`, or answers 422 naming the state it is in.
+pub fn transition(
+    round: &Round,
+    action: bidding_core::RoundAction,
+    reason: Option<&str>,
+) -> Result<&'static str, ApiError> {
+    let status = bidding_core::RoundStatus::parse(&round.status)
+        .ok_or_else(|| ApiError::internal("unknown round status"))?;
+    bidding_core::transition(status, action, reason)
+        .map(|s| s.as_str())
+        .map_err(|e| ApiError::Unprocessable(format!("round is {}: {e}", round.status)))
+}
+
+/// Publication: freezes demand and ceilings, makes the round's key pair and deals its
+/// private key: k-of-n shares to the custodians (each wrapped under the master key until
+/// fetched), or, for quorum 1 in master mode, the key itself wrapped. The private key
+/// exists only in this function's memory and is wiped when it returns.
+pub async fn publish_keys(
+    conn: &mut AsyncPgConnection,
+    round: &Round,
+    master: &MasterKey,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), ApiError> {
+    let keys = sealing::generate_round_keys();
+    let wrapped = match round.key_mode.as_str() {
+        "master" => Some(
+            master
+                .wrap(&keys.secret, format!("round:{}:key", round.id).as_bytes())
+                .map_err(ApiError::internal)?,
+        ),
+        _ => {
+            let custodians = Custodian::of_round(conn, round.id).await?;
+            let n = u8::try_from(custodians.len())
+                .map_err(|_| ApiError::Unprocessable("at most 255 custodians".into()))?;
+            let k = u8::try_from(round.quorum)
+                .map_err(|_| ApiError::internal("quorum out of range"))?;
+            if n < k || k == 0 {
+                return Err(ApiError::Unprocessable(format!(
+                    "the quorum is {k} but the round has {n} custodians"
+                )));
+            }
+            for (custodian, (share, commitment)) in
+                custodians.iter().zip(sealing::split(&keys.secret, k, n))
+            {
+                let wrapped = master
+                    .wrap(
+                        share.as_bytes(),
+                        format!("round:{}:share:{}", round.id, custodian.user_id).as_bytes(),
+                    )
+                    .map_err(ApiError::internal)?;
+                Custodian::set_share(conn, round.id, custodian.user_id, &commitment, &wrapped)
+                    .await?;
+            }
+            None
+        }
+    };
+    Ok((keys.public.to_vec(), wrapped))
+}
+
+/// Closes bidding when the deadline has passed: waits for every bid transaction in
+/// flight, then freezes the register. Returns the register size when it closed now.
+pub async fn close_if_due(
+    conn: &mut AsyncPgConnection,
+    round_id: Uuid,
+    actor: &Actor,
+) -> Result<Option<usize>, ApiError> {
+    Round::lock_for_closing(conn, round_id).await?;
+    let round = Round::lock(conn, round_id).await?;
+    if round.status != "bidding_open" || clock(conn).await? < round.bidding_deadline {
+        return Ok(None);
+    }
+    let frozen = RegisterRow::freeze(conn, round.id, round.terms_version).await?;
+    diesel::update(crate::db::schema::rounds::table.find(round.id))
+        .set((
+            crate::db::schema::rounds::status.eq("closed"),
+            crate::db::schema::rounds::closed_at.eq(diesel::dsl::now),
+            crate::db::schema::rounds::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        "round.close",
+        "round",
+        &round.id.to_string(),
+        json!({ "register_size": frozen, "deadline": round.bidding_deadline, "terms_version": round.terms_version }),
+    )
+    .await?;
+    Ok(Some(frozen))
+}
+
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::RunQueryDsl;
+
+/// What presenting a share did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpeningState {
+    /// `waiting` (more shares needed) or `opened`.
+    pub status: &'static str,
+    pub presented: usize,
+    pub quorum: i16,
+    /// Bids revealed, once opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bids_revealed: Option<usize>,
+    /// Whether this call performed the opening (false when another already had).
+    pub opened_by_this_call: bool,
+}
+
+/// Decrypts every counted bid with the reconstructed key, checks each against its
+/// register commitment, and stores the revealed fields.
+async fn reveal_all(
+    conn: &mut AsyncPgConnection,
+    round: &Round,
+    secret: &Zeroizing<Vec<u8>>,
+) -> Result<usize, ApiError> {
+    let register: std::collections::HashMap<Uuid, String> = RegisterRow::of_round(conn, round.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.bid_id, r.commitment))
+        .collect();
+    let bids = BidRow::live_of_round(conn, round.id, round.terms_version).await?;
+    if bids.len() != register.len() {
+        return Err(ApiError::internal(format!(
+            "{} live bids but {} in the register",
+            bids.len(),
+            register.len()
+        )));
+    }
+    for bid in &bids {
+        let commitment = sealing::sha256_hex(&bid.sealed);
+        if register.get(&bid.id) != Some(&commitment) || commitment != bid.commitment {
+            return Err(ApiError::internal(format!(
+                "bid {} does not match its registered commitment",
+                bid.id
+            )));
+        }
+        let plain = sealing::open(
+            secret,
+            &bid_info(round.id, bid.terms_version, bid.lot_id, bid.supplier_org_id),
+            &bid.sealed,
+        )
+        .map_err(|e| ApiError::internal(format!("bid {}: {e}", bid.id)))?;
+        let content: SealedContent = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
+        let capacity = i64::try_from(content.annual_capacity).map_err(ApiError::internal)?;
+        BidRow::reveal(
+            conn,
+            bid.id,
+            &content.product_code,
+            content.unit_price.value(),
+            capacity,
+            &json!(content.province_preferences),
+        )
+        .await?;
+    }
+    Ok(bids.len())
+}
+
+/// Opens a closed round: with a custodian's share (threshold mode, once the quorum is
+/// reached) or with the master key (master mode). Call with the round locked.
+pub async fn present_share(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    round: &Round,
+    user: Uuid,
+    actor: &Actor,
+    share: Option<&str>,
+) -> Result<OpeningState, ApiError> {
+    if round.status == "opened" || round.opened_at.is_some() {
+        return Ok(OpeningState {
+            status: "opened",
+            presented: 0,
+            quorum: round.quorum,
+            bids_revealed: None,
+            opened_by_this_call: false,
+        });
+    }
+    if round.status != "closed" {
+        return Err(ApiError::Unprocessable(format!(
+            "a {} round cannot be opened",
+            round.status
+        )));
+    }
+    let public = round
+        .public_key
+        .clone()
+        .ok_or_else(|| ApiError::internal("published round without a key"))?;
+    let secret: Zeroizing<Vec<u8>> = if round.key_mode == "master" {
+        let wrapped = round
+            .wrapped_key
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("master-mode round without its key"))?;
+        settings
+            .master_key
+            .unwrap(wrapped, format!("round:{}:key", round.id).as_bytes())
+            .map_err(|_| {
+                ApiError::internal("the round key does not unwrap with this VBP_MASTER_KEY")
+            })?
+    } else {
+        let share = share
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid("share", "is required: the opening-key share you fetched")
+            })?;
+        let custodians = Custodian::of_round(conn, round.id).await?;
+        let me = custodians
+            .iter()
+            .find(|c| c.user_id == user)
+            .ok_or_else(|| {
+                ApiError::forbidden("you are not a custodian of this round's opening key")
+            })?;
+        let commitment = me
+            .share_commitment
+            .clone()
+            .ok_or_else(|| ApiError::internal("custodian without a commitment"))?;
+        if sealing::sha256_hex(share.as_bytes()) != commitment {
+            audit::record(
+                conn,
+                actor,
+                "round.share_refused",
+                "round",
+                &round.id.to_string(),
+                json!({ "custodian": user }),
+            )
+            .await?;
+            return Err(ApiError::Unprocessable(
+                "this share is not the one dealt to you (forged or mistyped); nothing was recorded"
+                    .into(),
+            ));
+        }
+        let wrapped = settings
+            .master_key
+            .wrap(
+                share.as_bytes(),
+                format!("round:{}:presented:{user}", round.id).as_bytes(),
+            )
+            .map_err(ApiError::internal)?;
+        if !OpeningShares::add(conn, round.id, user, &wrapped).await? {
+            return Err(ApiError::Conflict(
+                "you have presented your share already".into(),
+            ));
+        }
+        audit::record(
+            conn,
+            actor,
+            "round.share_presented",
+            "round",
+            &round.id.to_string(),
+            json!({ "custodian": user }),
+        )
+        .await?;
+        let presented = OpeningShares::of_round(conn, round.id).await?;
+        if presented.len() < round.quorum as usize {
+            return Ok(OpeningState {
+                status: "waiting",
+                presented: presented.len(),
+                quorum: round.quorum,
+                bids_revealed: None,
+                opened_by_this_call: false,
+            });
+        }
+        let mut pairs = Vec::with_capacity(presented.len());
+        for (uid, wrapped) in &presented {
+            let text = settings
+                .master_key
+                .unwrap(
+                    wrapped,
+                    format!("round:{}:presented:{uid}", round.id).as_bytes(),
+                )
+                .map_err(ApiError::internal)?;
+            let commitment = custodians
+                .iter()
+                .find(|c| c.user_id == *uid)
+                .and_then(|c| c.share_commitment.clone())
+                .ok_or_else(|| ApiError::internal("presented share of a non-custodian"))?;
+            pairs.push((String::from_utf8_lossy(&text).into_owned(), commitment));
+        }
+        let k = u8::try_from(round.quorum).map_err(ApiError::internal)?;
+        sealing::combine(&pairs, k, &public).map_err(|e| {
+            ApiError::Unprocessable(format!("the shares do not open this round: {e}"))
+        })?
+    };
+    let revealed = reveal_all(conn, round, &secret).await?;
+    OpeningShares::clear(conn, round.id).await?;
+    diesel::update(crate::db::schema::rounds::table.find(round.id))
+        .set((
+            crate::db::schema::rounds::status.eq("opened"),
+            crate::db::schema::rounds::opened_at.eq(diesel::dsl::now),
+            crate::db::schema::rounds::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        "round.open",
+        "round",
+        &round.id.to_string(),
+        json!({ "bids_revealed": revealed, "key_mode": round.key_mode }),
+    )
+    .await?;
+    notify_round_opened(conn, settings, round).await?;
+    Ok(OpeningState {
+        status: "opened",
+        presented: round.quorum as usize,
+        quorum: round.quorum,
+        bids_revealed: Some(revealed),
+        opened_by_this_call: true,
+    })
+}
+
+/// Active supplier users of the given organisations: (email, display name, org name).
+pub async fn supplier_users(
+    conn: &mut AsyncPgConnection,
+    orgs: &[Uuid],
+) -> Result<Vec<(String, String, String)>, ApiError> {
+    use crate::db::schema::{organisations, users};
+    Ok(users::table
+        .inner_join(organisations::table)
+        .filter(users::org_id.eq_any(orgs))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq("supplier"))
+        .filter(organisations::status.eq("active"))
+        .select((users::email, users::display_name, organisations::name))
+        .load(conn)
+        .await?)
+}
+
+/// Mails every user of `orgs` with `template` about `round`.
+pub async fn notify_suppliers(
+    conn: &mut AsyncPgConnection,
+    jobs_settings: &crate::settings::JobSettings,
+    public_url: &str,
+    round: &Round,
+    orgs: &[Uuid],
+    template: &str,
+    dedupe: &str,
+) -> Result<usize, ApiError> {
+    let recipients = supplier_users(conn, orgs).await?;
+    for (email, name, org) in &recipients {
+        jobs::enqueue_email(
+            conn,
+            jobs_settings,
+            template,
+            email,
+            &json!({
+                "name": if name.is_empty() { email } else { name },
+                "org_name": org,
+                "round_name": round.name,
+                "round_id": round.id,
+                "deadline": round.bidding_deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "platform_url": public_url,
+            }),
+            Some(&format!("{template}:{}:{dedupe}:{email}", round.id)),
+        )
+        .await?;
+    }
+    Ok(recipients.len())
+}
+
+async fn notify_round_opened(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    round: &Round,
+) -> Result<(), ApiError> {
+    use crate::db::schema::bids;
+    let orgs: Vec<Uuid> = bids::table
+        .filter(bids::round_id.eq(round.id))
+        .filter(bids::status.eq("live"))
+        .select(bids::supplier_org_id)
+        .distinct()
+        .load(conn)
+        .await?;
+    notify_suppliers(
+        conn,
+        &settings.jobs,
+        &settings.mail.public_url,
+        round,
+        &orgs,
+        "round_opened",
+        "opened",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Supplier organisations whose catalog products match one of the round's lots.
+pub async fn matching_suppliers(
+    conn: &mut AsyncPgConnection,
+    round: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    use crate::db::schema::{catalog_items, lots};
+    let names = lots::table
+        .filter(lots::round_id.eq(round))
+        .select(lots::generic_name);
+    let orgs: Vec<Option<Uuid>> = catalog_items::table
+        .filter(catalog_items::generic_name.eq_any(names))
+        .filter(catalog_items::manufacturer_org_id.is_not_null())
+        .select(catalog_items::manufacturer_org_id)
+        .distinct()
+        .load(conn)
+        .await?;
+    Ok(orgs.into_iter().flatten().collect())
+}
+
+/// Encodes a share for the custodian.
+pub fn share_text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap_or_else(|_| B64.encode(bytes))
+}

@@ -1,0 +1,683 @@
+//! Sealed bids, the frozen register, opening-key shares and the opening.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use bidding_core::UnitPrice;
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    AppState, audit,
+    auth::{AuthUser, Role},
+    db::{
+        catalog::{CatalogItem, Ceiling},
+        models::Province,
+        rounds::{BidRow, Custodian, LotRow, NewBid, RegisterRow, Round, clock},
+    },
+    error::{ApiError, FieldError, Problem},
+    jobs, rounds,
+    rounds::{OpeningState, SealedContent},
+    sealing,
+};
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubmitBid {
+    pub lot_id: Uuid,
+    /// The catalog item offered (the supplier's own product, of the lot's generic and form).
+    #[schema(example = "XC10AAA126A001010100483")]
+    pub product_code: String,
+    /// Price per minimum unit of the product's own specification, up to 4 decimals.
+    #[schema(value_type = String, example = "0.5000")]
+    pub unit_price: Decimal,
+    /// Declared annual supply capacity, in minimum units.
+    pub annual_capacity: u64,
+    /// Provinces (GB/T 2260 codes) in order of preference, for the supply-region draft.
+    #[serde(default)]
+    pub province_preferences: Vec<String>,
+}
+
+/// What the supplier keeps: proof of what the platform accepted, and when.
+#[derive(Serialize, ToSchema)]
+pub struct Receipt {
+    pub bid_id: Uuid,
+    pub round_id: Uuid,
+    pub lot_id: Uuid,
+    pub supplier_org_id: Uuid,
+    /// The database's clock when the bid was accepted.
+    pub submitted_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the stored ciphertext.
+    pub commitment: String,
+    /// Ed25519 signature (base64) of `message` by the platform's receipt key.
+    pub signature: String,
+    /// The exact text signed.
+    pub message: String,
+    /// The platform's receipt public key (hex), also at GET /api/receipt-key.
+    pub public_key: String,
+    /// live, replaced, withdrawn or invalidated
+    pub status: String,
+}
+
+fn receipt(bid: &BidRow, public_key: String) -> Receipt {
+    Receipt {
+        message: rounds::receipt_message(
+            bid.id,
+            bid.round_id,
+            bid.lot_id,
+            bid.supplier_org_id,
+            bid.submitted_at,
+            &bid.commitment,
+        ),
+        bid_id: bid.id,
+        round_id: bid.round_id,
+        lot_id: bid.lot_id,
+        supplier_org_id: bid.supplier_org_id,
+        submitted_at: bid.submitted_at,
+        commitment: bid.commitment.clone(),
+        signature: bid.receipt_signature.clone(),
+        public_key,
+        status: bid.status.clone(),
+    }
+}
+
+/// The platform's receipt key.
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptKeyDto {
+    /// `ed25519`
+    pub algorithm: &'static str,
+    /// The public key, 32 bytes in hex.
+    pub public_key: String,
+    /// How a receipt message is built.
+    pub message_format: &'static str,
+}
+
+/// The public key that signs bid receipts; anyone may verify a receipt with it.
+#[utoipa::path(
+    tag = "bids",
+    responses(
+        (status = 200, description = "The receipt-signing public key", body = ReceiptKeyDto),
+        (status = 500, description = "Not configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/receipt-key")]
+pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKeyDto> {
+    web::Json(ReceiptKeyDto {
+        algorithm: "ed25519",
+        public_key: state.settings.receipt_key.public_hex(),
+        message_format: "vbp-bid-receipt-v1\\nbid=<id>\\nround=<id>\\nlot=<id>\\nsupplier=<org id>\\nsubmitted_at=<RFC 3339, microseconds, Z>\\ncommitment=<hex>\\n",
+    })
+}
+
+/// The check result shown when a bid is above its ceiling.
+fn ceiling_refusal(check: bidding_core::CeilingCheck) -> ApiError {
+    match check {
+        bidding_core::CeilingCheck::ItemCeiling { price, ceiling } => {
+            ApiError::Validation(vec![FieldError::field(
+                "unit_price",
+                format!(
+                    "{price} per minimum unit is above this item's ceiling of {ceiling}: the bid would be invalid"
+                ),
+            )])
+        }
+        bidding_core::CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => {
+            ApiError::Validation(vec![FieldError::field(
+                "unit_price",
+                format!(
+                    "the bid's unit comparable price {ucp} is above the lot's ceiling {ceiling_ucp}: the bid would be invalid"
+                ),
+            )])
+        }
+    }
+}
+
+/// Runs every check that needs no lock and seals the bid. Returns the sealed bytes.
+async fn check_and_seal(
+    conn: &mut AsyncPgConnection,
+    round: &Round,
+    lot: &LotRow,
+    supplier: Uuid,
+    body: &SubmitBid,
+) -> Result<Vec<u8>, ApiError> {
+    let mut errors = Vec::new();
+    let price = match UnitPrice::new(body.unit_price) {
+        Ok(p) if body.unit_price > Decimal::ZERO => Some(p),
+        Ok(_) => {
+            errors.push(FieldError::field("unit_price", "must be above zero"));
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::field("unit_price", e.to_string()));
+            None
+        }
+    };
+    if body.annual_capacity == 0 {
+        errors.push(FieldError::field(
+            "annual_capacity",
+            "must be at least 1 minimum unit",
+        ));
+    }
+    let provinces: std::collections::HashSet<String> = Province::all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in body.province_preferences.iter().enumerate() {
+        if !provinces.contains(p) {
+            errors.push(FieldError::field(
+                format!("province_preferences[{i}]"),
+                format!("{p:?} is not a province code"),
+            ));
+        } else if !seen.insert(p) {
+            errors.push(FieldError::field(
+                format!("province_preferences[{i}]"),
+                format!("{p} appears twice"),
+            ));
+        }
+    }
+    let code = bidding_core::catalog::normalize_code(&body.product_code);
+    let item = match CatalogItem::find(conn, &code).await {
+        Ok(item) => Some(item),
+        Err(diesel::result::Error::NotFound) => {
+            errors.push(FieldError::field(
+                "product_code",
+                format!("{code} is not in the national catalog"),
+            ));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (Some(price), Some(item), true) = (price, item, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let day = round
+        .ceilings_date
+        .ok_or_else(|| ApiError::internal("published round without ceilings date"))?;
+    let ceiling = Ceiling::valid_at(conn, std::slice::from_ref(&code), day)
+        .await?
+        .into_iter()
+        .next()
+        .map(|c| c.price);
+    let product = rounds::product_of(&item, ceiling).map_err(ApiError::internal)?;
+    if let Some(why) = rounds::ineligibility(&product, &item, lot, supplier, &round.kind) {
+        return Err(ApiError::Unprocessable(format!("ineligible: {why}")));
+    }
+    let representative = CatalogItem::find(conn, &lot.representative_code).await?;
+    let domain_lot = rounds::lot_of(lot, &representative).map_err(ApiError::internal)?;
+    let rules = rounds::rules_of(round)?;
+    if let Some(check) = bidding_core::above_ceiling(&domain_lot, &product, price, &rules)
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?
+    {
+        return Err(ceiling_refusal(check));
+    }
+    let content = SealedContent {
+        product_code: code,
+        unit_price: price,
+        annual_capacity: body.annual_capacity,
+        province_preferences: body.province_preferences.clone(),
+    };
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&content).map_err(ApiError::internal)?);
+    let public = round
+        .public_key
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("published round without a key"))?;
+    sealing::seal(
+        public,
+        &rounds::bid_info(round.id, round.terms_version, lot.id, supplier),
+        &plain,
+    )
+    .map_err(ApiError::internal)
+}
+
+/// Submit (or replace) a sealed bid on a lot. Eligibility and the ceiling are checked
+/// first; the bid is then encrypted to the round's key, and only the ciphertext is kept.
+/// Send an `Idempotency-Key` header to make a retried submission return the first receipt.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Round id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission return the first receipt"),
+    ),
+    request_body = SubmitBid,
+    responses(
+        (status = 201, description = "Accepted; keep the receipt", body = Receipt),
+        (status = 200, description = "A retry with the same Idempotency-Key: the first receipt", body = Receipt),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round or lot", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, ineligible, above the ceiling (with the UCP and the ceiling), or bidding closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/bids")]
+#[tracing::instrument(skip_all, fields(round = %id))]
+pub async fn submit(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<SubmitBid>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Supplier])?;
+    let round_id = id.into_inner();
+    let body = body.into_inner();
+    let supplier = user.org_id;
+    let idem = match req.headers().get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::invalid("Idempotency-Key", "must be 1 to 200 visible characters")
+                })?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let request_hash = sealing::sha256_hex(
+        format!(
+            "{}|{}|{}|{}|{}",
+            body.lot_id,
+            body.product_code.trim(),
+            body.unit_price.normalize(),
+            body.annual_capacity,
+            body.province_preferences.join(",")
+        )
+        .as_bytes(),
+    );
+    let public_key = state.settings.receipt_key.public_hex();
+    let mut conn = state.pool.get().await?;
+    if let Some(key) = &idem
+        && let Some(first) = BidRow::by_idempotency_key(&mut conn, supplier, key).await?
+    {
+        if first.request_hash.as_deref() != Some(request_hash.as_str())
+            || first.round_id != round_id
+        {
+            return Err(ApiError::Unprocessable(
+                "this Idempotency-Key was used for a different bid".into(),
+            ));
+        }
+        return Ok(HttpResponse::Ok().json(receipt(&first, public_key)));
+    }
+    let round = Round::find(&mut conn, round_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    if round.status == "draft" {
+        return Err(ApiError::not_found("no such round"));
+    }
+    if round.status != "bidding_open" {
+        return Err(ApiError::Unprocessable(format!(
+            "the round is {}: it does not accept bids",
+            round.status
+        )));
+    }
+    let lot = LotRow::find(&mut conn, round_id, body.lot_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such lot in this round"))?;
+    let sealed = check_and_seal(&mut conn, &round, &lot, supplier, &body).await?;
+    let commitment = sealing::sha256_hex(&sealed);
+    let receipt_key = state.settings.receipt_key.clone();
+    let settings = &state.settings;
+    let bid = conn
+        .transaction(async |conn| {
+            Round::lock_for_bidding(conn, round_id).await?;
+            let current = Round::find(conn, round_id).await?;
+            let now = clock(conn).await?;
+            if current.status != "bidding_open" || now >= current.bidding_deadline {
+                return Err(ApiError::Unprocessable(format!(
+                    "bidding closed at {} (server time {}): the bid was not accepted",
+                    current.bidding_deadline.to_rfc3339(),
+                    now.to_rfc3339()
+                )));
+            }
+            if current.terms_version != round.terms_version {
+                return Err(ApiError::Conflict("the round's terms changed while you submitted: submit again".into()));
+            }
+            let replaced = BidRow::end_live(conn, lot.id, supplier, "replaced").await?;
+            let bid_id = Uuid::now_v7();
+            let message = rounds::receipt_message(bid_id, round_id, lot.id, supplier, now, &commitment);
+            let signature = receipt_key.sign(message.as_bytes());
+            let bid = BidRow::insert(
+                conn,
+                &NewBid {
+                    id: bid_id,
+                    round_id,
+                    lot_id: lot.id,
+                    supplier_org_id: supplier,
+                    submitted_by: user.user_id,
+                    terms_version: current.terms_version,
+                    sealed: &sealed,
+                    commitment: &commitment,
+                    submitted_at: now,
+                    receipt_signature: &signature,
+                    idempotency_key: idem.as_deref(),
+                    request_hash: Some(&request_hash),
+                },
+            )
+            .await?;
+            audit::record(conn, &user.actor(), "bid.submit", "bid", &bid.id.to_string(),
+                json!({ "round": round_id, "lot": lot.id, "supplier": supplier, "commitment": commitment, "replaces": replaced, "terms_version": current.terms_version })).await?;
+            let me = crate::db::models::User::find(conn, user.user_id).await?;
+            jobs::enqueue_email(conn, &settings.jobs, "bid_receipt", &me.email, &json!({
+                "name": if me.display_name.is_empty() { &me.email } else { &me.display_name },
+                "round_name": current.name, "lot_number": lot.number, "generic_name": lot.generic_name,
+                "bid_id": bid.id, "submitted_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "commitment": commitment, "signature": signature, "platform_url": settings.mail.public_url,
+            }), Some(&format!("bid_receipt:{}", bid.id))).await?;
+            Ok(bid)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(receipt(&bid, public_key)))
+}
+
+/// The caller's own bids in a round (receipts; prices stay sealed until the opening).
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Your organisation's bids, newest first", body = Vec<Receipt>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/bids")]
+pub async fn mine(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<Receipt>>, ApiError> {
+    user.require(&[Role::Supplier])?;
+    let mut conn = state.pool.get().await?;
+    let key = state.settings.receipt_key.public_hex();
+    let rows = BidRow::of_supplier(&mut conn, *id, user.org_id).await?;
+    Ok(web::Json(
+        rows.iter().map(|b| receipt(b, key.clone())).collect(),
+    ))
+}
+
+/// Withdraw one of your live bids before the deadline.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id"), ("bid_id" = Uuid, Path, description = "Bid id")),
+    responses(
+        (status = 200, description = "Withdrawn", body = Receipt),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such bid of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not live, or bidding closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/rounds/{id}/bids/{bid_id}")]
+pub async fn withdraw(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<Receipt>, ApiError> {
+    user.require(&[Role::Supplier])?;
+    let (round_id, bid_id) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let key = state.settings.receipt_key.public_hex();
+    let bid = conn
+        .transaction(async |conn| {
+            let bid = BidRow::find(conn, bid_id)
+                .await
+                .ok()
+                .filter(|b| b.round_id == round_id && b.supplier_org_id == user.org_id)
+                .ok_or_else(|| ApiError::not_found("no such bid of yours"))?;
+            Round::lock_for_bidding(conn, round_id).await?;
+            let round = Round::find(conn, round_id).await?;
+            if round.status != "bidding_open" || clock(conn).await? >= round.bidding_deadline {
+                return Err(ApiError::Unprocessable(
+                    "bidding has closed: bids can no longer be withdrawn".into(),
+                ));
+            }
+            if bid.status != "live" {
+                return Err(ApiError::Unprocessable(format!(
+                    "the bid is {}, not live",
+                    bid.status
+                )));
+            }
+            BidRow::end_live(conn, bid.lot_id, user.org_id, "withdrawn").await?;
+            audit::record(
+                conn,
+                &user.actor(),
+                "bid.withdraw",
+                "bid",
+                &bid.id.to_string(),
+                json!({ "round": round_id, "lot": bid.lot_id }),
+            )
+            .await?;
+            Ok(BidRow::find(conn, bid_id).await?)
+        })
+        .await?;
+    Ok(web::Json(receipt(&bid, key)))
+}
+
+/// One entry of the frozen bid register.
+#[derive(Serialize, ToSchema)]
+pub struct RegisterEntry {
+    pub bid_id: Uuid,
+    pub lot_id: Uuid,
+    pub commitment: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Register {
+    pub round_id: Uuid,
+    pub frozen_at: Option<DateTime<Utc>>,
+    pub bids: Vec<RegisterEntry>,
+}
+
+/// The frozen register of a closed round: every bid that counts, by id and commitment,
+/// no prices. Each supplier can find its receipts in it.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "The register", body = Register),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bidding has not closed yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/register")]
+pub async fn register(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Register>, ApiError> {
+    let round_id = id.into_inner();
+    let mut conn = state.pool.get().await?;
+    let round = Round::find(&mut conn, round_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    if round.status == "draft"
+        && !matches!(
+            user.role,
+            Role::ProcurementOfficer | Role::Admin | Role::Auditor
+        )
+    {
+        return Err(ApiError::not_found("no such round"));
+    }
+    if round.status == "bidding_open" {
+        let actor = user.actor();
+        conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
+            .await?;
+    }
+    let round = Round::find(&mut conn, round_id).await?;
+    if round.closed_at.is_none() {
+        return Err(ApiError::Unprocessable(format!(
+            "the register is frozen when bidding closes ({})",
+            round.bidding_deadline.to_rfc3339()
+        )));
+    }
+    let rows = RegisterRow::of_round(&mut conn, round_id).await?;
+    Ok(web::Json(Register {
+        round_id,
+        frozen_at: rows.first().map(|r| r.frozen_at).or(round.closed_at),
+        bids: rows
+            .into_iter()
+            .map(|r| RegisterEntry {
+                bid_id: r.bid_id,
+                lot_id: r.lot_id,
+                commitment: r.commitment,
+                submitted_at: r.submitted_at,
+            })
+            .collect(),
+    }))
+}
+
+/// A custodian's opening-key share.
+#[derive(Serialize, ToSchema)]
+pub struct KeyShare {
+    pub round_id: Uuid,
+    /// Keep it secret and safe: it is erased from the server now, and you present it at the opening.
+    pub share: String,
+    pub quorum: i16,
+    pub custodians: usize,
+}
+
+/// Fetch your opening-key share, once; the server erases it as it hands it over.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Your share (shown once)", body = KeyShare),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a custodian of this round", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Fetched already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The round is not published or has no shares", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/key-shares/mine")]
+pub async fn my_share(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<KeyShare>, ApiError> {
+    user.require(&[Role::ProcurementOfficer])?;
+    let round_id = id.into_inner();
+    let master = state.settings.master_key.clone();
+    let mut conn = state.pool.get().await?;
+    let share = conn
+        .transaction(async |conn| {
+            let round = Round::find(conn, round_id)
+                .await
+                .map_err(|_| ApiError::not_found("no such round"))?;
+            if round.key_mode != "threshold" || round.published_at.is_none() {
+                return Err(ApiError::Unprocessable(
+                    "this round has no key shares (not published, or master-key mode)".into(),
+                ));
+            }
+            let custodians = Custodian::of_round(conn, round_id).await?;
+            let me = custodians
+                .iter()
+                .find(|c| c.user_id == user.user_id)
+                .ok_or_else(|| ApiError::forbidden("you are not a custodian of this round"))?;
+            if me.fetched_at.is_some() {
+                return Err(ApiError::Conflict(
+                    "you fetched your share already; the server no longer has it".into(),
+                ));
+            }
+            let wrapped = Custodian::take_share(conn, round_id, user.user_id)
+                .await?
+                .ok_or_else(|| ApiError::Conflict("the share was fetched already".into()))?;
+            let text = master
+                .unwrap(
+                    &wrapped,
+                    format!("round:{round_id}:share:{}", user.user_id).as_bytes(),
+                )
+                .map_err(ApiError::internal)?;
+            audit::record(
+                conn,
+                &user.actor(),
+                "round.share_fetch",
+                "round",
+                &round_id.to_string(),
+                json!({ "custodian": user.user_id }),
+            )
+            .await?;
+            Ok(KeyShare {
+                round_id,
+                share: rounds::share_text(&text),
+                quorum: round.quorum,
+                custodians: custodians.len(),
+            })
+        })
+        .await?;
+    Ok(web::Json(share))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpenRequest {
+    /// Your opening-key share (threshold mode); omitted in master-key mode.
+    pub share: Option<String>,
+}
+
+/// Present your share for the opening, after the deadline. When the quorum is reached
+/// the bids are decrypted, checked against the register and revealed.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    request_body = OpenRequest,
+    responses(
+        (status = 200, description = "Share recorded (waiting) or round opened", body = OpeningState),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a procurement officer, or not a custodian", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Share presented already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Before the deadline, or a forged share", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/open")]
+pub async fn open(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<OpenRequest>,
+) -> Result<web::Json<OpeningState>, ApiError> {
+    user.require(&[Role::ProcurementOfficer])?;
+    let round_id = id.into_inner();
+    let settings = &state.settings;
+    let actor = user.actor();
+    let mut conn = state.pool.get().await?;
+    let round = Round::find(&mut conn, round_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    if round.status == "bidding_open" {
+        if clock(&mut conn).await? < round.bidding_deadline {
+            return Err(ApiError::Unprocessable(format!(
+                "bids can be opened only after the deadline ({})",
+                round.bidding_deadline.to_rfc3339()
+            )));
+        }
+        conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
+            .await?;
+    }
+    let state = conn
+        .transaction(async |conn| {
+            let round = Round::lock(conn, round_id).await?;
+            rounds::present_share(
+                conn,
+                settings,
+                &round,
+                user.user_id,
+                &actor,
+                body.share.as_deref(),
+            )
+            .await
+        })
+        .await?;
+    Ok(web::Json(state))
+}

@@ -1,0 +1,1004 @@
+//! Tender rounds: officers create and run them; everyone reads what their role may see.
+
+use actix_web::{HttpResponse, get, patch, post, put, web};
+use bidding_core::{RoundAction, RoundRules};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Page, Pagination};
+use crate::{
+    AppState, audit,
+    auth::{AuthUser, Role},
+    db::{
+        catalog::CatalogItem,
+        rounds::{Custodian, DemandRow, LotRow, NewLot, NewRound, Round, clock, is_active_officer},
+        schema::rounds as r,
+    },
+    error::{ApiError, FieldError, Problem},
+    jobs, rounds,
+};
+
+/// A round as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct RoundDto {
+    pub id: Uuid,
+    pub name: String,
+    /// `drug` or `consumable`
+    pub kind: String,
+    /// draft, demand_collection, bidding_open, closed, opened, evaluated, awarded, completed, cancelled
+    pub status: String,
+    /// pilot, batch7, batch10 or batch11
+    pub preset: String,
+    /// The rules the round is evaluated by (bidding_core::RoundRules).
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    pub bidding_deadline: DateTime<Utc>,
+    /// `threshold` (k-of-n custodians) or `master` (quorum 1 under the platform master key)
+    pub key_mode: String,
+    pub quorum: i16,
+    pub custodians: Vec<Uuid>,
+    pub terms_version: i32,
+    /// The round's X25519 public key (hex), once published.
+    pub public_key: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// The day whose catalog ceilings apply.
+    pub ceilings_date: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RoundDto {
+    fn new(round: Round, custodians: Vec<Uuid>) -> Self {
+        Self {
+            public_key: round.public_key.as_deref().map(hex::encode),
+            id: round.id,
+            name: round.name,
+            kind: round.kind,
+            status: round.status,
+            preset: round.preset,
+            rules: round.rules,
+            bidding_deadline: round.bidding_deadline,
+            key_mode: round.key_mode,
+            quorum: round.quorum,
+            custodians,
+            terms_version: round.terms_version,
+            published_at: round.published_at,
+            ceilings_date: round.ceilings_date,
+            closed_at: round.closed_at,
+            opened_at: round.opened_at,
+            cancel_reason: round.cancel_reason,
+            created_at: round.created_at,
+        }
+    }
+
+    async fn load(
+        conn: &mut diesel_async::AsyncPgConnection,
+        round: Round,
+    ) -> Result<Self, ApiError> {
+        let custodians = Custodian::of_round(conn, round.id)
+            .await?
+            .into_iter()
+            .map(|c| c.user_id)
+            .collect();
+        Ok(Self::new(round, custodians))
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateRound {
+    #[schema(example = "第十二批国家组织药品集中采购")]
+    pub name: String,
+    /// `drug` or `consumable`
+    pub kind: String,
+    /// pilot, batch7, batch10 or batch11: the rules preset
+    pub preset: String,
+    /// Overrides the preset's rules entirely (bidding_core::RoundRules as JSON).
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<serde_json::Value>,
+    /// Overrides the preset's minimum number of bidders per lot.
+    pub min_bidders: Option<u32>,
+    pub bidding_deadline: DateTime<Utc>,
+    /// `threshold` (default) or `master`
+    pub key_mode: Option<String>,
+    /// k: shares needed to open (threshold mode); 1 in master mode
+    pub quorum: Option<i16>,
+    /// The officers who each hold a share of the opening key (threshold mode).
+    #[serde(default)]
+    pub custodians: Vec<Uuid>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateRound {
+    pub name: Option<String>,
+    pub bidding_deadline: Option<DateTime<Utc>>,
+    pub min_bidders: Option<u32>,
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CancelRound {
+    /// Why; published with the round.
+    pub reason: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoundQuery {
+    pub status: Option<String>,
+}
+
+const OFFICER: &[Role] = &[Role::ProcurementOfficer];
+
+fn rules_from(
+    preset: &str,
+    rules: Option<serde_json::Value>,
+    min_bidders: Option<u32>,
+) -> Result<RoundRules, ApiError> {
+    let mut rules = match rules {
+        Some(v) => serde_json::from_value::<RoundRules>(v)
+            .map_err(|e| ApiError::invalid("rules", e.to_string()))?,
+        None => match preset {
+            "pilot" => RoundRules::pilot(),
+            "batch7" => RoundRules::batch7(),
+            "batch10" => RoundRules::batch10(),
+            "batch11" => RoundRules::batch11(),
+            other => {
+                return Err(ApiError::invalid(
+                    "preset",
+                    format!("{other:?} is not one of pilot, batch7, batch10, batch11"),
+                ));
+            }
+        },
+    };
+    if let Some(m) = min_bidders {
+        rules.min_bidders = m;
+    }
+    rules
+        .validate()
+        .map_err(|e| ApiError::invalid("rules", e.to_string()))?;
+    Ok(rules)
+}
+
+async fn visible_round(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: &AuthUser,
+    id: Uuid,
+) -> Result<Round, ApiError> {
+    let round = Round::find(conn, id).await.map_err(|e| match e {
+        diesel::result::Error::NotFound => ApiError::not_found("no such round"),
+        e => e.into(),
+    })?;
+    if round.status == "draft"
+        && !matches!(
+            user.role,
+            Role::ProcurementOfficer | Role::Admin | Role::Auditor
+        )
+    {
+        return Err(ApiError::not_found("no such round"));
+    }
+    Ok(round)
+}
+
+/// Create a round (draft).
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    request_body = CreateRound,
+    responses(
+        (status = 201, description = "Created as a draft", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds")]
+pub async fn create(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<CreateRound>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(OFFICER)?;
+    let body = body.into_inner();
+    let mut errors = Vec::new();
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::field("name", "must be 1 to 200 characters"));
+    }
+    if !matches!(body.kind.as_str(), "drug" | "consumable") {
+        errors.push(FieldError::field("kind", "must be drug or consumable"));
+    }
+    let key_mode = body.key_mode.clone().unwrap_or_else(|| "threshold".into());
+    let quorum = body.quorum.unwrap_or(1);
+    let mut custodians = body.custodians.clone();
+    custodians.sort();
+    custodians.dedup();
+    match key_mode.as_str() {
+        "threshold" => {
+            if custodians.is_empty() {
+                errors.push(FieldError::field(
+                    "custodians",
+                    "threshold mode needs at least one custodian officer",
+                ));
+            } else if quorum < 1 || quorum as usize > custodians.len() {
+                errors.push(FieldError::field(
+                    "quorum",
+                    format!("must be between 1 and the {} custodians", custodians.len()),
+                ));
+            }
+        }
+        "master" => {
+            if quorum != 1 {
+                errors.push(FieldError::field("quorum", "master mode has quorum 1"));
+            }
+            if !custodians.is_empty() {
+                errors.push(FieldError::field(
+                    "custodians",
+                    "master mode has no custodians",
+                ));
+            }
+        }
+        _ => errors.push(FieldError::field("key_mode", "must be threshold or master")),
+    }
+    let rules = match rules_from(&body.preset, body.rules.clone(), body.min_bidders) {
+        Ok(r) => Some(r),
+        Err(ApiError::Validation(mut e)) => {
+            errors.append(&mut e);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut conn = state.pool.get().await?;
+    for c in &custodians {
+        if !is_active_officer(&mut conn, *c).await? {
+            errors.push(FieldError::field(
+                "custodians",
+                format!("{c} is not an active procurement officer"),
+            ));
+        }
+    }
+    if body.bidding_deadline <= clock(&mut conn).await? {
+        errors.push(FieldError::field(
+            "bidding_deadline",
+            "must be in the future",
+        ));
+    }
+    let (Some(rules), true) = (rules, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let rules_json = serde_json::to_value(&rules).map_err(ApiError::internal)?;
+    let round = conn
+        .transaction(async |conn| {
+            let round = Round::insert(
+                conn,
+                &NewRound {
+                    id: Uuid::now_v7(),
+                    name: &name,
+                    kind: &body.kind,
+                    preset: &body.preset,
+                    rules: &rules_json,
+                    bidding_deadline: body.bidding_deadline,
+                    key_mode: &key_mode,
+                    quorum,
+                    created_by: user.user_id,
+                },
+            )
+            .await?;
+            if !custodians.is_empty() {
+                Custodian::add(conn, round.id, &custodians).await?;
+            }
+            audit::record(
+                conn,
+                &user.actor(),
+                "round.create",
+                "round",
+                &round.id.to_string(),
+                json!({ "name": round.name, "kind": round.kind, "preset": round.preset, "deadline": round.bidding_deadline,
+                        "key_mode": round.key_mode, "quorum": round.quorum, "custodians": custodians }),
+            )
+            .await?;
+            RoundDto::load(conn, round).await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(round))
+}
+
+/// Rounds: drafts only for officers, admins and auditors.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(Pagination, RoundQuery),
+    responses(
+        (status = 200, description = "A page of rounds", body = Page<RoundDto>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds")]
+pub async fn list(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    paging: web::Query<Pagination>,
+    query: web::Query<RoundQuery>,
+) -> Result<web::Json<Page<RoundDto>>, ApiError> {
+    let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
+    let with_drafts = matches!(
+        user.role,
+        Role::ProcurementOfficer | Role::Admin | Role::Auditor
+    );
+    let mut conn = state.pool.get().await?;
+    let (rows, total) = Round::page(
+        &mut conn,
+        with_drafts,
+        query.status.as_deref(),
+        limit,
+        offset,
+    )
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for round in rows {
+        items.push(RoundDto::load(&mut conn, round).await?);
+    }
+    Ok(web::Json(Page::new(items, page, per_page, total)))
+}
+
+/// One round.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "The round", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round (or a draft the caller may not see)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}")]
+pub async fn get(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RoundDto>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
+    Ok(web::Json(RoundDto::load(&mut conn, round).await?))
+}
+
+/// Change a round's terms. On a published round every bid submitted so far becomes void
+/// and its supplier is told to submit again.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    request_body = UpdateRound,
+    responses(
+        (status = 200, description = "Updated", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, or the round is past bidding", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/rounds/{id}")]
+pub async fn update(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateRound>,
+) -> Result<web::Json<RoundDto>, ApiError> {
+    user.require(OFFICER)?;
+    let body = body.into_inner();
+    let id = id.into_inner();
+    let mut conn = state.pool.get().await?;
+    let settings = &state.settings;
+    let dto = conn
+        .transaction(async |conn| {
+            if Round::find(conn, id).await.is_err() {
+                return Err(ApiError::not_found("no such round"));
+            }
+            // a terms change must not race a bid in flight
+            Round::lock_for_closing(conn, id).await?;
+            let round = Round::lock(conn, id).await?;
+            if !matches!(round.status.as_str(), "draft" | "demand_collection" | "bidding_open") {
+                return Err(ApiError::Unprocessable(format!("the terms of a {} round cannot change", round.status)));
+            }
+            let now = clock(conn).await?;
+            if round.status == "bidding_open" && now >= round.bidding_deadline {
+                return Err(ApiError::Unprocessable("bidding has closed: the terms cannot change".into()));
+            }
+            let name = body.name.as_deref().map(str::trim).unwrap_or(&round.name).to_owned();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+            }
+            let deadline = body.bidding_deadline.unwrap_or(round.bidding_deadline);
+            if body.bidding_deadline.is_some() && deadline <= now {
+                return Err(ApiError::invalid("bidding_deadline", "must be in the future"));
+            }
+            let terms_changed = body.bidding_deadline.is_some() || body.min_bidders.is_some() || body.rules.is_some();
+            let rules = if body.rules.is_some() || body.min_bidders.is_some() {
+                let base = body.rules.clone().or(Some(round.rules.clone()));
+                serde_json::to_value(rules_from(&round.preset, base, body.min_bidders)?).map_err(ApiError::internal)?
+            } else {
+                round.rules.clone()
+            };
+            let bump = round.status == "bidding_open" && terms_changed;
+            diesel::update(r::table.find(id))
+                .set((
+                    r::name.eq(&name),
+                    r::bidding_deadline.eq(deadline),
+                    r::rules.eq(&rules),
+                    r::terms_version.eq(round.terms_version + i32::from(bump)),
+                    r::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            let mut voided = Vec::new();
+            if bump {
+                voided = crate::db::rounds::BidRow::invalidate_round(conn, id).await?;
+                let updated = Round::find(conn, id).await?;
+                rounds::notify_suppliers(conn, &settings.jobs, &settings.mail.public_url, &updated, &voided, "bids_invalidated", &updated.terms_version.to_string()).await?;
+                schedule_close(conn, settings, &updated).await?;
+            }
+            audit::record(
+                conn,
+                &user.actor(),
+                "round.update",
+                "round",
+                &id.to_string(),
+                json!({ "name": name, "deadline": deadline, "rules_changed": body.rules.is_some() || body.min_bidders.is_some(),
+                        "terms_version": round.terms_version + i32::from(bump), "suppliers_with_voided_bids": voided.len() }),
+            )
+            .await?;
+            {
+                let round = Round::find(conn, id).await?;
+                RoundDto::load(conn, round).await
+            }
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Schedules the closing of bidding at the deadline (and a reminder a day before).
+async fn schedule_close(
+    conn: &mut diesel_async::AsyncPgConnection,
+    settings: &crate::settings::Settings,
+    round: &Round,
+) -> Result<(), ApiError> {
+    use crate::db::schema::jobs as j;
+    let key = format!(
+        "close_round:{}:{}",
+        round.id,
+        round.bidding_deadline.timestamp_micros()
+    );
+    if let Some(id) = jobs::enqueue(
+        conn,
+        jobs::CLOSE_ROUND,
+        &json!({ "round_id": round.id }),
+        settings.jobs.max_attempts.max(20),
+        Some(&key),
+    )
+    .await?
+    {
+        diesel::update(j::table.find(id))
+            .set(j::run_at.eq(round.bidding_deadline))
+            .execute(conn)
+            .await?;
+    }
+    let remind_at = round.bidding_deadline - chrono::Duration::hours(24);
+    if remind_at > clock(conn).await? {
+        let key = format!(
+            "deadline_reminder:{}:{}",
+            round.id,
+            round.bidding_deadline.timestamp_micros()
+        );
+        if let Some(id) = jobs::enqueue(
+            conn,
+            jobs::DEADLINE_REMINDER,
+            &json!({ "round_id": round.id }),
+            settings.jobs.max_attempts,
+            Some(&key),
+        )
+        .await?
+        {
+            diesel::update(j::table.find(id))
+                .set(j::run_at.eq(remind_at))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A lot as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct LotDto {
+    pub id: Uuid,
+    pub number: i32,
+    pub generic_name: String,
+    pub dosage_form: Option<String>,
+    /// The representative specification (a catalog code).
+    pub representative_code: String,
+    pub special_antibacterial: bool,
+    /// Ceiling per minimum unit of the representative specification, set at publication.
+    #[schema(value_type = Option<String>, example = "0.8500")]
+    pub ceiling: Option<Decimal>,
+}
+
+impl From<LotRow> for LotDto {
+    fn from(l: LotRow) -> Self {
+        Self {
+            id: l.id,
+            number: l.number,
+            generic_name: l.generic_name,
+            dosage_form: l.dosage_form,
+            representative_code: l.representative_code,
+            special_antibacterial: l.special_antibacterial,
+            ceiling: l.ceiling,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateLot {
+    /// The representative specification: a catalog item of the round's kind.
+    pub representative_code: String,
+    /// Defaults to the representative item's generic name.
+    pub generic_name: Option<String>,
+    /// Defaults to the representative item's dosage form.
+    pub dosage_form: Option<String>,
+    #[serde(default)]
+    pub special_antibacterial: bool,
+}
+
+/// Add a lot (draft or demand collection).
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    request_body = CreateLot,
+    responses(
+        (status = 201, description = "Added", body = LotDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown item, wrong kind, or the round is published", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/lots")]
+pub async fn add_lot(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<CreateLot>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(OFFICER)?;
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut conn = state.pool.get().await?;
+    let lot = conn
+        .transaction(async |conn| {
+            let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
+            if !matches!(round.status.as_str(), "draft" | "demand_collection") {
+                return Err(ApiError::Unprocessable(format!("lots cannot be added to a {} round", round.status)));
+            }
+            let code = bidding_core::catalog::normalize_code(&body.representative_code);
+            let item = CatalogItem::find(conn, &code)
+                .await
+                .map_err(|_| ApiError::invalid("representative_code", format!("{code} is not in the catalog")))?;
+            if item.kind != round.kind {
+                return Err(ApiError::invalid("representative_code", format!("{code} is a {}, the round buys {}", item.kind, round.kind)));
+            }
+            let generic = body.generic_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(&item.generic_name).to_owned();
+            if generic != item.generic_name {
+                return Err(ApiError::invalid("generic_name", format!("the representative {code} is {}", item.generic_name)));
+            }
+            let form = body.dosage_form.clone().or(item.dosage_form.clone());
+            let number = LotRow::next_number(conn, id).await?;
+            let lot = LotRow::insert(
+                conn,
+                &NewLot {
+                    id: Uuid::now_v7(),
+                    round_id: id,
+                    number,
+                    generic_name: &generic,
+                    dosage_form: form.as_deref(),
+                    representative_code: &code,
+                    special_antibacterial: body.special_antibacterial,
+                },
+            )
+            .await?;
+            audit::record(conn, &user.actor(), "round.lot_add", "round", &id.to_string(),
+                json!({ "lot": lot.id, "number": number, "generic_name": generic, "representative_code": code })).await?;
+            Ok(lot)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(LotDto::from(lot)))
+}
+
+/// The lots of a round.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "The lots, by number", body = Vec<LotDto>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/lots")]
+pub async fn list_lots(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<LotDto>>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
+    Ok(web::Json(
+        LotRow::of_round(&mut conn, round.id)
+            .await?
+            .into_iter()
+            .map(LotDto::from)
+            .collect(),
+    ))
+}
+
+/// Start collecting provincial demand (draft -> demand collection).
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Collecting demand", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a draft, or no lots", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/demand-collection")]
+pub async fn start_demand(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RoundDto>, ApiError> {
+    user.require(OFFICER)?;
+    let id = id.into_inner();
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| {
+            let round = Round::lock(conn, id)
+                .await
+                .map_err(|_| ApiError::not_found("no such round"))?;
+            let next = rounds::transition(&round, RoundAction::StartDemandCollection, None)?;
+            if LotRow::of_round(conn, id).await?.is_empty() {
+                return Err(ApiError::Unprocessable("add at least one lot first".into()));
+            }
+            diesel::update(r::table.find(id))
+                .set((r::status.eq(next), r::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await?;
+            audit::record(
+                conn,
+                &user.actor(),
+                "round.demand_collection",
+                "round",
+                &id.to_string(),
+                json!({}),
+            )
+            .await?;
+            {
+                let round = Round::find(conn, id).await?;
+                RoundDto::load(conn, round).await
+            }
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Publish: open for sealed bids. Freezes demand and ceilings (those valid today), makes
+/// the round's key pair and deals the opening-key shares; schedules the closing.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Open for bids", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not collecting demand, no lots, or deadline passed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/publish")]
+pub async fn publish(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RoundDto>, ApiError> {
+    user.require(OFFICER)?;
+    let id = id.into_inner();
+    let settings = &state.settings;
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| {
+            let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
+            let next = rounds::transition(&round, RoundAction::OpenBidding, None)?;
+            if LotRow::of_round(conn, id).await?.is_empty() {
+                return Err(ApiError::Unprocessable("a round without lots cannot be published".into()));
+            }
+            let now = clock(conn).await?;
+            if round.bidding_deadline <= now {
+                return Err(ApiError::Unprocessable("the bidding deadline has passed: move it first".into()));
+            }
+            let today = now.date_naive();
+            LotRow::freeze_ceilings(conn, id, today).await?;
+            let (public, wrapped) = rounds::publish_keys(conn, &round, &settings.master_key).await?;
+            diesel::update(r::table.find(id))
+                .set((
+                    r::status.eq(next),
+                    r::public_key.eq(&public),
+                    r::wrapped_key.eq(wrapped.as_deref()),
+                    r::published_at.eq(diesel::dsl::now),
+                    r::ceilings_date.eq(today),
+                    r::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            let round = Round::find(conn, id).await?;
+            schedule_close(conn, settings, &round).await?;
+            let suppliers = rounds::matching_suppliers(conn, id).await?;
+            let notified = rounds::notify_suppliers(conn, &settings.jobs, &settings.mail.public_url, &round, &suppliers, "round_published", "published").await?;
+            audit::record(conn, &user.actor(), "round.publish", "round", &id.to_string(),
+                json!({ "public_key": hex::encode(&public), "ceilings_date": today, "key_mode": round.key_mode,
+                        "quorum": round.quorum, "suppliers_notified": notified })).await?;
+            RoundDto::load(conn, round).await
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Cancel a round before award, with a reason.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    request_body = CancelRound,
+    responses(
+        (status = 200, description = "Cancelled", body = RoundDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or already awarded", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/rounds/{id}/cancel")]
+pub async fn cancel(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<CancelRound>,
+) -> Result<web::Json<RoundDto>, ApiError> {
+    user.require(OFFICER)?;
+    let id = id.into_inner();
+    let reason = body.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::invalid("reason", "is required"));
+    }
+    let settings = &state.settings;
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| {
+            if Round::find(conn, id).await.is_err() {
+                return Err(ApiError::not_found("no such round"));
+            }
+            Round::lock_for_closing(conn, id).await?;
+            let round = Round::lock(conn, id).await?;
+            let next = rounds::transition(&round, RoundAction::Cancel, Some(&reason))?;
+            diesel::update(r::table.find(id))
+                .set((
+                    r::status.eq(next),
+                    r::cancel_reason.eq(&reason),
+                    r::cancelled_at.eq(diesel::dsl::now),
+                    r::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            let round = Round::find(conn, id).await?;
+            if round.published_at.is_some() {
+                let suppliers = rounds::matching_suppliers(conn, id).await?;
+                rounds::notify_suppliers(
+                    conn,
+                    &settings.jobs,
+                    &settings.mail.public_url,
+                    &round,
+                    &suppliers,
+                    "round_cancelled",
+                    "cancelled",
+                )
+                .await?;
+            }
+            audit::record(
+                conn,
+                &user.actor(),
+                "round.cancel",
+                "round",
+                &id.to_string(),
+                json!({ "reason": reason, "from": round.status }),
+            )
+            .await?;
+            RoundDto::load(conn, round).await
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// One lot's demand from one province.
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+pub struct DemandLine {
+    pub lot_id: Uuid,
+    /// Annual demand in minimum units.
+    pub annual_quantity: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReportDemand {
+    pub lines: Vec<DemandLine>,
+}
+
+/// Demand per lot and province.
+#[derive(Serialize, ToSchema)]
+pub struct DemandView {
+    /// One row per lot and province (a buyer sees its own province only).
+    pub rows: Vec<DemandRowDto>,
+    /// Totals per lot over the provinces shown.
+    pub totals: Vec<DemandLine>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DemandRowDto {
+    pub lot_id: Uuid,
+    pub province: String,
+    pub annual_quantity: i64,
+    pub reported_at: DateTime<Utc>,
+}
+
+async fn demand_view(
+    conn: &mut diesel_async::AsyncPgConnection,
+    round: Uuid,
+    province: Option<&str>,
+) -> Result<DemandView, ApiError> {
+    let rows = DemandRow::of_round(conn, round, province).await?;
+    let mut totals: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    for r in &rows {
+        *totals.entry(r.lot_id).or_default() += r.annual_quantity;
+    }
+    Ok(DemandView {
+        totals: totals
+            .into_iter()
+            .map(|(lot_id, annual_quantity)| DemandLine {
+                lot_id,
+                annual_quantity,
+            })
+            .collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| DemandRowDto {
+                lot_id: r.lot_id,
+                province: r.province,
+                annual_quantity: r.annual_quantity,
+                reported_at: r.reported_at,
+            })
+            .collect(),
+    })
+}
+
+/// Report (replace) the caller's province's annual demand, while the round collects it.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    request_body = ReportDemand,
+    responses(
+        (status = 200, description = "Recorded; the province's demand as it stands", body = DemandView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only provincial buyers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not collecting demand, unknown lot, or negative quantity", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/rounds/{id}/demand")]
+pub async fn report_demand(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<ReportDemand>,
+) -> Result<web::Json<DemandView>, ApiError> {
+    user.require(&[Role::ProvincialBuyer])?;
+    let province = user
+        .province
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("a buyer without a province cannot report demand"))?;
+    let id = id.into_inner();
+    let lines = body.into_inner().lines;
+    let mut conn = state.pool.get().await?;
+    let view = conn
+        .transaction(async |conn| {
+            let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
+            if round.status == "draft" {
+                return Err(ApiError::not_found("no such round"));
+            }
+            if !bidding_core::RoundStatus::parse(&round.status).is_some_and(|s| s.accepts_demand()) {
+                return Err(ApiError::Unprocessable(format!("demand is frozen: the round is {}", round.status)));
+            }
+            let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id).await?.into_iter().map(|l| l.id).collect();
+            let mut errors = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (i, l) in lines.iter().enumerate() {
+                if !lots.contains(&l.lot_id) {
+                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "is not a lot of this round"));
+                }
+                if !seen.insert(l.lot_id) {
+                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "appears twice"));
+                }
+                if l.annual_quantity < 0 {
+                    errors.push(FieldError::field(format!("lines[{i}].annual_quantity"), "must not be negative"));
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            let rows: Vec<(Uuid, i64)> = lines.iter().map(|l| (l.lot_id, l.annual_quantity)).collect();
+            DemandRow::replace(conn, id, &province, user.user_id, &rows).await?;
+            audit::record(conn, &user.actor(), "round.demand_report", "round", &id.to_string(),
+                json!({ "province": province, "lines": lines.iter().map(|l| json!({"lot": l.lot_id, "qty": l.annual_quantity})).collect::<Vec<_>>() })).await?;
+            demand_view(conn, id, Some(&province)).await
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Demand: a buyer sees its province; officers, auditors and admins see every province
+/// and the totals per lot.
+#[utoipa::path(
+    tag = "rounds",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Demand per lot and province", body = DemandView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suppliers and insurers do not see demand", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/demand")]
+pub async fn demand(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<DemandView>, ApiError> {
+    user.require(&[
+        Role::ProvincialBuyer,
+        Role::ProcurementOfficer,
+        Role::Auditor,
+        Role::Admin,
+    ])?;
+    let mut conn = state.pool.get().await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
+    let province = if user.role == Role::ProvincialBuyer {
+        user.province.clone()
+    } else {
+        None
+    };
+    Ok(web::Json(
+        demand_view(&mut conn, round.id, province.as_deref()).await?,
+    ))
+}

@@ -1,0 +1,8 @@
+DROP TABLE opening_shares;
+DROP TABLE bid_register;
+DROP FUNCTION refuse_change();
+DROP TABLE bids;
+DROP TABLE demands;
+DROP TABLE lots;
+DROP TABLE round_custodians;
+DROP TABLE rounds;
