@@ -1,0 +1,734 @@
+//! Tender rounds and sealed bids, through the HTTP API: nobody can read a bid before the
+//! opening, and no bid can be added, dropped or changed after the deadline.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use diesel::{QueryableByName, sql_types::Text};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use serde_json::{Value, json};
+use tests::{TestApp, api::sealing};
+
+const HUAHAI: &str = "Zhejiang Huahai Pharmaceutical Co., Ltd.";
+const QILU: &str = "Qilu Pharmaceutical Co., Ltd.";
+const HENGRUI: &str = "Jiangsu Hengrui Pharmaceuticals Co., Ltd.";
+
+/// A test generic: Qilu's 20 mg tablet is the representative (ceiling 0.8500 per tablet),
+/// Huahai makes a 10 mg tablet (own ceiling 0.5000), Hengrui one that has not passed the
+/// consistency evaluation.
+const QILU_20MG: &str = "XC10AAT901A001020100102";
+const HUAHAI_10MG: &str = "XC10AAT901A001010100101";
+const HENGRUI_10MG: &str = "XC10AAT901A001010100103";
+
+fn catalog_csv() -> String {
+    let head = "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from";
+    format!(
+        "{head}\n\
+         drug,{QILU_20MG},测试他汀钙片,tablet,20,mg,28,tablet,passed,\"{QILU}\",0.8500,2020-01-01\n\
+         drug,{HUAHAI_10MG},测试他汀钙片,tablet,10,mg,28,tablet,passed,\"{HUAHAI}\",0.5000,2020-01-01\n\
+         drug,{HENGRUI_10MG},测试他汀钙片,tablet,10,mg,28,tablet,not_passed,\"{HENGRUI}\",0.5000,2020-01-01\n"
+    )
+}
+
+struct Fixture {
+    app: TestApp,
+    officer: String,
+    round: String,
+    lot: String,
+}
+
+async fn me(app: &TestApp, token: &str) -> Value {
+    app.get("/api/v1/me", token).await.expect(200).body
+}
+
+/// A published round (threshold mode, `k` of the 3 demo officers) with one lot and demand
+/// from Beijing and Shanghai.
+async fn published(key_mode: &str, k: i16) -> Fixture {
+    let app = TestApp::with_demo().await;
+    let officer = app.login_demo("officer").await;
+    app.post_bytes(
+        "/api/v1/catalog/imports",
+        Some(&officer),
+        "text/csv",
+        catalog_csv(),
+    )
+    .await
+    .expect(200);
+    let mut custodians = Vec::new();
+    for who in ["officer", "officer2", "officer3"] {
+        let t = app.login_demo(who).await;
+        custodians.push(me(&app, &t).await["id"].clone());
+    }
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let mut body = json!({"name": "第十二批国家组织药品集中采购（测试）", "kind": "drug", "preset": "batch7",
+                          "bidding_deadline": deadline, "key_mode": key_mode, "quorum": k});
+    if key_mode == "threshold" {
+        body["custodians"] = json!(custodians);
+    }
+    let round = app
+        .post("/api/v1/rounds", &officer, body)
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(round["status"], "draft");
+    let round_id = round["id"].as_str().unwrap().to_owned();
+    let lot = app
+        .post(
+            &format!("/api/v1/rounds/{round_id}/lots"),
+            &officer,
+            json!({"representative_code": QILU_20MG}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(lot["generic_name"], "测试他汀钙片");
+    let lot_id = lot["id"].as_str().unwrap().to_owned();
+    app.request(
+        "POST",
+        &format!("/api/v1/rounds/{round_id}/demand-collection"),
+        Some(&officer),
+        None,
+    )
+    .await
+    .expect(200);
+    for (who, qty) in [("buyer", 1_000_000), ("buyer2", 400_000)] {
+        let t = app.login_demo(who).await;
+        app.request(
+            "PUT",
+            &format!("/api/v1/rounds/{round_id}/demand"),
+            Some(&t),
+            Some(json!({"lines": [{"lot_id": lot_id, "annual_quantity": qty}]})),
+        )
+        .await
+        .expect(200);
+    }
+    let published = app
+        .request(
+            "POST",
+            &format!("/api/v1/rounds/{round_id}/publish"),
+            Some(&officer),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(published["status"], "bidding_open");
+    assert_eq!(published["public_key"].as_str().unwrap().len(), 64);
+    let lots = app
+        .get(&format!("/api/v1/rounds/{round_id}/lots"), &officer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(lots[0]["ceiling"], "0.8500");
+    Fixture {
+        app,
+        officer,
+        round: round_id,
+        lot: lot_id,
+    }
+}
+
+impl Fixture {
+    async fn bid(&self, token: &str, product: &str, price: &str, key: Option<&str>) -> tests::Resp {
+        let body = json!({"lot_id": self.lot, "product_code": product, "unit_price": price,
+                          "annual_capacity": 2_000_000, "province_preferences": ["110000", "310000"]});
+        match key {
+            None => {
+                self.app
+                    .post(&format!("/api/v1/rounds/{}/bids", self.round), token, body)
+                    .await
+            }
+            Some(k) => {
+                let mut res = self
+                    .app
+                    .client
+                    .post(format!(
+                        "{}/api/v1/rounds/{}/bids",
+                        self.app.base, self.round
+                    ))
+                    .bearer_auth(token)
+                    .insert_header(("Idempotency-Key", k))
+                    .send_json(&body)
+                    .await
+                    .unwrap();
+                let bytes = res.body().await.unwrap();
+                tests::Resp {
+                    status: res.status(),
+                    headers: res.headers().clone(),
+                    body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                }
+            }
+        }
+    }
+
+    /// Time passes: the deadline is now.
+    async fn pass_deadline(&self) {
+        let mut conn = self.app.db.connect().await;
+        conn.batch_execute(&format!(
+            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{}'",
+            self.round
+        ))
+        .await
+        .unwrap();
+    }
+
+    async fn share(&self, who: &str) -> String {
+        let t = self.app.login_demo(who).await;
+        let res = self
+            .app
+            .get(
+                &format!("/api/v1/rounds/{}/key-shares/mine", self.round),
+                &t,
+            )
+            .await
+            .expect(200);
+        res.body["share"].as_str().unwrap().to_owned()
+    }
+
+    async fn open(&self, who: &str, share: Option<&str>) -> tests::Resp {
+        let t = self.app.login_demo(who).await;
+        self.app
+            .post(
+                &format!("/api/v1/rounds/{}/open", self.round),
+                &t,
+                json!({"share": share}),
+            )
+            .await
+    }
+}
+
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Dump {
+    #[diesel(sql_type = Text)]
+    text: String,
+}
+
+/// Every row of every table, as text.
+async fn dump_everything(app: &TestApp) -> String {
+    let mut conn = app.db.connect().await;
+    let tables: Vec<TableName> =
+        diesel::sql_query("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'")
+            .load(&mut conn)
+            .await
+            .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let rows: Dump = diesel::sql_query(format!(
+            "SELECT coalesce(string_agg(x::text, E'\\n'), '') AS text FROM \"{}\" x",
+            t.name
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        out.push_str(&rows.text);
+        out.push('\n');
+    }
+    out
+}
+
+#[actix_web::test]
+async fn sealed_bids_from_submission_to_threshold_opening() {
+    let f = published("threshold", 2).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+
+    // custodians fetch their shares once; the server erases them
+    let s1 = f.share("officer").await;
+    let s2 = f.share("officer2").await;
+    let s3 = f.share("officer3").await;
+    let officer = app.login_demo("officer").await;
+    app.get(
+        &format!("/api/v1/rounds/{}/key-shares/mine", f.round),
+        &officer,
+    )
+    .await
+    .expect_problem(409);
+    app.get(
+        &format!("/api/v1/rounds/{}/key-shares/mine", f.round),
+        &huahai,
+    )
+    .await
+    .expect_problem(403);
+
+    // above the item's own ceiling: refused with both numbers
+    let res = f
+        .bid(&huahai, HUAHAI_10MG, "0.5100", None)
+        .await
+        .expect_problem(422);
+    let msg = res.body["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("0.5100") && msg.contains("0.5000"), "{msg}");
+    // not passed the consistency evaluation, and not its own product: ineligible
+    let res = f
+        .bid(&huahai, HENGRUI_10MG, "0.3000", None)
+        .await
+        .expect_problem(422);
+    assert!(res.body["detail"].as_str().unwrap().contains("ineligible"));
+    // a product of another generic's lot or unknown code
+    f.bid(&huahai, "XC10AAT901A001010100199", "0.3000", None)
+        .await
+        .expect_problem(422);
+
+    let a = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("huahai-1"))
+        .await
+        .expect(201)
+        .body;
+    // a retry with the same key gives the same receipt, a different bid under it is refused
+    let again = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("huahai-1"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["bid_id"], a["bid_id"]);
+    assert_eq!(again["signature"], a["signature"]);
+    f.bid(&huahai, HUAHAI_10MG, "0.4000", Some("huahai-1"))
+        .await
+        .expect_problem(422);
+    // Qilu bids, then replaces its bid
+    let b_first = f
+        .bid(&qilu, QILU_20MG, "0.8000", None)
+        .await
+        .expect(201)
+        .body;
+    let b = f
+        .bid(&qilu, QILU_20MG, "0.7777", None)
+        .await
+        .expect(201)
+        .body;
+
+    // the receipt verifies with the published key, and not when altered
+    let key = app
+        .request("GET", "/api/receipt-key", None, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(key["public_key"], a["public_key"]);
+    let pk = key["public_key"].as_str().unwrap();
+    for r in [&a, &b] {
+        assert!(sealing::verify_signature(
+            pk,
+            r["message"].as_str().unwrap().as_bytes(),
+            r["signature"].as_str().unwrap()
+        ));
+        let forged = r["message"].as_str().unwrap().replace("bid=", "bid=0");
+        assert!(!sealing::verify_signature(
+            pk,
+            forged.as_bytes(),
+            r["signature"].as_str().unwrap()
+        ));
+    }
+
+    // a supplier sees only its own bids and cannot withdraw another's
+    let mine = app
+        .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert!(!mine.to_string().contains(b["bid_id"].as_str().unwrap()));
+    app.request(
+        "DELETE",
+        &format!(
+            "/api/v1/rounds/{}/bids/{}",
+            f.round,
+            b["bid_id"].as_str().unwrap()
+        ),
+        Some(&huahai),
+        None,
+    )
+    .await
+    .expect_problem(404);
+    let theirs = app
+        .get(&format!("/api/v1/rounds/{}/bids", f.round), &qilu)
+        .await
+        .expect(200)
+        .body;
+    let statuses: BTreeSet<_> = theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["live".to_owned(), "replaced".to_owned()])
+    );
+
+    // before the opening no table holds a price, in any form
+    let dump = dump_everything(app).await;
+    for price in ["0.4321", "0.7777", "0.8000", "4321", "7777"] {
+        assert!(
+            !dump.contains(price),
+            "{price} found in the database before the opening"
+        );
+    }
+    assert!(dump.contains(a["commitment"].as_str().unwrap()));
+
+    // nobody opens before the deadline, and the register is not frozen yet
+    f.open("officer", Some(&s1)).await.expect_problem(422);
+    app.get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
+        .await
+        .expect_problem(422);
+
+    f.pass_deadline().await;
+    let late = f
+        .bid(&huahai, HUAHAI_10MG, "0.4000", None)
+        .await
+        .expect_problem(422);
+    assert!(late.body["detail"].as_str().unwrap().contains("closed"));
+
+    // the frozen register lists exactly the receipts that count: no replaced bid
+    let register = app
+        .get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    let pair = |v: &Value| {
+        (
+            v["bid_id"].as_str().unwrap().to_owned(),
+            v["commitment"].as_str().unwrap().to_owned(),
+        )
+    };
+    let listed: BTreeSet<_> = register["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(pair)
+        .collect();
+    let issued: BTreeSet<_> = [&a, &b].into_iter().map(pair).collect();
+    assert_eq!(listed, issued);
+    assert!(
+        !register
+            .to_string()
+            .contains(b_first["bid_id"].as_str().unwrap())
+    );
+
+    // one share is not enough; a forged share is refused and recorded nowhere
+    let res = f.open("officer", Some(&s1)).await.expect(200).body;
+    assert_eq!(
+        (res["status"].as_str(), res["presented"].as_u64()),
+        (Some("waiting"), Some(1))
+    );
+    f.open("officer", Some(&s1)).await.expect_problem(409);
+    let mut forged = s2.clone();
+    forged.replace_range(4..8, if &s2[4..8] == "AAAA" { "BBBB" } else { "AAAA" });
+    f.open("officer2", Some(&forged)).await.expect_problem(422);
+    f.open("officer3", Some(&s2)).await.expect_problem(422); // someone else's share
+    let dump = dump_everything(app).await;
+    assert!(!dump.contains("0.4321"), "opened with fewer than k shares");
+
+    // the second real share opens: every bid revealed and matching its commitment
+    let opened = f.open("officer3", Some(&s3)).await.expect(200).body;
+    assert_eq!(opened["status"], "opened");
+    assert_eq!(opened["bids_revealed"], 2);
+    let mut conn = app.db.connect().await;
+    #[derive(QueryableByName)]
+    struct Revealed {
+        #[diesel(sql_type = Text)]
+        text: String,
+    }
+    let rows: Vec<Revealed> = diesel::sql_query(format!(
+        "SELECT b.product_code || ' ' || b.unit_price::text || ' ' || b.annual_capacity::text || ' ' || b.province_preferences::text
+                || ' ' || (encode(sha256(b.sealed), 'hex') = r.commitment)::text AS text
+         FROM bids b JOIN bid_register r ON r.bid_id = b.id WHERE b.round_id = '{}' ORDER BY b.unit_price",
+        f.round
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let rows: Vec<_> = rows.into_iter().map(|r| r.text).collect();
+    assert_eq!(
+        rows,
+        [
+            format!("{HUAHAI_10MG} 0.4321 2000000 [\"110000\", \"310000\"] true"),
+            format!("{QILU_20MG} 0.7777 2000000 [\"110000\", \"310000\"] true"),
+        ]
+    );
+    let round = app
+        .get(&format!("/api/v1/rounds/{}", f.round), &f.officer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(round["status"], "opened");
+    // presenting again after the opening changes nothing
+    let again = f.open("officer2", Some(&s2)).await.expect(200).body;
+    assert_eq!(again["opened_by_this_call"], false);
+}
+
+#[actix_web::test]
+async fn two_officers_opening_at_once_give_one_opening() {
+    let f = published("threshold", 2).await;
+    let huahai = f.app.login_demo("supplier").await;
+    f.bid(&huahai, HUAHAI_10MG, "0.4000", None)
+        .await
+        .expect(201);
+    let (s1, s2, s3) = (
+        f.share("officer").await,
+        f.share("officer2").await,
+        f.share("officer3").await,
+    );
+    f.pass_deadline().await;
+    f.open("officer", Some(&s1)).await.expect(200);
+    let (x, y) =
+        futures_util::future::join(f.open("officer2", Some(&s2)), f.open("officer3", Some(&s3)))
+            .await;
+    let x = x.expect(200).body;
+    let y = y.expect(200).body;
+    let by_call: Vec<bool> = [&x, &y]
+        .iter()
+        .map(|r| r["opened_by_this_call"].as_bool().unwrap())
+        .collect();
+    assert_eq!(by_call.iter().filter(|b| **b).count(), 1, "{x} {y}");
+    assert!([&x, &y].iter().all(|r| r["status"] == "opened"));
+    let auditor = f.app.login_demo("auditor").await;
+    let opens = f
+        .app
+        .get("/api/v1/audit?action=round.open", &auditor)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(opens["total"], 1);
+}
+
+#[actix_web::test]
+async fn master_key_round_opens_with_quorum_one_after_the_deadline() {
+    let f = published("master", 1).await;
+    let qilu = f.app.login_demo("supplier2").await;
+    f.bid(&qilu, QILU_20MG, "0.6000", None).await.expect(201);
+    let officer = f.app.login_demo("officer").await;
+    f.app
+        .get(
+            &format!("/api/v1/rounds/{}/key-shares/mine", f.round),
+            &officer,
+        )
+        .await
+        .expect_problem(422);
+    f.open("officer", None).await.expect_problem(422);
+    f.pass_deadline().await;
+    let opened = f.open("officer2", None).await.expect(200).body;
+    assert_eq!(opened["bids_revealed"], 1);
+}
+
+#[actix_web::test]
+async fn withdrawal_and_replacement_end_at_the_deadline() {
+    let f = published("threshold", 1).await;
+    let huahai = f.app.login_demo("supplier").await;
+    let first = f
+        .bid(&huahai, HUAHAI_10MG, "0.4500", None)
+        .await
+        .expect(201)
+        .body;
+    let withdrawn = f
+        .app
+        .request(
+            "DELETE",
+            &format!(
+                "/api/v1/rounds/{}/bids/{}",
+                f.round,
+                first["bid_id"].as_str().unwrap()
+            ),
+            Some(&huahai),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(withdrawn["status"], "withdrawn");
+    let second = f
+        .bid(&huahai, HUAHAI_10MG, "0.4400", None)
+        .await
+        .expect(201)
+        .body;
+    f.pass_deadline().await;
+    f.app
+        .request(
+            "DELETE",
+            &format!(
+                "/api/v1/rounds/{}/bids/{}",
+                f.round,
+                second["bid_id"].as_str().unwrap()
+            ),
+            Some(&huahai),
+            None,
+        )
+        .await
+        .expect_problem(422);
+    let register = f
+        .app
+        .get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    let ids: Vec<_> = register["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["bid_id"].clone())
+        .collect();
+    assert_eq!(ids, [second["bid_id"].clone()]);
+}
+
+#[actix_web::test]
+async fn changing_a_published_rounds_terms_voids_its_bids() {
+    let f = published("threshold", 1).await;
+    let huahai = f.app.login_demo("supplier").await;
+    let bid = f
+        .bid(&huahai, HUAHAI_10MG, "0.4500", None)
+        .await
+        .expect(201)
+        .body;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
+    let round = f
+        .app
+        .patch(
+            &format!("/api/v1/rounds/{}", f.round),
+            &f.officer,
+            json!({"bidding_deadline": later}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(round["terms_version"], 2);
+    let mine = f
+        .app
+        .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(mine[0]["bid_id"], bid["bid_id"]);
+    assert_eq!(mine[0]["status"], "invalidated");
+    // the supplier bids again under the new terms; only that bid counts
+    let again = f
+        .bid(&huahai, HUAHAI_10MG, "0.4500", None)
+        .await
+        .expect(201)
+        .body;
+    f.pass_deadline().await;
+    let register = f
+        .app
+        .get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(register["bids"].as_array().unwrap().len(), 1);
+    assert_eq!(register["bids"][0]["bid_id"], again["bid_id"]);
+}
+
+#[actix_web::test]
+async fn demand_is_per_province_and_frozen_at_publication() {
+    let f = published("threshold", 1).await;
+    let app = &f.app;
+    let buyer = app.login_demo("buyer").await;
+    let own = app
+        .get(&format!("/api/v1/rounds/{}/demand", f.round), &buyer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(own["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(own["rows"][0]["province"], "110000");
+    assert_eq!(own["totals"][0]["annual_quantity"], 1_000_000);
+    let all = app
+        .get(&format!("/api/v1/rounds/{}/demand", f.round), &f.officer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(all["totals"][0]["annual_quantity"], 1_400_000);
+    assert_eq!(all["rows"].as_array().unwrap().len(), 2);
+    app.request(
+        "PUT",
+        &format!("/api/v1/rounds/{}/demand", f.round),
+        Some(&buyer),
+        Some(json!({"lines": [{"lot_id": f.lot, "annual_quantity": 5}]})),
+    )
+    .await
+    .expect_problem(422);
+    let supplier = app.login_demo("supplier").await;
+    app.get(&format!("/api/v1/rounds/{}/demand", f.round), &supplier)
+        .await
+        .expect_problem(403);
+}
+
+#[actix_web::test]
+async fn only_officers_run_rounds_and_drafts_stay_internal() {
+    let app = TestApp::with_demo().await;
+    let officer = app.login_demo("officer").await;
+    let officer_id = me(&app, &officer).await["id"].clone();
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let body = json!({"name": "r", "kind": "drug", "preset": "batch10", "bidding_deadline": deadline, "custodians": [officer_id], "quorum": 1});
+    for who in ["admin", "supplier", "buyer", "insurer", "auditor"] {
+        let t = app.login_demo(who).await;
+        app.post("/api/v1/rounds", &t, body.clone())
+            .await
+            .expect_problem(403);
+    }
+    let round = app
+        .post("/api/v1/rounds", &officer, body.clone())
+        .await
+        .expect(201)
+        .body;
+    let id = round["id"].as_str().unwrap();
+    let supplier = app.login_demo("supplier").await;
+    app.get(&format!("/api/v1/rounds/{id}"), &supplier)
+        .await
+        .expect_problem(404);
+    assert_eq!(
+        app.get("/api/v1/rounds", &supplier).await.expect(200).body["total"],
+        0
+    );
+    // invalid input is named field by field
+    let bad = json!({"name": "", "kind": "food", "preset": "batch99", "bidding_deadline": "2000-01-01T00:00:00Z", "custodians": [], "quorum": 3});
+    let res = app
+        .post("/api/v1/rounds", &officer, bad)
+        .await
+        .expect_problem(422);
+    let fields: BTreeSet<_> = res.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    for f in ["name", "kind", "preset", "bidding_deadline", "custodians"] {
+        assert!(fields.contains(f), "{f} not named: {fields:?}");
+    }
+    // a supplier cannot be a custodian
+    let supplier_id = me(&app, &supplier).await["id"].clone();
+    let res = app
+        .post("/api/v1/rounds", &officer, json!({"name": "r", "kind": "drug", "preset": "batch7", "bidding_deadline": deadline, "custodians": [supplier_id], "quorum": 1}))
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "custodians");
+    // cancel needs a reason, and a cancelled round stays cancelled
+    app.post(
+        &format!("/api/v1/rounds/{id}/cancel"),
+        &officer,
+        json!({"reason": " "}),
+    )
+    .await
+    .expect_problem(422);
+    let cancelled = app
+        .post(
+            &format!("/api/v1/rounds/{id}/cancel"),
+            &officer,
+            json!({"reason": "catalog error"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(cancelled["status"], "cancelled");
+    app.request(
+        "POST",
+        &format!("/api/v1/rounds/{id}/publish"),
+        Some(&officer),
+        None,
+    )
+    .await
+    .expect_problem(422);
+}
