@@ -199,6 +199,24 @@ impl Fixture {
 }
 
 #[derive(QueryableByName)]
+struct Recipient {
+    #[diesel(sql_type = Text)]
+    to: String,
+}
+
+/// The recipients of the mail jobs of one template.
+async fn mail_jobs(app: &TestApp, template: &str) -> Vec<String> {
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Recipient> = diesel::sql_query(format!(
+        "SELECT payload->>'to' AS to FROM jobs WHERE kind = 'email' AND payload->>'template' = '{template}' ORDER BY 1"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.to).collect()
+}
+
+#[derive(QueryableByName)]
 struct TableName {
     #[diesel(sql_type = Text)]
     name: String,
@@ -731,4 +749,62 @@ async fn only_officers_run_rounds_and_drafts_stay_internal() {
     )
     .await
     .expect_problem(422);
+}
+
+#[actix_web::test]
+async fn the_worker_closes_bidding_at_the_deadline() {
+    let f = published("threshold", 1).await;
+    let huahai = f.app.login_demo("supplier").await;
+    let bid = f
+        .bid(&huahai, HUAHAI_10MG, "0.4000", None)
+        .await
+        .expect(201)
+        .body;
+    {
+        let mut conn = f.app.db.connect().await;
+        // a close job at the deadline and a reminder a day before were scheduled at publication
+        let kinds: Vec<Recipient> = diesel::sql_query(format!(
+            "SELECT kind || ' ' || (run_at = (SELECT bidding_deadline FROM rounds WHERE id = '{0}'))::text AS to
+             FROM jobs WHERE payload->>'round_id' = '{0}' ORDER BY kind",
+            f.round
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let kinds: Vec<_> = kinds.into_iter().map(|k| k.to).collect();
+        assert_eq!(kinds, ["close_round true"]); // the deadline is 2 h away: no reminder
+        // time passes: the deadline and the job are due
+        conn.batch_execute(&format!(
+            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{0}';
+             UPDATE jobs SET run_at = clock_timestamp() WHERE payload->>'round_id' = '{0}';",
+            f.round
+        ))
+        .await
+        .unwrap();
+    }
+    f.app.start_worker();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let round = f
+            .app
+            .get(&format!("/api/v1/rounds/{}", f.round), &f.officer)
+            .await
+            .expect(200)
+            .body;
+        if round["status"] == "closed" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not close the round: {round}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let register = f
+        .app
+        .get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(register["bids"][0]["bid_id"], bid["bid_id"]);
 }

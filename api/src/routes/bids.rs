@@ -111,26 +111,17 @@ pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKey
     })
 }
 
-/// The check result shown when a bid is above its ceiling.
-fn ceiling_refusal(check: bidding_core::CeilingCheck) -> ApiError {
-    match check {
-        bidding_core::CeilingCheck::ItemCeiling { price, ceiling } => {
-            ApiError::Validation(vec![FieldError::field(
-                "unit_price",
-                format!(
-                    "{price} per minimum unit is above this item's ceiling of {ceiling}: the bid would be invalid"
-                ),
-            )])
-        }
-        bidding_core::CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => {
-            ApiError::Validation(vec![FieldError::field(
-                "unit_price",
-                format!(
-                    "the bid's unit comparable price {ucp} is above the lot's ceiling {ceiling_ucp}: the bid would be invalid"
-                ),
-            )])
-        }
-    }
+/// The refusal of a bid above its ceiling: the bid's UCP and the ceiling that applied.
+fn ceiling_refusal(check: bidding_core::CeilingCheck, ucp: UnitPrice) -> ApiError {
+    let message = match check {
+        bidding_core::CeilingCheck::ItemCeiling { price, ceiling } => format!(
+            "{price} per minimum unit (unit comparable price {ucp}) is above this item's ceiling of {ceiling}: the bid would be invalid"
+        ),
+        bidding_core::CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => format!(
+            "the bid's unit comparable price {ucp} is above the lot's ceiling {ceiling_ucp}: the bid would be invalid"
+        ),
+    };
+    ApiError::Validation(vec![FieldError::field("unit_price", message)])
 }
 
 /// Runs every check that needs no lock and seals the bid. Returns the sealed bytes.
@@ -208,10 +199,12 @@ async fn check_and_seal(
     let representative = CatalogItem::find(conn, &lot.representative_code).await?;
     let domain_lot = rounds::lot_of(lot, &representative).map_err(ApiError::internal)?;
     let rules = rounds::rules_of(round)?;
-    if let Some(check) = bidding_core::above_ceiling(&domain_lot, &product, price, &rules)
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))?
+    let refuse = |e: bidding_core::BiddingError| ApiError::Unprocessable(e.to_string());
+    if let Some(check) =
+        bidding_core::above_ceiling(&domain_lot, &product, price, &rules).map_err(refuse)?
     {
-        return Err(ceiling_refusal(check));
+        let ucp = bidding_core::bid_ucp(&domain_lot, &product, price, &rules).map_err(refuse)?;
+        return Err(ceiling_refusal(check, ucp));
     }
     let content = SealedContent {
         product_code: code,
