@@ -121,6 +121,14 @@ async fn published(key_mode: &str, k: i16) -> Fixture {
         .expect(200)
         .body;
     assert_eq!(lots[0]["ceiling"], "0.8500");
+    // the suppliers whose catalog products match a lot are told, through the outbox
+    let notified = mail_jobs(&app, "round_published").await;
+    for who in ["supplier@vbp.demo", "supplier2@vbp.demo"] {
+        assert!(
+            notified.contains(&who.to_owned()),
+            "{who} not notified: {notified:?}"
+        );
+    }
     Fixture {
         app,
         officer,
@@ -321,6 +329,15 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .await
         .expect(201)
         .body;
+    // each accepted bid mails its receipt to the submitter (the idempotent retry did not)
+    assert_eq!(
+        mail_jobs(app, "bid_receipt").await,
+        [
+            "supplier2@vbp.demo",
+            "supplier2@vbp.demo",
+            "supplier@vbp.demo"
+        ]
+    );
 
     // the receipt verifies with the published key, and not when altered
     let key = app
