@@ -290,7 +290,11 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .await
         .expect_problem(422);
     let msg = res.body["errors"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("0.5100") && msg.contains("0.5000"), "{msg}");
+    // 10 mg against the 20 mg representative: UCP = 0.5100 x 1.7 = 0.8670
+    assert!(
+        msg.contains("0.5100") && msg.contains("0.5000") && msg.contains("0.8670"),
+        "{msg}"
+    );
     // not passed the consistency evaluation, and not its own product: ineligible
     let res = f
         .bid(&huahai, HENGRUI_10MG, "0.3000", None)
