@@ -142,7 +142,7 @@ async fn import_catalog(path: &std::path::Path) -> Result<ExitCode, BoxError> {
     let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let progress = Box::new(move |p: catalog::Progress| {
-        let pct = if size > 0 { p.bytes * 100 / size } else { 100 };
+        let pct = (p.bytes * 100).checked_div(size).unwrap_or(100);
         let mut err = std::io::stderr().lock();
         if p.done {
             let _ = writeln!(
@@ -155,7 +155,7 @@ async fn import_catalog(path: &std::path::Path) -> Result<ExitCode, BoxError> {
             );
         } else if tty {
             let _ = write!(err, "\r{pct:>3}% {} rows", p.rows);
-        } else if p.rows % 20_000 == 0 {
+        } else if p.rows.is_multiple_of(20_000) {
             let _ = writeln!(err, "{pct:>3}% {} rows", p.rows);
         }
     });
