@@ -36,6 +36,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_generic_names (name) {
+        name -> Text,
+    }
+}
+
+diesel::table! {
     catalog_items (code) {
         code -> Text,
         kind -> Text,
@@ -123,6 +129,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
     catalog_ceilings,
+    catalog_generic_names,
     catalog_items,
     login_throttle,
     organisations,
