@@ -142,23 +142,34 @@ impl CatalogItem {
             .count()
             .get_result(conn)
             .await?;
-        let query = filtered(filter, names.as_deref())
-            .limit(limit)
-            .offset(offset)
-            .select(Self::as_select());
         let rows = if total <= offset {
             Vec::new()
         } else if total <= SORT_BELOW {
-            // Few matches: fetch them all through the filter's index and sort. Ordering
-            // by an expression keeps the planner from walking the primary key instead,
-            // which is slow when the matches cluster in one code range (a generic's
-            // codes share their ATC class).
-            query
+            // Few matches: sort their codes (read from an index where the filter allows)
+            // and fetch the page by code. Ordering by an expression keeps the planner from
+            // walking the primary key instead, which is slow when the matches cluster in
+            // one code range (a generic's codes share their ATC class).
+            let codes: Vec<String> = filtered(filter, names.as_deref())
+                .select(catalog_items::code)
                 .order(catalog_items::code.concat(""))
+                .limit(limit)
+                .offset(offset)
+                .load(conn)
+                .await?;
+            catalog_items::table
+                .filter(catalog_items::code.eq_any(codes))
+                .order(catalog_items::code)
+                .select(Self::as_select())
                 .load(conn)
                 .await?
         } else {
-            query.order(catalog_items::code).load(conn).await?
+            filtered(filter, names.as_deref())
+                .order(catalog_items::code)
+                .limit(limit)
+                .offset(offset)
+                .select(Self::as_select())
+                .load(conn)
+                .await?
         };
         Ok((rows, total))
     }
