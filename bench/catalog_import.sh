@@ -102,17 +102,26 @@ times="$WORK/search-times.txt"
 for i in $(seq 1 "$QUERIES"); do
   page=$(( i % 5 + 1 ))
   case $(( i % 5 )) in
-    0|1) args=(--data-urlencode "q=${terms[$(( i % ${#terms[@]} ))]}") ;;
-    2) args=(--data-urlencode "code=${codes[$(( i % ${#codes[@]} ))]}") ;;
-    3) args=(--data-urlencode "manufacturer=${makers[$(( i % ${#makers[@]} ))]}") ;;
-    4) args=(--data-urlencode "q=${terms[$(( i % ${#terms[@]} ))]}" --data-urlencode "consistency=passed" --data-urlencode "kind=drug") ;;
+    0|1) kind="name (q)"; args=(--data-urlencode "q=${terms[$(( i % ${#terms[@]} ))]}") ;;
+    2) kind="code prefix"; args=(--data-urlencode "code=${codes[$(( i % ${#codes[@]} ))]}") ;;
+    3) kind="manufacturer"; args=(--data-urlencode "manufacturer=${makers[$(( i % ${#makers[@]} ))]}") ;;
+    4) kind="q + consistency + kind"; args=(--data-urlencode "q=${terms[$(( i % ${#terms[@]} ))]}" --data-urlencode "consistency=passed" --data-urlencode "kind=drug") ;;
   esac
-  curl -fsG -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/api/v1/catalog/items" \
-    -H "authorization: Bearer $token" "${args[@]}" --data "page=$page" --data "per_page=50" >>"$times"
+  t=$(curl -fsG -o /dev/null -w '%{time_total}' "http://127.0.0.1:$PORT/api/v1/catalog/items" \
+    -H "authorization: Bearer $token" "${args[@]}" --data "page=$page" --data "per_page=50")
+  echo "$kind|$t" >>"$times"
 done
-sort -n "$times" | awk '{ t[NR] = $1 * 1000 } END {
-  printf "| %d searches over %s items | p50 %.1f ms | p90 %.1f ms | p99 %.1f ms | max %.1f ms |\n",
-    NR, total, t[int(NR * 0.50)], t[int(NR * 0.90)], t[int(NR * 0.99)], t[NR] }' total="$total"
+percentiles() { # label, then times in seconds on stdin
+  sort -n | awk -v label="$1" '{ t[NR] = $1 * 1000 } END {
+    printf "| %s | %d | %.1f ms | %.1f ms | %.1f ms | %.1f ms |\n",
+      label, NR, t[int(NR * 0.50)], t[int(NR * 0.90)], t[int(NR * 0.99)], t[NR] }'
+}
+echo "| searches over $total items | n | p50 | p90 | p99 | max |"
+echo "|---|---|---|---|---|---|"
+cut -d'|' -f2 "$times" | percentiles "all"
+for kind in "name (q)" "code prefix" "manufacturer" "q + consistency + kind"; do
+  grep -F "$kind|" "$times" | cut -d'|' -f2 | percentiles "$kind"
+done
 # an export of everything, streamed
 start=$(date +%s.%N)
 curl -fs "http://127.0.0.1:$PORT/api/v1/catalog/export.csv" -H "authorization: Bearer $token" -o "$WORK/export.csv"

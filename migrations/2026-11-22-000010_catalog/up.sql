@@ -53,8 +53,9 @@ CREATE TABLE catalog_items (
 );
 CREATE INDEX catalog_items_code_prefix_idx ON catalog_items (code text_pattern_ops);
 CREATE INDEX catalog_items_manufacturer_trgm_idx ON catalog_items USING gin (manufacturer gin_trgm_ops);
--- (generic_name, code): a name search reads the matching codes from the index alone
-CREATE INDEX catalog_items_generic_name_idx ON catalog_items (generic_name, code);
+-- (generic_name, code) + kind, consistency: a name search, filtered by kind or
+-- consistency too, counts and sorts the matching codes from the index alone
+CREATE INDEX catalog_items_generic_name_idx ON catalog_items (generic_name, code) INCLUDE (kind, consistency);
 CREATE INDEX catalog_items_manufacturer_org_idx ON catalog_items (manufacturer_org_id);
 
 -- Every generic name the catalog has used. A catalog has ~10^5 items but only ~10^3
