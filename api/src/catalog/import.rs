@@ -140,6 +140,16 @@ fn encoding_name(d: Detected) -> &'static str {
     }
 }
 
+/// A code as a fixed-size key for the duplicate check (codes are 23 or 27 ASCII bytes).
+fn code_key(code: &str) -> Option<[u8; 27]> {
+    if code.is_empty() || code.len() > 27 || !code.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 27];
+    key[..code.len()].copy_from_slice(code.as_bytes());
+    Some(key)
+}
+
 /// Reads, decodes and validates the whole source; hands full batches of valid rows to
 /// `send` while the file is error-free (stops early when `send` returns false).
 fn parse(
@@ -182,7 +192,8 @@ fn parse(
         }
     };
 
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // 31 bytes per code seen: the only state that grows with the file
+    let mut seen: HashMap<[u8; 27], u32> = HashMap::new();
     let mut batch = Vec::with_capacity(BATCH);
     let mut rows = 0u64;
     let mut sending = true;
@@ -214,19 +225,23 @@ fn parse(
             );
         } else {
             let code = header.code_of(&record);
-            let duplicate = match seen.get(&code) {
-                Some(first) if !code.is_empty() => {
-                    errors.push(
-                        line,
-                        Some("code"),
-                        format!("{code} appears again (first on line {first}); codes are unique in a file"),
-                    );
-                    true
-                }
-                _ => {
-                    seen.insert(code, line);
-                    false
-                }
+            let duplicate = match code_key(&code) {
+                Some(key) => match seen.get(&key) {
+                    Some(first) => {
+                        errors.push(
+                            line,
+                            Some("code"),
+                            format!("{code} appears again (first on line {first}); codes are unique in a file"),
+                        );
+                        true
+                    }
+                    None => {
+                        seen.insert(key, u32::try_from(line).unwrap_or(u32::MAX));
+                        false
+                    }
+                },
+                // not a code at all: validation reports it
+                None => false,
             };
             match validate(&header, &record) {
                 Ok(item) => {

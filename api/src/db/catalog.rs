@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::schema::{catalog_ceilings, catalog_items};
+use super::schema::{catalog_ceilings, catalog_generic_names, catalog_items};
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = catalog_items, check_for_backend(diesel::pg::Pg))]
@@ -74,16 +74,26 @@ pub fn like_escape(s: &str) -> String {
 
 type BoxedItems<'a> = catalog_items::BoxedQuery<'a, diesel::pg::Pg>;
 
-fn filtered<'a>(f: &ItemFilter) -> BoxedItems<'a> {
+/// Generic names matched by a name search, at most this many.
+const MAX_NAMES: i64 = 5000;
+/// Up to this many matches, a page is cut from the sorted matches; above, the rows are
+/// read in code order until the page is full.
+const SORT_BELOW: i64 = 20_000;
+
+fn filtered<'a>(f: &ItemFilter, names: Option<&[String]>) -> BoxedItems<'a> {
     let mut q = catalog_items::table.into_boxed();
-    if let Some(s) = &f.q {
-        q = q.filter(catalog_items::generic_name.ilike(format!("%{}%", like_escape(s))));
+    if let Some(names) = names {
+        q = q.filter(catalog_items::generic_name.eq_any(names.to_vec()));
     }
     if let Some(s) = &f.generic_name {
         q = q.filter(catalog_items::generic_name.eq(s.clone()));
     }
     if let Some(s) = &f.code_prefix {
-        q = q.filter(catalog_items::code.like(format!("{}%", like_escape(s))));
+        // `code >= prefix` is implied by the LIKE; it lets the primary key start there
+        // when the rows come back in code order
+        q = q
+            .filter(catalog_items::code.like(format!("{}%", like_escape(s))))
+            .filter(catalog_items::code.ge(s.clone()));
     }
     if let Some(s) = &f.manufacturer {
         q = q.filter(catalog_items::manufacturer.ilike(format!("%{}%", like_escape(s))));
@@ -113,17 +123,53 @@ impl CatalogItem {
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<Self>, i64)> {
-        let total = filtered(filter).count().get_result(conn).await?;
-        let rows = if total > offset {
-            filtered(filter)
+        let names = match &filter.q {
+            None => None,
+            Some(q) => {
+                let names: Vec<String> = catalog_generic_names::table
+                    .filter(catalog_generic_names::name.ilike(format!("%{}%", like_escape(q))))
+                    .select(catalog_generic_names::name)
+                    .limit(MAX_NAMES)
+                    .load(conn)
+                    .await?;
+                if names.is_empty() {
+                    return Ok((Vec::new(), 0));
+                }
+                Some(names)
+            }
+        };
+        let total = filtered(filter, names.as_deref())
+            .count()
+            .get_result(conn)
+            .await?;
+        let rows = if total <= offset {
+            Vec::new()
+        } else if total <= SORT_BELOW {
+            // Few matches: sort their codes (read from an index where the filter allows)
+            // and fetch the page by code. Ordering by an expression keeps the planner from
+            // walking the primary key instead, which is slow when the matches cluster in
+            // one code range (a generic's codes share their ATC class).
+            let codes: Vec<String> = filtered(filter, names.as_deref())
+                .select(catalog_items::code)
+                .order(catalog_items::code.concat(""))
+                .limit(limit)
+                .offset(offset)
+                .load(conn)
+                .await?;
+            catalog_items::table
+                .filter(catalog_items::code.eq_any(codes))
+                .order(catalog_items::code)
+                .select(Self::as_select())
+                .load(conn)
+                .await?
+        } else {
+            filtered(filter, names.as_deref())
                 .order(catalog_items::code)
                 .limit(limit)
                 .offset(offset)
                 .select(Self::as_select())
                 .load(conn)
                 .await?
-        } else {
-            Vec::new()
         };
         Ok((rows, total))
     }
@@ -366,6 +412,10 @@ impl Staging {
                 RETURNING i.code, (i.xmax = 0) AS created
              )
              INSERT INTO catalog_changed SELECT code, created FROM up;
+
+             INSERT INTO catalog_generic_names (name)
+             SELECT DISTINCT generic_name FROM catalog_stage
+             ON CONFLICT (name) DO NOTHING;
 
              CREATE TEMP TABLE catalog_new_ceilings ON COMMIT DROP AS
              SELECT s.code, s.ceiling_price, s.ceiling_valid_from, s.ceiling_valid_to

@@ -71,6 +71,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_generic_names (name) {
+        name -> Text,
+    }
+}
+
+diesel::table! {
     catalog_items (code) {
         code -> Text,
         kind -> Text,
@@ -267,6 +273,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bid_register,
     bids,
     catalog_ceilings,
+    catalog_generic_names,
     catalog_items,
     demands,
     jobs,
