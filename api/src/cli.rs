@@ -81,6 +81,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             let mut conn = AsyncPgConnection::establish(&db.url).await?;
             let report = demo::load(&mut conn, password).await?;
             print!("{report}");
+            // rounds need the keys `serve` uses; without them the demo stops at accounts and catalog
+            match Settings::from_env() {
+                Ok(settings) => print!("{}", crate::demo_rounds::load(settings).await?),
+                Err(e) => println!("\ndemo rounds skipped: {e}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::ImportCatalog { file } => import_catalog(&file).await,

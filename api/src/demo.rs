@@ -132,7 +132,7 @@ pub async fn load(
             let pick = |map: &std::collections::HashMap<String, Organisation>, code: &str| {
                 map.get(code).cloned().ok_or(diesel::result::Error::NotFound)
             };
-            let accounts: Vec<(&str, &str, Role, Organisation)> = vec![
+            let mut accounts: Vec<(&str, &str, Role, Organisation)> = vec![
                 ("admin@vbp.demo", "Platform Administrator", Role::Admin, platform.clone()),
                 ("officer@vbp.demo", "Wang Fang (procurement officer)", Role::ProcurementOfficer, office.clone()),
                 ("officer2@vbp.demo", "Li Qiang (procurement officer)", Role::ProcurementOfficer, office.clone()),
@@ -144,9 +144,25 @@ pub async fn load(
                 ("insurer@vbp.demo", "Beijing healthcare security bureau", Role::Insurer, pick(&insurers, "110000")?),
                 ("auditor@vbp.demo", "Supervision auditor", Role::Auditor, supervision.clone()),
             ];
+            // every other manufacturer and province gets an account too, so the demo rounds
+            // have many bidders and demand from all 31 provinces (listed as a count only)
+            let main_accounts = accounts.len();
+            let extra: Vec<(String, String, Role, Organisation)> = suppliers
+                .iter()
+                .enumerate()
+                .skip(2)
+                .map(|(i, o)| (format!("supplier{}@vbp.demo", i + 1), format!("{} tender desk", o.name), Role::Supplier, o.clone()))
+                .chain(provinces.iter().filter(|p| !["110000", "310000"].contains(&p.code.as_str())).filter_map(|p| {
+                    buyers.get(&p.code).map(|o| (format!("buyer-{}@vbp.demo", p.code), format!("{} purchasing centre", p.name_en), Role::ProvincialBuyer, o.clone()))
+                }))
+                .collect();
+            for (email, name, role, org) in &extra {
+                accounts.push((email, name, *role, org.clone()));
+            }
             let mut created = Vec::new();
             let mut kept = Vec::new();
-            for (email, name, role, org) in &accounts {
+            for (i, (email, name, role, org)) in accounts.iter().enumerate() {
+                let listed = i < main_accounts;
                 match User::find_by_email(conn, email).await? {
                     Some((user, _)) => {
                         if reset {
@@ -163,7 +179,9 @@ pub async fn load(
                             )
                             .await?;
                         }
-                        kept.push((*email, *role, org.name.clone()));
+                        if listed {
+                            kept.push((*email, *role, org.name.clone()));
+                        }
                     }
                     None => {
                         let user = User::insert(
@@ -187,7 +205,9 @@ pub async fn load(
                             json!({ "email": email, "role": role.as_str(), "org_id": org.id, "source": "demo" }),
                         )
                         .await?;
-                        created.push((*email, *role, org.name.clone()));
+                        if listed {
+                            created.push((*email, *role, org.name.clone()));
+                        }
                     }
                 }
             }
@@ -212,6 +232,12 @@ pub async fn load(
                     kept.len()
                 );
             }
+            let _ = writeln!(
+                out,
+                "  ... and {} more supplier and buyer accounts (supplier3@ to supplier{}@, buyer-<province code>@vbp.demo), same password",
+                extra.len(),
+                suppliers.len()
+            );
             Ok::<_, diesel::result::Error>(Report(out))
         })
         .await?;
@@ -243,10 +269,6 @@ pub async fn load(
         report.0,
         "\ncatalog: {generics} generics and 2 consumable product systems, {} items ({} created, {} updated, {} unchanged)",
         imported.rows, imported.created, imported.updated, imported.unchanged
-    );
-    let _ = writeln!(
-        report.0,
-        "\nnot in the demo yet: tender rounds (they arrive with the rounds feature)"
     );
     Ok(report)
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod demo_catalog;
+pub mod demo_rounds;
 pub mod error;
 pub mod jobs;
 pub mod mail;

@@ -84,6 +84,33 @@ impl TokenKeys {
     }
 }
 
+/// Opens a session for `user` (a `sessions` row) and signs its access token. Call inside
+/// the transaction that records the login.
+pub async fn issue_session(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tokens: &TokenKeys,
+    user: &crate::db::models::User,
+    org: &crate::db::models::Organisation,
+    ttl: std::time::Duration,
+    client_ip: Option<&str>,
+) -> Result<String, ApiError> {
+    let role: Role = user.role.parse().map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let expires_at = now + ttl;
+    let jti = Uuid::new_v4();
+    Session::insert(conn, jti, user.id, expires_at, client_ip).await?;
+    tokens.sign(&Claims {
+        sub: user.id,
+        role,
+        org: org.id,
+        province: org.province.clone(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+        jti,
+        iss: ISSUER.into(),
+    })
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct AuthUser {

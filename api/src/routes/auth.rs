@@ -1,7 +1,6 @@
 //! Login, logout and the current user.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     AppState, audit,
     audit::Actor,
-    auth::{AuthUser, Claims, ISSUER, Role, password},
+    auth::{AuthUser, Role, issue_session, password},
     db::models::{LoginThrottle, Organisation, Session, User},
     error::{ApiError, Problem},
 };
@@ -150,37 +149,25 @@ pub async fn login(
             "the organisation is suspended".into(),
         ));
     }
-    let role: Role = user.role.parse().map_err(ApiError::internal)?;
     let ttl = state.settings.token_ttl;
-    let now = Utc::now();
-    let expires_at = now + ttl;
-    let jti = Uuid::new_v4();
-    conn.transaction(async |conn| {
-        Session::insert(conn, jti, user.id, expires_at, ip.as_deref()).await?;
-        LoginThrottle::clear(conn, &account_key).await?;
-        audit::record(
-            conn,
-            &Actor::user(user.id, role.as_str()),
-            "auth.login",
-            "user",
-            &user.id.to_string(),
-            json!({ "ip": ip, "session": jti }),
-        )
-        .await
-    })
-    .await?;
-    let claims = Claims {
-        sub: user.id,
-        role,
-        org: org.id,
-        province: org.province.clone(),
-        iat: now.timestamp(),
-        exp: expires_at.timestamp(),
-        jti,
-        iss: ISSUER.into(),
-    };
+    let access_token = conn
+        .transaction(async |conn| {
+            let token = issue_session(conn, &state.tokens, &user, &org, ttl, ip.as_deref()).await?;
+            LoginThrottle::clear(conn, &account_key).await?;
+            audit::record(
+                conn,
+                &Actor::user(user.id, &user.role),
+                "auth.login",
+                "user",
+                &user.id.to_string(),
+                json!({ "ip": ip }),
+            )
+            .await?;
+            Ok::<_, ApiError>(token)
+        })
+        .await?;
     Ok(web::Json(LoginResponse {
-        access_token: state.tokens.sign(&claims)?,
+        access_token,
         token_type: "Bearer",
         expires_in: ttl.as_secs(),
         user: MeDto::new(&user, &org)?,

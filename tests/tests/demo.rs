@@ -1,0 +1,85 @@
+//! `vbp demo`: the accounts of API.md, the catalog, and one round in each state, built
+//! through the real application; and a second run changes nothing.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use tests::{DEMO_PASSWORD, TestApp};
+
+#[actix_web::test]
+async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
+    let app = TestApp::with_demo().await;
+    let report = tests::api::demo_rounds::load(app.state.settings.clone())
+        .await
+        .unwrap();
+    assert!(report.contains("opened"), "{report}");
+    let officer = app.login_demo("officer").await;
+    let rounds = app
+        .get("/api/v1/rounds?per_page=50", &officer)
+        .await
+        .expect(200)
+        .body;
+    let mut by_status = BTreeMap::new();
+    for r in rounds["items"].as_array().unwrap() {
+        *by_status
+            .entry(r["status"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    for status in [
+        "draft",
+        "demand_collection",
+        "bidding_open",
+        "closed",
+        "opened",
+        "cancelled",
+    ] {
+        assert_eq!(by_status.get(status), Some(&1), "{status}: {by_status:?}");
+    }
+    // the opened round's bids are revealed; the open one's stay sealed
+    let auditor = app.login_demo("auditor").await;
+    let open_round = rounds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "opened")
+        .unwrap();
+    let register = app
+        .get(
+            &format!(
+                "/api/v1/rounds/{}/register",
+                open_round["id"].as_str().unwrap()
+            ),
+            &auditor,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(register["bids"].as_array().unwrap().len() >= 3);
+    // every demo account of API.md logs in with the demo password
+    for who in [
+        "admin",
+        "officer",
+        "officer2",
+        "officer3",
+        "supplier",
+        "supplier2",
+        "buyer",
+        "buyer2",
+        "insurer",
+        "auditor",
+    ] {
+        app.login(&format!("{who}@vbp.demo"), DEMO_PASSWORD).await;
+    }
+    // a second run changes nothing
+    let again = tests::api::demo_rounds::load(app.state.settings.clone())
+        .await
+        .unwrap();
+    assert!(again.contains("exist already"), "{again}");
+    let mut conn = app.db.connect().await;
+    tests::api::demo::load(&mut conn, None).await.unwrap();
+    let total = app.get("/api/v1/rounds", &officer).await.expect(200).body["total"].clone();
+    assert_eq!(total, 6);
+    assert!(tests::seal_all(&mut conn).await > 0);
+    assert!(tests::api::audit::verify(&mut conn).await.unwrap().intact);
+}
