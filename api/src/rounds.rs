@@ -10,7 +10,8 @@ use bidding_core::{
     catalog::{parse_consistency, parse_dosage_form, parse_kind, parse_unit},
 };
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -243,14 +244,7 @@ pub async fn close_if_due(
         return Ok(None);
     }
     let frozen = RegisterRow::freeze(conn, round.id, round.terms_version).await?;
-    diesel::update(crate::db::schema::rounds::table.find(round.id))
-        .set((
-            crate::db::schema::rounds::status.eq("closed"),
-            crate::db::schema::rounds::closed_at.eq(diesel::dsl::now),
-            crate::db::schema::rounds::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
+    Round::set_status(conn, round.id, "closed").await?;
     audit::record(
         conn,
         actor,
@@ -262,9 +256,6 @@ pub async fn close_if_due(
     .await?;
     Ok(Some(frozen))
 }
-
-use diesel::{ExpressionMethods, QueryDsl};
-use diesel_async::RunQueryDsl;
 
 /// What presenting a share did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -456,14 +447,7 @@ pub async fn present_share(
     };
     let revealed = reveal_all(conn, round, &secret).await?;
     OpeningShares::clear(conn, round.id).await?;
-    diesel::update(crate::db::schema::rounds::table.find(round.id))
-        .set((
-            crate::db::schema::rounds::status.eq("opened"),
-            crate::db::schema::rounds::opened_at.eq(diesel::dsl::now),
-            crate::db::schema::rounds::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
+    Round::set_status(conn, round.id, "opened").await?;
     audit::record(
         conn,
         actor,

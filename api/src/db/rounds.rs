@@ -114,6 +114,25 @@ impl Round {
         Ok((rows, total))
     }
 
+    /// Moves the round to `status`, stamping the time of closing, opening or cancelling.
+    pub async fn set_status(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        status: &str,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "UPDATE rounds SET status = $2, updated_at = now(),
+                    closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
+                    opened_at = CASE WHEN $2 = 'opened' THEN now() ELSE opened_at END,
+                    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+              WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Text, _>(status)
+        .execute(conn)
+        .await
+    }
+
     /// Takes the round's submission lock shared (bids) for this transaction.
     pub async fn lock_for_bidding(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
         diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")

@@ -682,10 +682,7 @@ pub async fn start_demand(
             if LotRow::of_round(conn, id).await?.is_empty() {
                 return Err(ApiError::Unprocessable("add at least one lot first".into()));
             }
-            diesel::update(r::table.find(id))
-                .set((r::status.eq(next), r::updated_at.eq(diesel::dsl::now)))
-                .execute(conn)
-                .await?;
+            Round::set_status(conn, id, next).await?;
             audit::record(
                 conn,
                 &user.actor(),
