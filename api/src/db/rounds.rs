@@ -10,7 +10,10 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::schema::{bid_register, bids, demands, lots, opening_shares, round_custodians, rounds};
+use super::{
+    catalog::CatalogItem,
+    schema::{bid_register, bids, demands, lots, opening_shares, round_custodians, rounds},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = rounds, check_for_backend(diesel::pg::Pg))]
@@ -132,6 +135,82 @@ impl Round {
             .await
             .map(drop)
     }
+}
+
+/// What a submission reads of its round on every request: the parts that can change while
+/// bidding is open (the rest is fixed per terms version, see `rounds::BiddingTerms`).
+#[derive(Debug, Clone, Queryable)]
+pub struct BiddingState {
+    pub status: String,
+    pub terms_version: i32,
+    pub bidding_deadline: DateTime<Utc>,
+    pub name: String,
+}
+
+impl Round {
+    /// The round's bidding state (one indexed read; `&AsyncPgConnection`, so it can be
+    /// pipelined with other reads on the same connection).
+    pub async fn bidding_state(conn: &AsyncPgConnection, id: Uuid) -> QueryResult<BiddingState> {
+        let mut conn = conn;
+        rounds::table
+            .find(id)
+            .select((
+                rounds::status,
+                rounds::terms_version,
+                rounds::bidding_deadline,
+                rounds::name,
+            ))
+            .first(&mut conn)
+            .await
+    }
+
+    /// The bidding state and the database's clock now, in one statement. Call it after
+    /// taking the submission lock: a statement that starts after the lock is granted sees
+    /// every change committed by the closing (or terms change) that held it.
+    pub async fn bidding_state_now(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<(BiddingState, DateTime<Utc>)> {
+        rounds::table
+            .find(id)
+            .select((
+                (
+                    rounds::status,
+                    rounds::terms_version,
+                    rounds::bidding_deadline,
+                    rounds::name,
+                ),
+                diesel::dsl::sql::<Timestamptz>("clock_timestamp()"),
+            ))
+            .first(conn)
+            .await
+    }
+}
+
+diesel::define_sql_function!(
+    /// The ceiling of an item valid on a day (migrations: `catalog_ceiling_at`).
+    fn catalog_ceiling_at(code: diesel::sql_types::Text, day: diesel::sql_types::Date) -> diesel::sql_types::Nullable<diesel::sql_types::Numeric>
+);
+
+/// A catalog item with its ceiling valid on `day` (the rule of `Ceiling::valid_at`), in one
+/// statement; `None` when the code is not in the catalog. Takes `&AsyncPgConnection` so it
+/// can be pipelined.
+pub async fn item_with_ceiling(
+    conn: &AsyncPgConnection,
+    code: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<(CatalogItem, Option<Decimal>)>> {
+    use super::schema::catalog_items;
+    let mut conn = conn;
+    catalog_items::table
+        .find(code)
+        .select((
+            CatalogItem::as_select(),
+            catalog_ceiling_at(catalog_items::code, day),
+        ))
+        .first(&mut conn)
+        .await
+        .optional()
 }
 
 /// The database's clock now (not the transaction's start).
@@ -417,16 +496,18 @@ impl BidRow {
             .await
     }
 
+    /// Takes `&AsyncPgConnection`, so it can be pipelined with other reads.
     pub async fn by_idempotency_key(
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         supplier: Uuid,
         key: &str,
     ) -> QueryResult<Option<Self>> {
+        let mut conn = conn;
         bids::table
             .filter(bids::supplier_org_id.eq(supplier))
             .filter(bids::idempotency_key.eq(key))
             .select(Self::as_select())
-            .first(conn)
+            .first(&mut conn)
             .await
             .optional()
     }
