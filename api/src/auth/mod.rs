@@ -20,12 +20,7 @@ use uuid::Uuid;
 
 pub use roles::{OrgKind, OrgStatus, Role};
 
-use crate::{
-    AppState,
-    audit::Actor,
-    db::models::SessionCheck,
-    error::ApiError,
-};
+use crate::{AppState, audit::Actor, db::models::SessionCheck, error::ApiError};
 
 pub const ISSUER: &str = "vbp";
 

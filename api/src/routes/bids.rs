@@ -137,8 +137,7 @@ fn ceiling_refusal(check: bidding_core::CeilingCheck) -> ApiError {
 /// ceilings date, `None` when the code is not in the catalog.
 fn check_and_seal(
     terms: &rounds::BiddingTerms,
-    lot: &LotRow,
-    domain_lot: &Result<bidding_core::Lot, String>,
+    (lot, domain_lot): &(LotRow, Result<bidding_core::Lot, String>),
     supplier: Uuid,
     body: &SubmitBid,
     provinces: &std::collections::HashSet<String>,
@@ -323,18 +322,17 @@ pub async fn submit(
         Some(t) => t,
         None => rounds::load_terms(&mut conn, round_id).await?,
     };
-    let (lot, domain_lot) = terms
+    let lot_terms = terms
         .lots
         .get(&body.lot_id)
         .ok_or_else(|| ApiError::not_found("no such lot in this round"))?;
+    let lot = &lot_terms.0;
     let item = match item {
         Some((day, found)) if day == terms.ceilings_date => found?,
         _ => item_with_ceiling(&conn, &code, terms.ceilings_date).await?,
     };
     let provinces = rounds::province_codes(&mut conn).await?;
-    let sealed = check_and_seal(
-        &terms, lot, domain_lot, supplier, &body, provinces, code, item,
-    )?;
+    let sealed = check_and_seal(&terms, lot_terms, supplier, &body, provinces, code, item)?;
     let commitment = sealing::sha256_hex(&sealed);
     let receipt_key = state.settings.receipt_key.clone();
     let settings = &state.settings;
