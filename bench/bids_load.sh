@@ -18,6 +18,7 @@
 #   VBP_LOAD_DEADLINE_IN=75, VBP_LOAD_LEAD=60   deadline 75 s after the round is made; bids from 60 s before it
 #   VBP_LOAD_PGBENCH_SECS=15          duration of each pgbench run
 #   VBP_LOAD_SKIP_BUILD=1             use the binaries already built
+#   VBP_LOAD_VBP_BIN=path             the vbp binary to measure (default target/release/vbp)
 #   RUST_LOG                          the server's log filter (default info: one line per request)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then
   echo "bids_load: building release (vbp, vbp-load)..." >&2
   cargo build --release -p api --bin vbp -p load --bin vbp-load --quiet
 fi
-vbp="$root/target/release/vbp"
+vbp="${VBP_LOAD_VBP_BIN:-$root/target/release/vbp}"
 load="$root/target/release/vbp-load"
 
 echo "== machine"

@@ -187,11 +187,6 @@ impl Round {
     }
 }
 
-diesel::define_sql_function!(
-    /// The ceiling of an item valid on a day (migrations: `catalog_ceiling_at`).
-    fn catalog_ceiling_at(code: diesel::sql_types::Text, day: diesel::sql_types::Date) -> diesel::sql_types::Nullable<diesel::sql_types::Numeric>
-);
-
 /// A catalog item with its ceiling valid on `day` (the rule of `Ceiling::valid_at`), in one
 /// statement; `None` when the code is not in the catalog. Takes `&AsyncPgConnection` so it
 /// can be pipelined.
@@ -200,14 +195,21 @@ pub async fn item_with_ceiling(
     code: &str,
     day: NaiveDate,
 ) -> QueryResult<Option<(CatalogItem, Option<Decimal>)>> {
-    use super::schema::catalog_items;
+    use super::schema::{catalog_ceilings as c, catalog_items};
     let mut conn = conn;
+    // a scalar subquery, not the SQL function catalog_ceiling_at: PostgreSQL re-plans a
+    // SQL function's body in every statement that calls it
+    let ceiling = c::table
+        .filter(c::item_code.eq(catalog_items::code))
+        .filter(c::valid_from.le(day))
+        .filter(c::valid_to.is_null().or(c::valid_to.gt(day)))
+        .order(c::id.desc())
+        .select(c::price)
+        .limit(1)
+        .single_value();
     catalog_items::table
         .find(code)
-        .select((
-            CatalogItem::as_select(),
-            catalog_ceiling_at(catalog_items::code, day),
-        ))
+        .select((CatalogItem::as_select(), ceiling))
         .first(&mut conn)
         .await
         .optional()
