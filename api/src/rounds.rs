@@ -173,6 +173,118 @@ pub fn rules_of(round: &Round) -> Result<RoundRules, ApiError> {
     serde_json::from_value(round.rules.clone()).map_err(ApiError::internal)
 }
 
+/// What the bids of a published round are checked and sealed against, fixed for one terms
+/// version: the kind, the rules, the public key, the ceilings date and the lots with their
+/// representative specifications. None of it can change while bidding is open without
+/// raising `terms_version` (lots and ceilings are frozen at publication; a rules change
+/// bumps the version), so it is read once per process and version instead of per bid.
+pub struct BiddingTerms {
+    pub round_id: Uuid,
+    pub terms_version: i32,
+    pub kind: String,
+    pub rules: RoundRules,
+    pub public_key: Vec<u8>,
+    pub ceilings_date: chrono::NaiveDate,
+    /// Each lot with its domain form (or why it could not be built).
+    pub lots: std::collections::HashMap<Uuid, (LotRow, Result<Lot, String>)>,
+}
+
+/// Bidding terms by round id (the newest version seen). Bounded: cleared when full.
+static BIDDING_TERMS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<Uuid, std::sync::Arc<BiddingTerms>>>,
+> = std::sync::LazyLock::new(Default::default);
+const BIDDING_TERMS_MAX: usize = 512;
+
+/// The cached terms of a round, of whatever version was read last.
+pub fn cached_terms(round: Uuid) -> Option<std::sync::Arc<BiddingTerms>> {
+    BIDDING_TERMS
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&round).cloned())
+}
+
+/// Reads the terms of a round that is open for bids and caches them.
+pub async fn load_terms(
+    conn: &mut AsyncPgConnection,
+    round_id: Uuid,
+) -> Result<std::sync::Arc<BiddingTerms>, ApiError> {
+    use crate::db::schema::catalog_items;
+    use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+    use diesel_async::RunQueryDsl;
+    let round = Round::find(conn, round_id).await?;
+    if round.status != "bidding_open" {
+        return Err(ApiError::Unprocessable(format!(
+            "the round is {}: it does not accept bids",
+            round.status
+        )));
+    }
+    let public_key = round
+        .public_key
+        .clone()
+        .ok_or_else(|| ApiError::internal("published round without a key"))?;
+    let ceilings_date = round
+        .ceilings_date
+        .ok_or_else(|| ApiError::internal("published round without ceilings date"))?;
+    let rules = rules_of(&round)?;
+    let lot_rows = LotRow::of_round(conn, round_id).await?;
+    let codes: Vec<&str> = lot_rows
+        .iter()
+        .map(|l| l.representative_code.as_str())
+        .collect();
+    let representatives: std::collections::HashMap<String, CatalogItem> = catalog_items::table
+        .filter(catalog_items::code.eq_any(codes))
+        .select(CatalogItem::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    let mut lots = std::collections::HashMap::with_capacity(lot_rows.len());
+    for lot in lot_rows {
+        let representative = representatives
+            .get(&lot.representative_code)
+            .ok_or_else(|| ApiError::internal("a lot's representative item is missing"))?;
+        let domain = lot_of(&lot, representative);
+        lots.insert(lot.id, (lot, domain));
+    }
+    let terms = std::sync::Arc::new(BiddingTerms {
+        round_id,
+        terms_version: round.terms_version,
+        kind: round.kind,
+        rules,
+        public_key,
+        ceilings_date,
+        lots,
+    });
+    if let Ok(mut cache) = BIDDING_TERMS.lock() {
+        if cache.len() >= BIDDING_TERMS_MAX {
+            cache.clear();
+        }
+        cache.insert(round_id, terms.clone());
+    }
+    Ok(terms)
+}
+
+/// The province codes (GB/T 2260, loaded by migration and never changed by the
+/// application), read once per process.
+pub async fn province_codes(
+    conn: &mut AsyncPgConnection,
+) -> Result<&'static std::collections::HashSet<String>, ApiError> {
+    static CODES: tokio::sync::OnceCell<std::collections::HashSet<String>> =
+        tokio::sync::OnceCell::const_new();
+    CODES
+        .get_or_try_init(|| async {
+            Ok::<_, ApiError>(
+                crate::db::models::Province::all(conn)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.code)
+                    .collect(),
+            )
+        })
+        .await
+}
+
 /// Moves the round on by `action`, or answers 422 naming the state it is in.
 pub fn transition(
     round: &Round,

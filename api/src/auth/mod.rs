@@ -20,7 +20,12 @@ use uuid::Uuid;
 
 pub use roles::{OrgKind, OrgStatus, Role};
 
-use crate::{AppState, audit::Actor, db::models::Session, error::ApiError};
+use crate::{
+    AppState,
+    audit::Actor,
+    db::models::{Session, SessionCheck},
+    error::ApiError,
+};
 
 pub const ISSUER: &str = "vbp";
 
@@ -120,6 +125,10 @@ pub struct AuthUser {
     pub province: Option<String>,
     pub jti: Uuid,
     pub expires_at: DateTime<Utc>,
+    /// The user's address and name as of this request (read by the session check), for
+    /// notices such as the bid receipt.
+    pub email: String,
+    pub display_name: String,
 }
 
 impl AuthUser {
@@ -170,6 +179,38 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+/// The per-request check of [`crate::db::models::Session::check`], with the user's address and name in the
+/// same indexed join (so handlers that mail the caller need not read the user again).
+async fn session_check(
+    conn: &mut diesel_async::AsyncPgConnection,
+    jti: Uuid,
+    user_id: Uuid,
+) -> diesel::QueryResult<Option<(SessionCheck, String, String)>> {
+    use diesel::{dsl::now, prelude::*};
+    use diesel_async::RunQueryDsl;
+
+    use crate::db::schema::{organisations, sessions, users};
+    sessions::table
+        .inner_join(users::table.inner_join(organisations::table))
+        .filter(sessions::jti.eq(jti))
+        .filter(sessions::user_id.eq(user_id))
+        .select((
+            (
+                sessions::revoked_at.is_not_null(),
+                sessions::expires_at.le(now),
+                users::active,
+                organisations::status.eq("active"),
+                users::role,
+                users::org_id,
+            ),
+            users::email,
+            users::display_name,
+        ))
+        .first(conn)
+        .await
+        .optional()
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -181,7 +222,7 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let claims = state.tokens.decode(&token?)?;
             let mut conn = state.pool.get().await?;
-            let check = Session::check(&mut conn, claims.jti, claims.sub)
+            let (check, email, display_name) = session_check(&mut conn, claims.jti, claims.sub)
                 .await?
                 .ok_or_else(|| {
                     ApiError::Unauthorized("the session of this token does not exist".into())
@@ -209,6 +250,8 @@ impl FromRequest for AuthUser {
                 province: claims.province,
                 jti: claims.jti,
                 expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+                email,
+                display_name,
             })
         })
     }

@@ -10,7 +10,10 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::schema::{bid_register, bids, demands, lots, opening_shares, round_custodians, rounds};
+use super::{
+    catalog::CatalogItem,
+    schema::{bid_register, bids, demands, lots, opening_shares, round_custodians, rounds},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = rounds, check_for_backend(diesel::pg::Pg))]
@@ -151,6 +154,84 @@ impl Round {
             .await
             .map(drop)
     }
+}
+
+/// What a submission reads of its round on every request: the parts that can change while
+/// bidding is open (the rest is fixed per terms version, see `rounds::BiddingTerms`).
+#[derive(Debug, Clone, Queryable)]
+pub struct BiddingState {
+    pub status: String,
+    pub terms_version: i32,
+    pub bidding_deadline: DateTime<Utc>,
+    pub name: String,
+}
+
+impl Round {
+    /// The round's bidding state (one indexed read; `&AsyncPgConnection`, so it can be
+    /// pipelined with other reads on the same connection).
+    pub async fn bidding_state(conn: &AsyncPgConnection, id: Uuid) -> QueryResult<BiddingState> {
+        let mut conn = conn;
+        rounds::table
+            .find(id)
+            .select((
+                rounds::status,
+                rounds::terms_version,
+                rounds::bidding_deadline,
+                rounds::name,
+            ))
+            .first(&mut conn)
+            .await
+    }
+
+    /// The bidding state and the database's clock now, in one statement. Call it after
+    /// taking the submission lock: a statement that starts after the lock is granted sees
+    /// every change committed by the closing (or terms change) that held it.
+    pub async fn bidding_state_now(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<(BiddingState, DateTime<Utc>)> {
+        rounds::table
+            .find(id)
+            .select((
+                (
+                    rounds::status,
+                    rounds::terms_version,
+                    rounds::bidding_deadline,
+                    rounds::name,
+                ),
+                diesel::dsl::sql::<Timestamptz>("clock_timestamp()"),
+            ))
+            .first(conn)
+            .await
+    }
+}
+
+/// A catalog item with its ceiling valid on `day` (the rule of `Ceiling::valid_at`), in one
+/// statement; `None` when the code is not in the catalog. Takes `&AsyncPgConnection` so it
+/// can be pipelined.
+pub async fn item_with_ceiling(
+    conn: &AsyncPgConnection,
+    code: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<(CatalogItem, Option<Decimal>)>> {
+    use super::schema::{catalog_ceilings as c, catalog_items};
+    let mut conn = conn;
+    // a scalar subquery, not the SQL function catalog_ceiling_at: PostgreSQL re-plans a
+    // SQL function's body in every statement that calls it
+    let ceiling = c::table
+        .filter(c::item_code.eq(catalog_items::code))
+        .filter(c::valid_from.le(day))
+        .filter(c::valid_to.is_null().or(c::valid_to.gt(day)))
+        .order(c::id.desc())
+        .select(c::price)
+        .limit(1)
+        .single_value();
+    catalog_items::table
+        .find(code)
+        .select((CatalogItem::as_select(), ceiling))
+        .first(&mut conn)
+        .await
+        .optional()
 }
 
 /// The database's clock now (not the transaction's start).
@@ -436,16 +517,18 @@ impl BidRow {
             .await
     }
 
+    /// Takes `&AsyncPgConnection`, so it can be pipelined with other reads.
     pub async fn by_idempotency_key(
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         supplier: Uuid,
         key: &str,
     ) -> QueryResult<Option<Self>> {
+        let mut conn = conn;
         bids::table
             .filter(bids::supplier_org_id.eq(supplier))
             .filter(bids::idempotency_key.eq(key))
             .select(Self::as_select())
-            .first(conn)
+            .first(&mut conn)
             .await
             .optional()
     }

@@ -14,9 +14,8 @@ use crate::{
     AppState, audit,
     auth::{AuthUser, Role},
     db::{
-        catalog::{CatalogItem, Ceiling},
-        models::Province,
-        rounds::{BidRow, Custodian, LotRow, NewBid, RegisterRow, Round, clock},
+        catalog::CatalogItem,
+        rounds::{BidRow, Custodian, LotRow, NewBid, RegisterRow, Round, clock, item_with_ceiling},
     },
     error::{ApiError, FieldError, Problem},
     jobs, rounds,
@@ -125,12 +124,16 @@ fn ceiling_refusal(check: bidding_core::CeilingCheck, ucp: UnitPrice) -> ApiErro
 }
 
 /// Runs every check that needs no lock and seals the bid. Returns the sealed bytes.
-async fn check_and_seal(
-    conn: &mut AsyncPgConnection,
-    round: &Round,
-    lot: &LotRow,
+/// `item` is the catalog item of the (normalized) `code` with its ceiling on the round's
+/// ceilings date, `None` when the code is not in the catalog.
+fn check_and_seal(
+    terms: &rounds::BiddingTerms,
+    (lot, domain_lot): &(LotRow, Result<bidding_core::Lot, String>),
     supplier: Uuid,
     body: &SubmitBid,
+    provinces: &std::collections::HashSet<String>,
+    code: String,
+    item: Option<(CatalogItem, Option<Decimal>)>,
 ) -> Result<Vec<u8>, ApiError> {
     let mut errors = Vec::new();
     let price = match UnitPrice::new(body.unit_price) {
@@ -150,11 +153,6 @@ async fn check_and_seal(
             "must be at least 1 minimum unit",
         ));
     }
-    let provinces: std::collections::HashSet<String> = Province::all(conn)
-        .await?
-        .into_iter()
-        .map(|p| p.code)
-        .collect();
     let mut seen = std::collections::HashSet::new();
     for (i, p) in body.province_preferences.iter().enumerate() {
         if !provinces.contains(p) {
@@ -169,41 +167,28 @@ async fn check_and_seal(
             ));
         }
     }
-    let code = bidding_core::catalog::normalize_code(&body.product_code);
-    let item = match CatalogItem::find(conn, &code).await {
-        Ok(item) => Some(item),
-        Err(diesel::result::Error::NotFound) => {
-            errors.push(FieldError::field(
-                "product_code",
-                format!("{code} is not in the national catalog"),
-            ));
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let (Some(price), Some(item), true) = (price, item, errors.is_empty()) else {
+    if item.is_none() {
+        errors.push(FieldError::field(
+            "product_code",
+            format!("{code} is not in the national catalog"),
+        ));
+    }
+    let (Some(price), Some((item, ceiling)), true) = (price, item, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    let day = round
-        .ceilings_date
-        .ok_or_else(|| ApiError::internal("published round without ceilings date"))?;
-    let ceiling = Ceiling::valid_at(conn, std::slice::from_ref(&code), day)
-        .await?
-        .into_iter()
-        .next()
-        .map(|c| c.price);
     let product = rounds::product_of(&item, ceiling).map_err(ApiError::internal)?;
-    if let Some(why) = rounds::ineligibility(&product, &item, lot, supplier, &round.kind) {
+    if let Some(why) = rounds::ineligibility(&product, &item, lot, supplier, &terms.kind) {
         return Err(ApiError::Unprocessable(format!("ineligible: {why}")));
     }
-    let representative = CatalogItem::find(conn, &lot.representative_code).await?;
-    let domain_lot = rounds::lot_of(lot, &representative).map_err(ApiError::internal)?;
-    let rules = rounds::rules_of(round)?;
+    let domain_lot = domain_lot
+        .as_ref()
+        .map_err(|e| ApiError::internal(e.clone()))?;
     let refuse = |e: bidding_core::BiddingError| ApiError::Unprocessable(e.to_string());
     if let Some(check) =
-        bidding_core::above_ceiling(&domain_lot, &product, price, &rules).map_err(refuse)?
+        bidding_core::above_ceiling(domain_lot, &product, price, &terms.rules).map_err(refuse)?
     {
-        let ucp = bidding_core::bid_ucp(&domain_lot, &product, price, &rules).map_err(refuse)?;
+        let ucp =
+            bidding_core::bid_ucp(domain_lot, &product, price, &terms.rules).map_err(refuse)?;
         return Err(ceiling_refusal(check, ucp));
     }
     let content = SealedContent {
@@ -213,13 +198,9 @@ async fn check_and_seal(
         province_preferences: body.province_preferences.clone(),
     };
     let plain = zeroize::Zeroizing::new(serde_json::to_vec(&content).map_err(ApiError::internal)?);
-    let public = round
-        .public_key
-        .as_deref()
-        .ok_or_else(|| ApiError::internal("published round without a key"))?;
     sealing::seal(
-        public,
-        &rounds::bid_info(round.id, round.terms_version, lot.id, supplier),
+        &terms.public_key,
+        &rounds::bid_info(terms.round_id, terms.terms_version, lot.id, supplier),
         &plain,
     )
     .map_err(ApiError::internal)
@@ -283,10 +264,35 @@ pub async fn submit(
         .as_bytes(),
     );
     let public_key = state.settings.receipt_key.public_hex();
+    let code = bidding_core::catalog::normalize_code(&body.product_code);
     let mut conn = state.pool.get().await?;
-    if let Some(key) = &idem
-        && let Some(first) = BidRow::by_idempotency_key(&mut conn, supplier, key).await?
-    {
+    // One round trip for what changes between bids: the Idempotency-Key's first bid, the
+    // round's state and the product with its ceiling (the ceilings date is fixed at
+    // publication, so a cached round's serves). The round's terms are cached per version.
+    let cached = rounds::cached_terms(round_id);
+    let (first, current, item) = {
+        let shared: &AsyncPgConnection = &conn;
+        futures_util::future::join3(
+            async {
+                match &idem {
+                    Some(key) => BidRow::by_idempotency_key(shared, supplier, key).await,
+                    None => Ok(None),
+                }
+            },
+            Round::bidding_state(shared, round_id),
+            async {
+                match &cached {
+                    Some(t) => Some((
+                        t.ceilings_date,
+                        item_with_ceiling(shared, &code, t.ceilings_date).await,
+                    )),
+                    None => None,
+                }
+            },
+        )
+        .await
+    };
+    if let Some(first) = first? {
         if first.request_hash.as_deref() != Some(request_hash.as_str())
             || first.round_id != round_id
         {
@@ -296,30 +302,38 @@ pub async fn submit(
         }
         return Ok(HttpResponse::Ok().json(receipt(&first, public_key)));
     }
-    let round = Round::find(&mut conn, round_id)
-        .await
-        .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == "draft" {
+    let current = current.map_err(|_| ApiError::not_found("no such round"))?;
+    if current.status == "draft" {
         return Err(ApiError::not_found("no such round"));
     }
-    if round.status != "bidding_open" {
+    if current.status != "bidding_open" {
         return Err(ApiError::Unprocessable(format!(
             "the round is {}: it does not accept bids",
-            round.status
+            current.status
         )));
     }
-    let lot = LotRow::find(&mut conn, round_id, body.lot_id)
-        .await
-        .map_err(|_| ApiError::not_found("no such lot in this round"))?;
-    let sealed = check_and_seal(&mut conn, &round, &lot, supplier, &body).await?;
+    let terms = match cached.filter(|t| t.terms_version == current.terms_version) {
+        Some(t) => t,
+        None => rounds::load_terms(&mut conn, round_id).await?,
+    };
+    let lot_terms = terms
+        .lots
+        .get(&body.lot_id)
+        .ok_or_else(|| ApiError::not_found("no such lot in this round"))?;
+    let lot = &lot_terms.0;
+    let item = match item {
+        Some((day, found)) if day == terms.ceilings_date => found?,
+        _ => item_with_ceiling(&conn, &code, terms.ceilings_date).await?,
+    };
+    let provinces = rounds::province_codes(&mut conn).await?;
+    let sealed = check_and_seal(&terms, lot_terms, supplier, &body, provinces, code, item)?;
     let commitment = sealing::sha256_hex(&sealed);
     let receipt_key = state.settings.receipt_key.clone();
     let settings = &state.settings;
     let bid = conn
         .transaction(async |conn| {
             Round::lock_for_bidding(conn, round_id).await?;
-            let current = Round::find(conn, round_id).await?;
-            let now = clock(conn).await?;
+            let (current, now) = Round::bidding_state_now(conn, round_id).await?;
             if current.status != "bidding_open" || now >= current.bidding_deadline {
                 return Err(ApiError::Unprocessable(format!(
                     "bidding closed at {} (server time {}): the bid was not accepted",
@@ -327,7 +341,7 @@ pub async fn submit(
                     now.to_rfc3339()
                 )));
             }
-            if current.terms_version != round.terms_version {
+            if current.terms_version != terms.terms_version {
                 return Err(ApiError::Conflict("the round's terms changed while you submitted: submit again".into()));
             }
             let replaced = BidRow::end_live(conn, lot.id, supplier, "replaced").await?;
@@ -354,9 +368,8 @@ pub async fn submit(
             .await?;
             audit::record(conn, &user.actor(), "bid.submit", "bid", &bid.id.to_string(),
                 json!({ "round": round_id, "lot": lot.id, "supplier": supplier, "commitment": commitment, "replaces": replaced, "terms_version": current.terms_version })).await?;
-            let me = crate::db::models::User::find(conn, user.user_id).await?;
-            jobs::enqueue_email(conn, &settings.jobs, "bid_receipt", &me.email, &json!({
-                "name": if me.display_name.is_empty() { &me.email } else { &me.display_name },
+            jobs::enqueue_email(conn, &settings.jobs, "bid_receipt", &user.email, &json!({
+                "name": if user.display_name.is_empty() { &user.email } else { &user.display_name },
                 "round_name": current.name, "lot_number": lot.number, "generic_name": lot.generic_name,
                 "bid_id": bid.id, "submitted_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 "commitment": commitment, "signature": signature, "platform_url": settings.mail.public_url,
