@@ -20,12 +20,7 @@ use uuid::Uuid;
 
 pub use roles::{OrgKind, OrgStatus, Role};
 
-use crate::{
-    AppState,
-    audit::Actor,
-    db::models::{Session, SessionCheck},
-    error::ApiError,
-};
+use crate::{AppState, audit::Actor, db::models::Session, error::ApiError};
 
 pub const ISSUER: &str = "vbp";
 
@@ -179,38 +174,6 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-/// The per-request check of [`crate::db::models::Session::check`], with the user's address and name in the
-/// same indexed join (so handlers that mail the caller need not read the user again).
-async fn session_check(
-    conn: &mut diesel_async::AsyncPgConnection,
-    jti: Uuid,
-    user_id: Uuid,
-) -> diesel::QueryResult<Option<(SessionCheck, String, String)>> {
-    use diesel::{dsl::now, prelude::*};
-    use diesel_async::RunQueryDsl;
-
-    use crate::db::schema::{organisations, sessions, users};
-    sessions::table
-        .inner_join(users::table.inner_join(organisations::table))
-        .filter(sessions::jti.eq(jti))
-        .filter(sessions::user_id.eq(user_id))
-        .select((
-            (
-                sessions::revoked_at.is_not_null(),
-                sessions::expires_at.le(now),
-                users::active,
-                organisations::status.eq("active"),
-                users::role,
-                users::org_id,
-            ),
-            users::email,
-            users::display_name,
-        ))
-        .first(conn)
-        .await
-        .optional()
-}
-
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -222,7 +185,7 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let claims = state.tokens.decode(&token?)?;
             let mut conn = state.pool.get().await?;
-            let (check, email, display_name) = session_check(&mut conn, claims.jti, claims.sub)
+            let (check, email, display_name) = Session::check(&mut conn, claims.jti, claims.sub)
                 .await?
                 .ok_or_else(|| {
                     ApiError::Unauthorized("the session of this token does not exist".into())

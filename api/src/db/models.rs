@@ -301,24 +301,29 @@ impl Session {
             .await
     }
 
-    /// One indexed lookup per authenticated request.
+    /// One indexed lookup per authenticated request; with the user's address and name, so
+    /// handlers that mail the caller need not read the user again.
     pub async fn check(
         conn: &mut AsyncPgConnection,
         jti: Uuid,
         user_id: Uuid,
-    ) -> QueryResult<Option<SessionCheck>> {
+    ) -> QueryResult<Option<(SessionCheck, String, String)>> {
         use diesel::dsl::now;
         sessions::table
             .inner_join(users::table.inner_join(organisations::table))
             .filter(sessions::jti.eq(jti))
             .filter(sessions::user_id.eq(user_id))
             .select((
-                sessions::revoked_at.is_not_null(),
-                sessions::expires_at.le(now),
-                users::active,
-                organisations::status.eq("active"),
-                users::role,
-                users::org_id,
+                (
+                    sessions::revoked_at.is_not_null(),
+                    sessions::expires_at.le(now),
+                    users::active,
+                    organisations::status.eq("active"),
+                    users::role,
+                    users::org_id,
+                ),
+                users::email,
+                users::display_name,
             ))
             .first(conn)
             .await
