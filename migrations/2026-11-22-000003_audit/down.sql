@@ -1,3 +1,3 @@
 DROP TABLE audit_seal;
 DROP TABLE audit_log;
-DROP FUNCTION audit_refuse_change();
+DROP FUNCTION refuse_change();

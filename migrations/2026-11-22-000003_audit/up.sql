@@ -29,18 +29,19 @@ CREATE TABLE audit_seal (
     sealed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
-CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Refuses any change to an append-only table (the audit log here; later the bid register).
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_seal_append_only BEFORE UPDATE OR DELETE ON audit_seal
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_seal_no_truncate BEFORE TRUNCATE ON audit_seal
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();

@@ -1,6 +1,5 @@
 DROP TABLE opening_shares;
 DROP TABLE bid_register;
-DROP FUNCTION refuse_change();
 DROP TABLE bids;
 DROP TABLE demands;
 DROP TABLE lots;

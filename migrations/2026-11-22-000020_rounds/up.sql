@@ -127,12 +127,7 @@ CREATE TABLE bid_register (
 );
 CREATE INDEX bid_register_round_idx ON bid_register (round_id, lot_id);
 
-CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
+-- refuse_change() comes with the audit log's migration
 CREATE TRIGGER bid_register_append_only BEFORE UPDATE OR DELETE ON bid_register
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER bid_register_no_truncate BEFORE TRUNCATE ON bid_register

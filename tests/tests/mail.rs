@@ -32,6 +32,21 @@ async fn create_supplier_user(app: &TestApp, admin: &str, email: &str) -> (Value
     (user, org["name"].as_str().unwrap().to_owned())
 }
 
+/// An app mailing through `url`, with the demo loaded and its job worker running.
+async fn mailing_app(url: String, tweak: impl FnOnce(&mut api::settings::Settings)) -> TestApp {
+    let app = TestApp::spawn_with(|s| {
+        s.mail.backend = MailBackend::Smtp { url };
+        tweak(s);
+    })
+    .await;
+    let mut conn = app.db.connect().await;
+    api::demo::load(&mut conn, Some(tests::DEMO_PASSWORD.into()))
+        .await
+        .unwrap();
+    app.start_worker();
+    app
+}
+
 async fn all_jobs(app: &TestApp) -> Vec<Job> {
     let mut conn = app.db.connect().await;
     jobs::page(&mut conn, None, 1000, 0).await.unwrap().0
@@ -61,12 +76,7 @@ async fn wait_until<F: Fn(&[Job]) -> bool>(
 async fn new_user_gets_a_welcome_mail_with_the_right_recipient_subject_and_body() {
     let sink = SmtpSink::start(&[]);
     let url = sink.url();
-    let app = TestApp::spawn_with(|s| s.mail.backend = MailBackend::Smtp { url }).await;
-    let mut conn = app.db.connect().await;
-    api::demo::load(&mut conn, Some(tests::DEMO_PASSWORD.into()))
-        .await
-        .unwrap();
-    app.start_worker();
+    let app = mailing_app(url, |_| {}).await;
     let admin = app.login_demo("admin").await;
     let (_, org_name) = create_supplier_user(&app, &admin, "zhou.min@example.cn").await;
     let mails = sink.wait_for(1, 20).await;
@@ -106,17 +116,7 @@ async fn new_user_gets_a_welcome_mail_with_the_right_recipient_subject_and_body(
 #[actix_web::test]
 async fn with_the_smtp_server_down_jobs_retry_and_deliver_once_it_is_back() {
     let port = free_port();
-    let app = TestApp::spawn_with(|s| {
-        s.mail.backend = MailBackend::Smtp {
-            url: format!("smtp://127.0.0.1:{port}"),
-        };
-    })
-    .await;
-    let mut conn = app.db.connect().await;
-    api::demo::load(&mut conn, Some(tests::DEMO_PASSWORD.into()))
-        .await
-        .unwrap();
-    app.start_worker();
+    let app = mailing_app(format!("smtp://127.0.0.1:{port}"), |_| {}).await;
     let admin = app.login_demo("admin").await;
     create_supplier_user(&app, &admin, "retry.me@example.cn").await;
     create_supplier_user(&app, &admin, "retry.me.too@example.cn").await;
@@ -155,18 +155,10 @@ async fn with_the_smtp_server_down_jobs_retry_and_deliver_once_it_is_back() {
 #[actix_web::test]
 async fn dead_jobs_are_listed_and_an_admin_can_retry_them() {
     let port = free_port();
-    let app = TestApp::spawn_with(|s| {
-        s.mail.backend = MailBackend::Smtp {
-            url: format!("smtp://127.0.0.1:{port}"),
-        };
-        s.jobs.max_attempts = 2;
+    let app = mailing_app(format!("smtp://127.0.0.1:{port}"), |s| {
+        s.jobs.max_attempts = 2
     })
     .await;
-    let mut conn = app.db.connect().await;
-    api::demo::load(&mut conn, Some(tests::DEMO_PASSWORD.into()))
-        .await
-        .unwrap();
-    app.start_worker();
     let admin = app.login_demo("admin").await;
     create_supplier_user(&app, &admin, "dead.letter@example.cn").await;
     wait_until(&app, "dead job", 30, |j| {

@@ -347,21 +347,25 @@ impl Worker {
         }
     }
 
-    fn round_of(job: &Job) -> Result<uuid::Uuid, JobError> {
-        job.payload["round_id"]
+    /// The round a round job is about, and a connection to work on it.
+    async fn round_job(&self, job: &Job) -> Result<(uuid::Uuid, crate::db::PooledConn), JobError> {
+        let round = job.payload["round_id"]
             .as_str()
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| JobError::Permanent(format!("malformed {} job: no round_id", job.kind)))
-    }
-
-    async fn close_round(&self, job: &Job) -> Result<(), JobError> {
-        use diesel_async::AsyncConnection;
-        let round = Self::round_of(job)?;
-        let mut conn = self
+            .ok_or_else(|| {
+                JobError::Permanent(format!("malformed {} job: no round_id", job.kind))
+            })?;
+        let conn = self
             .pool
             .get()
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
+        Ok((round, conn))
+    }
+
+    async fn close_round(&self, job: &Job) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let (round, mut conn) = self.round_job(job).await?;
         let closed = conn
             .transaction(async |conn| {
                 crate::rounds::close_if_due(conn, round, &crate::audit::Actor::system()).await
@@ -384,12 +388,7 @@ impl Worker {
 
     async fn remind(&self, job: &Job) -> Result<(), JobError> {
         use diesel_async::AsyncConnection;
-        let round = Self::round_of(job)?;
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| JobError::Transient(e.to_string()))?;
+        let (round, mut conn) = self.round_job(job).await?;
         let (jobs, url) = (&self.jobs, self.mail.public_url.as_str());
         conn.transaction(async |conn| {
             let r = crate::db::rounds::Round::find(conn, round).await?;
