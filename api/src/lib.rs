@@ -5,8 +5,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod award;
 pub mod catalog;
 pub mod cli;
+pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod demo_catalog;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod ocds;
 pub mod openapi;
 pub mod rounds;
 pub mod routes;

@@ -36,6 +36,8 @@ use crate::error::{FieldError, Problem};
         (name = "bids", description = "Sealed bids, receipts, the frozen register, opening-key shares and the opening"),
         (name = "jobs", description = "The job queue: mail and other side effects (admin)"),
         (name = "catalog", description = "The national catalog: drugs and consumables, NHSA codes, ceilings; CSV import and export"),
+        (name = "award", description = "Evaluation, revival offers, award, published results and the OCDS 1.1 public record"),
+        (name = "contracts", description = "Contracts per lot, winner and province; supply failures, backup takeover and supplier bars"),
     )
 )]
 pub struct ApiDoc;

@@ -266,7 +266,13 @@ pub struct Settings {
     pub master_key: crate::sealing::MasterKey,
     /// Signs bid receipts (Ed25519).
     pub receipt_key: std::sync::Arc<crate::sealing::ReceiptKey>,
+    /// The OCDS prefix of the platform's contracting process ids (`ocds-` and 6 characters).
+    pub ocid_prefix: String,
 }
+
+/// The OCDS prefix used when `VBP_OCID_PREFIX` is not set; a publisher registers its own
+/// with the Open Contracting Partnership.
+pub const DEFAULT_OCID_PREFIX: &str = "ocds-vbpcn1";
 
 /// A secret given as 64 hex characters, inline (`NAME`) or in a file (`NAME_FILE`).
 fn hex_secret(name: &str) -> Result<String, SettingsError> {
@@ -349,7 +355,19 @@ impl Settings {
             .map_err(|e| SettingsError(format!("VBP_MASTER_KEY: {e}")))?;
         let receipt_key = crate::sealing::ReceiptKey::from_hex(&hex_secret("VBP_RECEIPT_KEY")?)
             .map_err(|e| SettingsError(format!("VBP_RECEIPT_KEY: {e}")))?;
+        let ocid_prefix = var("VBP_OCID_PREFIX").unwrap_or_else(|| DEFAULT_OCID_PREFIX.into());
+        let ok = ocid_prefix.len() == 11
+            && ocid_prefix.starts_with("ocds-")
+            && ocid_prefix[5..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !ok {
+            return Err(SettingsError(format!(
+                "VBP_OCID_PREFIX={ocid_prefix:?} is not an OCDS prefix: 'ocds-' and 6 lowercase letters or digits"
+            )));
+        }
         Ok(Self {
+            ocid_prefix,
             master_key,
             receipt_key: std::sync::Arc::new(receipt_key),
             mail,

@@ -39,6 +39,10 @@ pub struct Round {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub cycle_start: Option<NaiveDate>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    pub revival_deadline: Option<DateTime<Utc>>,
+    pub awarded_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -338,6 +342,7 @@ pub struct LotRow {
     pub special_antibacterial: bool,
     pub ceiling: Option<Decimal>,
     pub created_at: DateTime<Utc>,
+    pub previous_price: Option<Decimal>,
 }
 
 #[derive(Debug, Insertable)]
@@ -350,6 +355,7 @@ pub struct NewLot<'a> {
     pub dosage_form: Option<&'a str>,
     pub representative_code: &'a str,
     pub special_antibacterial: bool,
+    pub previous_price: Option<Decimal>,
 }
 
 impl LotRow {

@@ -99,6 +99,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    contracts (id) {
+        id -> Uuid,
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        supplier_org_id -> Uuid,
+        bid_id -> Uuid,
+        product_code -> Text,
+        rank -> Int4,
+        unit_price -> Numeric,
+        annual_demand -> Int8,
+        agreed_volume -> Int8,
+        annual_amount -> Numeric,
+        cycle_start -> Date,
+        cycle_end -> Date,
+        backup_supplier_org_id -> Nullable<Uuid>,
+        backup_bid_id -> Nullable<Uuid>,
+        backup_unit_price -> Nullable<Numeric>,
+        backup_rank -> Nullable<Int4>,
+        status -> Text,
+        replaces -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     demands (lot_id, province) {
         round_id -> Uuid,
         lot_id -> Uuid,
@@ -150,6 +178,7 @@ diesel::table! {
         special_antibacterial -> Bool,
         ceiling -> Nullable<Numeric>,
         created_at -> Timestamptz,
+        previous_price -> Nullable<Numeric>,
     }
 }
 
@@ -185,12 +214,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    revival_offers (lot_id, supplier_org_id) {
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        supplier_org_id -> Uuid,
+        bid_id -> Uuid,
+        offer_ucp -> Numeric,
+        unit_price -> Numeric,
+        response -> Text,
+        responded_by -> Nullable<Uuid>,
+        responded_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     round_custodians (round_id, user_id) {
         round_id -> Uuid,
         user_id -> Uuid,
         share_commitment -> Nullable<Text>,
         share_wrapped -> Nullable<Bytea>,
         fetched_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    round_evaluations (round_id) {
+        round_id -> Uuid,
+        digest -> Text,
+        result -> Jsonb,
+        input -> Jsonb,
+        evaluated_by -> Uuid,
+        evaluated_at -> Timestamptz,
     }
 }
 
@@ -217,6 +272,10 @@ diesel::table! {
         created_by -> Uuid,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        cycle_start -> Nullable<Date>,
+        evaluated_at -> Nullable<Timestamptz>,
+        revival_deadline -> Nullable<Timestamptz>,
+        awarded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -228,6 +287,30 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    supplier_bars (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        barred_from -> Date,
+        barred_until -> Date,
+        reason -> Text,
+        failure_id -> Nullable<Uuid>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    supply_failures (id) {
+        id -> Uuid,
+        contract_id -> Uuid,
+        takeover_id -> Uuid,
+        reason -> Text,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
     }
 }
 
@@ -253,6 +336,10 @@ diesel::joinable!(bids -> rounds (round_id));
 diesel::joinable!(bids -> users (submitted_by));
 diesel::joinable!(catalog_ceilings -> catalog_items (item_code));
 diesel::joinable!(catalog_items -> organisations (manufacturer_org_id));
+diesel::joinable!(contracts -> catalog_items (product_code));
+diesel::joinable!(contracts -> lots (lot_id));
+diesel::joinable!(contracts -> provinces (province));
+diesel::joinable!(contracts -> rounds (round_id));
 diesel::joinable!(demands -> provinces (province));
 diesel::joinable!(demands -> rounds (round_id));
 diesel::joinable!(demands -> users (reported_by));
@@ -261,10 +348,21 @@ diesel::joinable!(lots -> rounds (round_id));
 diesel::joinable!(opening_shares -> rounds (round_id));
 diesel::joinable!(opening_shares -> users (user_id));
 diesel::joinable!(organisations -> provinces (province));
+diesel::joinable!(revival_offers -> bids (bid_id));
+diesel::joinable!(revival_offers -> lots (lot_id));
+diesel::joinable!(revival_offers -> organisations (supplier_org_id));
+diesel::joinable!(revival_offers -> rounds (round_id));
+diesel::joinable!(revival_offers -> users (responded_by));
 diesel::joinable!(round_custodians -> rounds (round_id));
 diesel::joinable!(round_custodians -> users (user_id));
+diesel::joinable!(round_evaluations -> rounds (round_id));
+diesel::joinable!(round_evaluations -> users (evaluated_by));
 diesel::joinable!(rounds -> users (created_by));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(supplier_bars -> organisations (org_id));
+diesel::joinable!(supplier_bars -> supply_failures (failure_id));
+diesel::joinable!(supplier_bars -> users (created_by));
+diesel::joinable!(supply_failures -> users (recorded_by));
 diesel::joinable!(users -> organisations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -275,6 +373,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalog_ceilings,
     catalog_generic_names,
     catalog_items,
+    contracts,
     demands,
     jobs,
     login_throttle,
@@ -282,8 +381,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     opening_shares,
     organisations,
     provinces,
+    revival_offers,
     round_custodians,
+    round_evaluations,
     rounds,
     sessions,
+    supplier_bars,
+    supply_failures,
     users,
 );

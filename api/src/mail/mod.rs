@@ -35,6 +35,12 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = templates![
     "round_opened",
     "bids_invalidated",
     "round_cancelled",
+    "revival_offer",
+    "award_notice",
+    "non_award_notice",
+    "contracts_awarded",
+    "supply_takeover",
+    "supply_failure",
 ];
 
 /// Shared layouts the templates extend.

@@ -270,9 +270,9 @@ pub async fn submit(
     // round's state and the product with its ceiling (the ceilings date is fixed at
     // publication, so a cached round's serves). The round's terms are cached per version.
     let cached = rounds::cached_terms(round_id);
-    let (first, current, item) = {
+    let (first, current, item, barred) = {
         let shared: &AsyncPgConnection = &conn;
-        futures_util::future::join3(
+        futures_util::future::join4(
             async {
                 match &idem {
                     Some(key) => BidRow::by_idempotency_key(shared, supplier, key).await,
@@ -289,6 +289,7 @@ pub async fn submit(
                     None => None,
                 }
             },
+            crate::contracts::barred_today(shared, supplier),
         )
         .await
     };
@@ -310,6 +311,11 @@ pub async fn submit(
         return Err(ApiError::Unprocessable(format!(
             "the round is {}: it does not accept bids",
             current.status
+        )));
+    }
+    if let Some(until) = barred? {
+        return Err(ApiError::Unprocessable(format!(
+            "your organisation is barred from procurement rounds until {until} (after a supply failure)"
         )));
     }
     let terms = match cached.filter(|t| t.terms_version == current.terms_version) {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod awards;
 pub mod bids;
 pub mod catalog;
 pub mod jobs;
@@ -59,7 +60,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(bids::withdraw)
                 .service(bids::register)
                 .service(bids::my_share)
-                .service(bids::open),
+                .service(bids::open)
+                .service(awards::evaluate)
+                .service(awards::get_evaluation)
+                .service(awards::revival_offers)
+                .service(awards::answer_revival)
+                .service(awards::award_round)
+                .service(awards::results)
+                .service(awards::ocds_package)
+                .service(awards::list_contracts)
+                .service(awards::get_contract)
+                .service(awards::supply_failure)
+                .service(awards::bars),
         );
 }
 

@@ -52,6 +52,12 @@ pub struct RoundDto {
     pub closed_at: Option<DateTime<Utc>>,
     pub opened_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
+    /// First day of the supply cycle, set at evaluation.
+    pub cycle_start: Option<NaiveDate>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    /// Until when revival candidates may answer (batch 10), once evaluated.
+    pub revival_deadline: Option<DateTime<Utc>>,
+    pub awarded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -75,6 +81,10 @@ impl RoundDto {
             closed_at: round.closed_at,
             opened_at: round.opened_at,
             cancel_reason: round.cancel_reason,
+            cycle_start: round.cycle_start,
+            evaluated_at: round.evaluated_at,
+            revival_deadline: round.revival_deadline,
+            awarded_at: round.awarded_at,
             created_at: round.created_at,
         }
     }
@@ -530,6 +540,10 @@ pub struct LotDto {
     /// Ceiling per minimum unit of the representative specification, set at publication.
     #[schema(value_type = Option<String>, example = "0.8500")]
     pub ceiling: Option<Decimal>,
+    /// The price before this round (per minimum unit of the representative
+    /// specification), for the price drop in the results.
+    #[schema(value_type = Option<String>, example = "1.2000")]
+    pub previous_price: Option<Decimal>,
 }
 
 impl From<LotRow> for LotDto {
@@ -542,6 +556,7 @@ impl From<LotRow> for LotDto {
             representative_code: l.representative_code,
             special_antibacterial: l.special_antibacterial,
             ceiling: l.ceiling,
+            previous_price: l.previous_price,
         }
     }
 }
@@ -556,6 +571,10 @@ pub struct CreateLot {
     pub dosage_form: Option<String>,
     #[serde(default)]
     pub special_antibacterial: bool,
+    /// The price before this round, per minimum unit of the representative
+    /// specification (last winning or listing price), if known: `"1.2000"`.
+    #[schema(value_type = Option<String>, example = "1.2000")]
+    pub previous_price: Option<Decimal>,
 }
 
 /// Add a lot (draft or demand collection).
@@ -582,6 +601,16 @@ pub async fn add_lot(
     user.require(OFFICER)?;
     let id = id.into_inner();
     let body = body.into_inner();
+    let previous_price = body
+        .previous_price
+        .map(|p| match bidding_core::UnitPrice::new(p) {
+            Ok(u) if !u.is_zero() => Ok(u.value()),
+            _ => Err(ApiError::invalid(
+                "previous_price",
+                "must be a price above zero with at most 4 decimal places",
+            )),
+        })
+        .transpose()?;
     let mut conn = state.pool.get().await?;
     let lot = conn
         .transaction(async |conn| {
@@ -612,6 +641,7 @@ pub async fn add_lot(
                     dosage_form: form.as_deref(),
                     representative_code: &code,
                     special_antibacterial: body.special_antibacterial,
+                    previous_price,
                 },
             )
             .await?;
@@ -800,6 +830,7 @@ pub async fn cancel(
             Round::lock_for_closing(conn, id).await?;
             let round = Round::lock(conn, id).await?;
             let next = rounds::transition(&round, RoundAction::Cancel, Some(&reason))?;
+            let from = round.status.clone();
             diesel::update(r::table.find(id))
                 .set((
                     r::status.eq(next),
@@ -829,7 +860,7 @@ pub async fn cancel(
                 "round.cancel",
                 "round",
                 &id.to_string(),
-                json!({ "reason": reason, "from": round.status }),
+                json!({ "reason": reason, "from": from }),
             )
             .await?;
             RoundDto::load(conn, round).await
