@@ -16,6 +16,9 @@ if [ ! -x .vbp/venv/bin/python ] || ! .vbp/venv/bin/python -c 'import aiosmtpd' 
   .vbp/venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
 fi
 export VBP_TEST_PYTHON="$PWD/.vbp/venv/bin/python"
+# the official OCDS 1.1 schema and a JSON Schema validator, for the public-record test
+bash scripts/ocds-schema.sh
+export VBP_OCDS_SCHEMA_DIR="$PWD/.vbp/ocds-schema"
 
 echo "== rustfmt" >&2
 cargo fmt --all -- --check

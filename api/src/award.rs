@@ -1264,7 +1264,7 @@ async fn notify_award(
     for (province, lines) in by_province {
         let buyers: Vec<Uuid> = organisations::table
             .filter(organisations::province.eq(&province))
-            .filter(organisations::kind.eq("provincial_buyer"))
+            .filter(organisations::kind.eq("buyer"))
             .filter(organisations::status.eq("active"))
             .select(organisations::id)
             .load(conn)
@@ -1369,7 +1369,13 @@ pub struct WinnerResult {
 fn change(reference: Option<Decimal>, price: Option<Decimal>) -> Option<Decimal> {
     let r = UnitPrice::round(reference?).ok()?;
     let p = UnitPrice::round(price?).ok()?;
-    price_change(r, p)
+    price_change(r, p).map(four_places)
+}
+
+/// A fraction shown to 4 places ("-0.7500").
+fn four_places(mut d: Decimal) -> Decimal {
+    d.rescale(4);
+    d
 }
 
 fn mean(values: &[Decimal]) -> Option<Decimal> {
@@ -1377,10 +1383,10 @@ fn mean(values: &[Decimal]) -> Option<Decimal> {
         return None;
     }
     let sum: Decimal = values.iter().sum();
-    Some(bidding_core::money::round_half_up(
+    Some(four_places(bidding_core::money::round_half_up(
         sum / Decimal::from(values.len()),
         4,
-    ))
+    )))
 }
 
 /// The public results, from the evaluation the award approved.

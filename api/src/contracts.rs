@@ -484,7 +484,7 @@ pub async fn record_failure(
     .await?;
     let buyers: Vec<Uuid> = organisations::table
         .filter(organisations::province.eq(&row.province))
-        .filter(organisations::kind.eq("provincial_buyer"))
+        .filter(organisations::kind.eq("buyer"))
         .select(organisations::id)
         .load(conn)
         .await?;

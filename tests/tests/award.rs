@@ -1,0 +1,928 @@
+//! A whole national round through the HTTP API: catalog, round, demand from the 31
+//! provinces, sealed bids from 20 suppliers on four lots, close, 2-of-3 opening,
+//! evaluation, award, contracts, a supply failure with the backup's takeover, and the
+//! OCDS record checked against the official schema. Every expected winner, UCP and
+//! volume below was computed by hand from DOMAIN.md's rules (the working is in the
+//! comments), not by the code under test.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use diesel_async::SimpleAsyncConnection;
+use serde_json::{Value, json};
+use tests::{DEMO_PASSWORD, TestApp};
+
+/// The 31 provinces in code order: index k in the comments below.
+const PROVINCES: [&str; 31] = [
+    "110000", "120000", "130000", "140000", "150000", "210000", "220000", "230000", "310000",
+    "320000", "330000", "340000", "350000", "360000", "370000", "410000", "420000", "430000",
+    "440000", "450000", "460000", "500000", "510000", "520000", "530000", "540000", "610000",
+    "620000", "630000", "640000", "650000",
+];
+
+struct Supplier {
+    org: String,
+    token: String,
+}
+
+fn supplier_name(n: usize) -> String {
+    format!("E2E Pharma {n:02} Co., Ltd.")
+}
+
+/// Creates `n` supplier organisations (E2E Pharma 01..n), each with one user, and logs
+/// them in.
+async fn suppliers(app: &TestApp, admin: &str, n: usize) -> Vec<Supplier> {
+    let mut out = Vec::new();
+    for i in 1..=n {
+        let name = supplier_name(i);
+        let org = app
+            .post(
+                "/api/v1/orgs",
+                admin,
+                json!({"name": name, "kind": "supplier"}),
+            )
+            .await
+            .expect(201)
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let email = format!("tender{i:02}@e2e-pharma.test");
+        app.post(
+            "/api/v1/users",
+            admin,
+            json!({"email": email, "display_name": format!("{name} tender desk"),
+                   "role": "supplier", "org_id": org, "password": DEMO_PASSWORD}),
+        )
+        .await
+        .expect(201);
+        let token = app.login(&email, DEMO_PASSWORD).await;
+        out.push(Supplier { org, token });
+    }
+    out
+}
+
+/// A drug code: ATC class, generic id, form, strength serial and the supplier's number.
+fn code(atc: &str, generic: &str, form: &str, strength: u32, supplier: usize) -> String {
+    format!(
+        "X{atc}{generic}{form}{strength:02}01{:05}",
+        10000 + supplier
+    )
+}
+
+fn lot1(s: usize, mg: u32) -> String {
+    code("C10AA", "T911", "A001", mg / 10, s)
+}
+fn lot2(s: usize) -> String {
+    code("C09CA", "T912", "A002", 8, s)
+}
+fn lot3(s: usize) -> String {
+    code("L01EA", "T913", "A001", 10, s)
+}
+fn lot4(s: usize) -> String {
+    code("J01DH", "T914", "B001", 1, s)
+}
+
+fn catalog_csv() -> String {
+    let mut csv = String::from(
+        "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from\n",
+    );
+    let mut row = |code: String,
+                   generic: &str,
+                   form: &str,
+                   strength: &str,
+                   unit: &str,
+                   pack: u32,
+                   min_unit: &str,
+                   s: usize,
+                   ceiling: &str| {
+        let valid = if ceiling.is_empty() { "" } else { "2020-01-01" };
+        csv.push_str(&format!(
+            "drug,{code},{generic},{form},{strength},{unit},{pack},{min_unit},passed,\"{}\",{ceiling},{valid}\n",
+            supplier_name(s)
+        ));
+    };
+    // lot 1: a statin tablet, 20 mg representative (S01's, ceiling 0.8500 per tablet)
+    let specs: [(usize, u32); 8] = [
+        (1, 20),
+        (2, 10),
+        (3, 40),
+        (4, 20),
+        (5, 20),
+        (6, 20),
+        (7, 10),
+        (8, 20),
+    ];
+    for (s, mg) in specs {
+        let ceiling = if s == 1 { "0.8500" } else { "" };
+        row(
+            lot1(s, mg),
+            "E2E他汀钙片",
+            "tablet",
+            &mg.to_string(),
+            "mg",
+            28,
+            "tablet",
+            s,
+            ceiling,
+        );
+    }
+    // lot 2: a sartan capsule, 80 mg (S09's is the representative, ceiling 1.2000)
+    for s in [9, 10, 11, 12, 13, 14, 15, 20] {
+        let ceiling = if s == 9 { "1.2000" } else { "" };
+        row(
+            lot2(s),
+            "E2E沙坦胶囊",
+            "capsule",
+            "80",
+            "mg",
+            14,
+            "capsule",
+            s,
+            ceiling,
+        );
+    }
+    // lot 3: one bidder only
+    row(
+        lot3(19),
+        "E2E替尼片",
+        "tablet",
+        "100",
+        "mg",
+        30,
+        "tablet",
+        19,
+        "5.0000",
+    );
+    // lot 4: a special antibacterial injection, 1 g vial (S16's, ceiling 10.0000)
+    for s in [16, 17, 18] {
+        let ceiling = if s == 16 { "10.0000" } else { "" };
+        row(
+            lot4(s),
+            "E2E霉素注射剂",
+            "injection",
+            "1",
+            "g",
+            1,
+            "vial",
+            s,
+            ceiling,
+        );
+    }
+    csv
+}
+
+async fn me(app: &TestApp, token: &str) -> Value {
+    app.get("/api/v1/me", token).await.expect(200).body
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+/// The buyer of province `code` in the demo.
+fn buyer_email(code: &str) -> String {
+    match code {
+        "110000" => "buyer@vbp.demo".into(),
+        "310000" => "buyer2@vbp.demo".into(),
+        c => format!("buyer-{c}@vbp.demo"),
+    }
+}
+
+/// Runs the schema validator installed by scripts/ocds-schema.sh on `package`.
+fn validate_ocds(package: &Value) -> (bool, String) {
+    let dir = std::env::var("VBP_OCDS_SCHEMA_DIR").unwrap_or_else(|_| {
+        let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.vbp/ocds-schema");
+        d.display().to_string()
+    });
+    assert!(
+        std::path::Path::new(&dir)
+            .join("release-schema.json")
+            .exists(),
+        "the OCDS schema is not installed in {dir}: run scripts/test.sh (or scripts/ocds-schema.sh)"
+    );
+    let python = std::env::var("VBP_TEST_PYTHON").unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.vbp/venv/bin/python")
+            .display()
+            .to_string()
+    });
+    let file = std::env::temp_dir().join(format!("vbp-ocds-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_vec_pretty(package).unwrap()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ocds/validate_ocds.py");
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(script).arg(&dir).arg(&file);
+    // where the lots and bids extensions add fields to the core schema
+    for field in [
+        "$.releases[*].tender.lots",
+        "$.releases[*].tender.items[*].relatedLot",
+        "$.releases[*].bids",
+        "$.releases[*].awards[*].relatedLots",
+        "$.releases[*].awards[*].items[*].relatedLot",
+        "$.releases[*].contracts[*].items[*].relatedLot",
+    ] {
+        cmd.arg("--extension-field").arg(field);
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[actix_web::test]
+async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login_demo("admin").await;
+    let officer = app.login_demo("officer").await;
+    let sup = suppliers(&app, &admin, 20).await;
+    let sx = |n: usize| &sup[n - 1];
+    let report = app
+        .post_bytes(
+            "/api/v1/catalog/imports",
+            Some(&officer),
+            "text/csv",
+            catalog_csv(),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["created"], 20, "{report}");
+
+    // the round: batch 7 rules, at least 2 bidders per lot, opening key 2 of 3 officers
+    let mut custodians = Vec::new();
+    for who in ["officer", "officer2", "officer3"] {
+        let t = app.login_demo(who).await;
+        custodians.push(me(&app, &t).await["id"].clone());
+    }
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let round = app
+        .post(
+            "/api/v1/rounds",
+            &officer,
+            json!({"name": "第十二批国家组织药品集中采购（端到端）", "kind": "drug", "preset": "batch7",
+                   "min_bidders": 2, "bidding_deadline": deadline, "key_mode": "threshold",
+                   "quorum": 2, "custodians": custodians}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let rid = s(&round["id"]);
+    let mut lots = Vec::new();
+    for body in [
+        json!({"representative_code": lot1(1, 20), "previous_price": "1.2000"}),
+        json!({"representative_code": lot2(9)}),
+        json!({"representative_code": lot3(19)}),
+        json!({"representative_code": lot4(16), "special_antibacterial": true}),
+    ] {
+        let lot = app
+            .post(&format!("/api/v1/rounds/{rid}/lots"), &officer, body)
+            .await
+            .expect(201)
+            .body;
+        lots.push(s(&lot["id"]));
+    }
+    app.request(
+        "POST",
+        &format!("/api/v1/rounds/{rid}/demand-collection"),
+        Some(&officer),
+        None,
+    )
+    .await
+    .expect(200);
+
+    // demand from all 31 provinces (k = index in code order):
+    //   lot 1: (31 - k) x 10,000 tablets; lot 2: 12,345 + 1,000 k capsules for k < 10, none
+    //   elsewhere; lot 3: 1,000 each; lot 4: (31 - k) x 100 vials
+    for (k, code) in PROVINCES.iter().enumerate() {
+        let t = app.login(&buyer_email(code), DEMO_PASSWORD).await;
+        let k = k as i64;
+        let lot2_qty = if k < 10 { 12_345 + 1_000 * k } else { 0 };
+        app.request(
+            "PUT",
+            &format!("/api/v1/rounds/{rid}/demand"),
+            Some(&t),
+            Some(json!({"lines": [
+                {"lot_id": lots[0], "annual_quantity": (31 - k) * 10_000},
+                {"lot_id": lots[1], "annual_quantity": lot2_qty},
+                {"lot_id": lots[2], "annual_quantity": 1_000},
+                {"lot_id": lots[3], "annual_quantity": (31 - k) * 100},
+            ]})),
+        )
+        .await
+        .expect(200);
+    }
+    let published = app
+        .request(
+            "POST",
+            &format!("/api/v1/rounds/{rid}/publish"),
+            Some(&officer),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(published["status"], "bidding_open");
+    let officer2 = app.login_demo("officer2").await;
+    let mut shares = Vec::new();
+    for t in [&officer, &officer2] {
+        let share = app
+            .get(&format!("/api/v1/rounds/{rid}/key-shares/mine"), t)
+            .await
+            .expect(200)
+            .body;
+        shares.push(s(&share["share"]));
+    }
+
+    // the bids: (supplier, lot, product, price per own unit, capacity, preferences)
+    let bids: Vec<(usize, usize, String, &str, u64, Vec<&str>)> = vec![
+        (1, 0, lot1(1, 20), "0.3000", 3_000_000, vec!["440000"]),
+        (
+            2,
+            0,
+            lot1(2, 10),
+            "0.2000",
+            3_000_000,
+            vec!["440000", "320000"],
+        ),
+        (3, 0, lot1(3, 40), "0.8500", 3_000_000, vec![]),
+        (4, 0, lot1(4, 20), "0.4200", 3_000_000, vec![]),
+        (5, 0, lot1(5, 20), "0.5400", 3_000_000, vec![]),
+        (6, 0, lot1(6, 20), "0.5500", 3_000_000, vec![]),
+        (7, 0, lot1(7, 10), "0.3300", 3_000_000, vec![]),
+        (8, 0, lot1(8, 20), "0.3100", 3_000_000, vec![]),
+        (9, 1, lot2(9), "0.0900", 1_000_000, vec![]),
+        (10, 1, lot2(10), "0.4000", 1_000_000, vec![]),
+        (11, 1, lot2(11), "0.6001", 1_000_000, vec![]),
+        (12, 1, lot2(12), "0.9000", 1_000_000, vec![]),
+        (13, 1, lot2(13), "1.1000", 1_000_000, vec![]),
+        (14, 1, lot2(14), "1.2000", 1_000_000, vec![]),
+        (20, 1, lot2(20), "0.7000", 1_000_000, vec![]),
+        // after S10 at the same UCP, but with the larger capacity: ranks ahead of it
+        (15, 1, lot2(15), "0.4000", 2_000_000, vec![]),
+        (19, 2, lot3(19), "2.0000", 500_000, vec![]),
+        (16, 3, lot4(16), "5.0000", 100_000, vec![]),
+        (17, 3, lot4(17), "8.5000", 100_000, vec![]),
+        (18, 3, lot4(18), "9.5000", 100_000, vec![]),
+    ];
+    let mut receipts = BTreeMap::new();
+    for (n, lot, product, price, capacity, prefs) in &bids {
+        let r = app
+            .post(
+                &format!("/api/v1/rounds/{rid}/bids"),
+                &sx(*n).token,
+                json!({"lot_id": lots[*lot], "product_code": product, "unit_price": price,
+                       "annual_capacity": capacity, "province_preferences": prefs}),
+            )
+            .await
+            .expect(201)
+            .body;
+        receipts.insert(s(&r["bid_id"]), (*n, *lot));
+    }
+    assert_eq!(receipts.len(), 20);
+
+    // the deadline passes (the one shortcut: time), then S08's organisation is suspended
+    {
+        let mut conn = app.db.connect().await;
+        conn.batch_execute(&format!(
+            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{rid}'"
+        ))
+        .await
+        .unwrap();
+    }
+    app.patch(
+        &format!("/api/v1/orgs/{}", sx(8).org),
+        &admin,
+        json!({"status": "suspended"}),
+    )
+    .await
+    .expect(200);
+    let register = app
+        .get(&format!("/api/v1/rounds/{rid}/register"), &officer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(register["bids"].as_array().unwrap().len(), 20);
+
+    // nothing to evaluate before the opening
+    app.post(
+        &format!("/api/v1/rounds/{rid}/evaluate"),
+        &officer,
+        json!({}),
+    )
+    .await
+    .expect_problem(422);
+    let waiting = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/open"),
+            &officer,
+            json!({"share": shares[0]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(waiting["status"], "waiting");
+    let opened = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/open"),
+            &officer2,
+            json!({"share": shares[1]}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(opened["status"], "opened");
+    assert_eq!(opened["bids_revealed"], 20);
+
+    // evaluation: only officers (and auditors) see it before the award
+    app.post(
+        &format!("/api/v1/rounds/{rid}/evaluate"),
+        &sx(1).token,
+        json!({}),
+    )
+    .await
+    .expect_problem(403);
+    app.post(
+        &format!("/api/v1/rounds/{rid}/evaluate"),
+        &officer,
+        json!({"cycle_start": "2001-01-01"}),
+    )
+    .await
+    .expect_problem(422);
+    let evaluated = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/evaluate"),
+            &officer,
+            json!({"cycle_start": "2030-01-01"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    let digest = s(&evaluated["digest"]);
+    assert_eq!(digest.len(), 64);
+    let ev = &evaluated["evaluation"]["lots"];
+    let by_supplier = |lot: &Value| -> BTreeMap<String, Value> {
+        lot["bids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (s(&b["supplier_name"]), b.clone()))
+            .collect()
+    };
+    app.get(&format!("/api/v1/rounds/{rid}/evaluation"), &sx(1).token)
+        .await
+        .expect_problem(403);
+    app.get(&format!("/api/v1/rounds/{rid}/results"), &sx(1).token)
+        .await
+        .expect_problem(422);
+
+    // Lot 1 (ceiling UCP 0.8500 at 20 mg; batch 7: a bid wins if UCP <= 1.8 x lowest,
+    // <= 0.10, or <= 50 % of the ceiling):
+    //   S01 20 mg 0.3000 -> UCP 0.3000 (lowest)
+    //   S02 10 mg 0.2000 -> x 1.7 (K = 1.7^log2(0.5)) = 0.3400
+    //   S03 40 mg 0.8500 -> / 1.7 = 0.5000
+    //   S04 20 mg 0.4200; S05 0.5400 (= 1.8 x 0.3000, the limit: wins); S06 0.5500 (out)
+    //   S07 10 mg 0.3300 -> 0.5610 (out); S08 0.3100, but its organisation is suspended
+    //   limit = max(0.54, 0.10, 0.425) = 0.54; 7 valid bidders, 5 winners
+    let l1 = &ev[0];
+    assert_eq!(l1["status"], "successful");
+    assert_eq!(l1["valid_bidders"], 7);
+    assert_eq!(l1["lowest_ucp"], "0.3000");
+    let b1 = by_supplier(l1);
+    let expect_bid =
+        |b: &BTreeMap<String, Value>, n: usize, ucp: &str, rank: Option<u64>, won: bool| {
+            let bid = &b[&supplier_name(n)];
+            assert_eq!(bid["ucp"], json!(ucp), "S{n:02} UCP: {bid}");
+            assert_eq!(bid["rank"], json!(rank), "S{n:02} rank: {bid}");
+            assert_eq!(bid["won"], json!(won), "S{n:02} won: {bid}");
+        };
+    expect_bid(&b1, 1, "0.3000", Some(1), true);
+    expect_bid(&b1, 2, "0.3400", Some(2), true);
+    expect_bid(&b1, 4, "0.4200", Some(3), true);
+    expect_bid(&b1, 3, "0.5000", Some(4), true);
+    expect_bid(&b1, 5, "0.5400", Some(5), true);
+    expect_bid(&b1, 6, "0.5500", Some(6), false);
+    expect_bid(&b1, 7, "0.5610", Some(7), false);
+    assert_eq!(
+        b1[&supplier_name(6)]["outcome"]["reason"]["code"],
+        "above_selection_limit"
+    );
+    assert_eq!(b1[&supplier_name(8)]["rank"], Value::Null);
+    assert_eq!(
+        b1[&supplier_name(8)]["outcome"]["reason"]["reason"]["code"],
+        "supplier_inactive",
+        "{}",
+        b1[&supplier_name(8)]
+    );
+
+    // Lot 2 (ceiling 1.2000; lowest 0.0900, so the limit is max(0.162, 0.10, 0.60) = 0.60):
+    //   S09 0.0900 (1), S15 0.4000 cap 2,000,000 (2), S10 0.4000 cap 1,000,000 (3) win;
+    //   S11 0.6001 is 0.0001 over; S20 0.7000, S12 0.9000, S13 1.1000, S14 1.2000 lose
+    let l2 = &ev[1];
+    assert_eq!(l2["valid_bidders"], 8);
+    let b2 = by_supplier(l2);
+    expect_bid(&b2, 9, "0.0900", Some(1), true);
+    expect_bid(&b2, 15, "0.4000", Some(2), true);
+    expect_bid(&b2, 10, "0.4000", Some(3), true);
+    expect_bid(&b2, 11, "0.6001", Some(4), false);
+    expect_bid(&b2, 14, "1.2000", Some(8), false);
+    assert_eq!(l2["selection_limit"], "0.6"); // exact: 50 % of 1.2000
+
+    // Lot 3: one bidder, the round needs 2: unsuccessful
+    let l3 = &ev[2];
+    assert_eq!(l3["status"], "unsuccessful");
+    assert_eq!(
+        l3["unsuccessful_reason"],
+        json!({"code": "too_few_bidders", "valid_bidders": 1, "min_bidders": 2})
+    );
+    assert_eq!(l3["allocation"], Value::Null);
+
+    // Lot 4: S16 5.0000 (1), S17 8.5000 <= 1.8 x 5 = 9.0 (2), S18 9.5000 out
+    let b4 = by_supplier(&ev[3]);
+    expect_bid(&b4, 16, "5.0000", Some(1), true);
+    expect_bid(&b4, 17, "8.5000", Some(2), true);
+    expect_bid(&b4, 18, "9.5000", Some(3), false);
+
+    // volumes: 5 winners -> 80 %, 3 years; 3 -> 70 %, 2 years; special antibacterial
+    // with 2 winners -> 40 %, 1 year
+    let a1 = &l1["allocation"];
+    assert_eq!(a1["volume_ratio"], "0.80");
+    assert_eq!(a1["cycle_end"], "2032-12-31");
+    assert_eq!(a1["total_demand"], 4_960_000); // 10,000 x (31 + 30 + ... + 1)
+    assert_eq!(a1["agreed_volume"], 3_968_000);
+    let a2 = &l2["allocation"];
+    assert_eq!(a2["volume_ratio"], "0.70");
+    assert_eq!(a2["cycle_end"], "2031-12-31");
+    // each province's 0.7 x (12,345 + 1,000 k) ends in .5 and rounds up: 117,915 + 10 x 0.5
+    assert_eq!(a2["agreed_volume"], 117_920);
+    assert_eq!(a2["lines"].as_array().unwrap().len(), 10);
+    let a4 = &ev[3]["allocation"];
+    assert_eq!(a4["volume_ratio"], "0.40");
+    assert_eq!(a4["cycle_end"], "2030-12-31");
+    assert_eq!(a4["agreed_volume"], 19_840); // 40 x 496
+
+    // Lot 1's draft, turns 1, 2, ... by rank (S01 S02 S04 S03 S05): S01 takes its
+    // preference Guangdong (k 18); S02 finds Guangdong gone and takes its second,
+    // Jiangsu (k 9); everyone else, and everyone later, the free province with the
+    // largest demand (the lowest k). Hence (k):
+    //   S01 18 3 8 14 20 25 30 | S02 9 4 10 15 21 26 | S04 0 5 11 16 22 27
+    //   S03 1 6 12 17 23 28    | S05 2 7 13 19 24 29
+    let draft: [(usize, &[usize]); 5] = [
+        (1, &[18, 3, 8, 14, 20, 25, 30]),
+        (2, &[9, 4, 10, 15, 21, 26]),
+        (4, &[0, 5, 11, 16, 22, 27]),
+        (3, &[1, 6, 12, 17, 23, 28]),
+        (5, &[2, 7, 13, 19, 24, 29]),
+    ];
+    let lines1: BTreeMap<String, Value> = a1["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (s(&l["province"]), l.clone()))
+        .collect();
+    assert_eq!(lines1.len(), 31);
+    for (n, ks) in draft {
+        for k in ks {
+            let line = &lines1[PROVINCES[*k]];
+            assert_eq!(
+                line["supplier_name"],
+                supplier_name(n),
+                "province k={k}: {line}"
+            );
+            assert_eq!(line["agreed_volume"], json!(8_000 * (31 - k)), "k={k}");
+        }
+    }
+    assert_eq!(
+        lines1["440000"]["pick"],
+        json!({"by": "preference", "position": 1})
+    );
+    assert_eq!(
+        lines1["320000"]["pick"],
+        json!({"by": "preference", "position": 2})
+    );
+    assert_eq!(lines1["320000"]["draft_turn"], 2);
+    // each winner's volume: 8,000 x (sum of 31 - k): S01 99, S02 101, S04 105, S03 99, S05 92
+    let mut per_winner: BTreeMap<String, u64> = BTreeMap::new();
+    for l in lines1.values() {
+        *per_winner.entry(s(&l["supplier_name"])).or_default() +=
+            l["agreed_volume"].as_u64().unwrap();
+    }
+    for (n, v) in [
+        (1, 792_000),
+        (2, 808_000),
+        (4, 840_000),
+        (3, 792_000),
+        (5, 736_000),
+    ] {
+        assert_eq!(per_winner[&supplier_name(n)], v, "S{n:02}");
+    }
+    // prices are per unit of the winner's own spec: S02 10 mg 0.2000, S03 40 mg 0.8500;
+    // Beijing (k 0, S04): 248,000 x 0.4200 = 104,160.00
+    assert_eq!(lines1["110000"]["unit_price"], "0.4200");
+    assert_eq!(lines1["110000"]["annual_amount"], "104160.00");
+    assert_eq!(lines1["320000"]["unit_price"], "0.2000");
+    // backups: a second draft in the same order, never the province's own supplier:
+    // S01 (its preference is its own) takes Beijing (k 0, S04's); S02 takes its preference
+    // Guangdong (S01's); S04 takes Tianjin (k 1, S03's)
+    assert_eq!(
+        lines1["110000"]["backup"]["supplier_name"],
+        supplier_name(1)
+    );
+    assert_eq!(lines1["110000"]["backup"]["unit_price"], "0.3000");
+    assert_eq!(
+        lines1["440000"]["backup"]["supplier_name"],
+        supplier_name(2)
+    );
+    assert_eq!(
+        lines1["120000"]["backup"]["supplier_name"],
+        supplier_name(4)
+    );
+
+    // Lot 2: no preferences, demand grows with k, so the largest free is the highest k:
+    //   S09 9 6 3 0 | S15 8 5 2 | S10 7 4 1; agreed 8,642 + 700 k
+    //   S09 4 x 8,642 + 700 x 18 = 47,168; S15 25,926 + 10,500 = 36,426; S10 34,326
+    let mut per_winner2: BTreeMap<String, u64> = BTreeMap::new();
+    for l in a2["lines"].as_array().unwrap() {
+        *per_winner2.entry(s(&l["supplier_name"])).or_default() +=
+            l["agreed_volume"].as_u64().unwrap();
+    }
+    assert_eq!(per_winner2[&supplier_name(9)], 47_168);
+    assert_eq!(per_winner2[&supplier_name(15)], 36_426);
+    assert_eq!(per_winner2[&supplier_name(10)], 34_326);
+    // Lot 4: two winners alternate from the largest demand: S16 the even k (256 x 40),
+    // S17 the odd (240 x 40); each is the other's backup
+    let mut per_winner4: BTreeMap<String, u64> = BTreeMap::new();
+    for l in a4["lines"].as_array().unwrap() {
+        *per_winner4.entry(s(&l["supplier_name"])).or_default() +=
+            l["agreed_volume"].as_u64().unwrap();
+        assert_ne!(l["backup"]["supplier_name"], l["supplier_name"]);
+    }
+    assert_eq!(per_winner4[&supplier_name(16)], 10_240);
+    assert_eq!(per_winner4[&supplier_name(17)], 9_600);
+
+    // the award names the evaluation it approves
+    app.post(
+        &format!("/api/v1/rounds/{rid}/award"),
+        &officer,
+        json!({"evaluation_digest": "0".repeat(64)}),
+    )
+    .await
+    .expect_problem(409);
+    let awarded = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/award"),
+            &officer,
+            json!({"evaluation_digest": digest}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(awarded["status"], "awarded");
+    assert_eq!(awarded["contracts"], 31 + 10 + 31);
+    app.post(
+        &format!("/api/v1/rounds/{rid}/evaluate"),
+        &officer,
+        json!({}),
+    )
+    .await
+    .expect_problem(422);
+
+    // the published results, readable by everyone
+    let results = app
+        .get(&format!("/api/v1/rounds/{rid}/results"), &sx(6).token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(results["summary"]["lots"], 4);
+    assert_eq!(results["summary"]["successful_lots"], 3);
+    assert_eq!(results["summary"]["winning_bids"], 10);
+    let r1 = &results["lots"][0];
+    let winners: Vec<(String, String)> = r1["winners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (s(&w["supplier_name"]), s(&w["ucp"])))
+        .collect();
+    assert_eq!(
+        winners,
+        [
+            (1, "0.3000"),
+            (2, "0.3400"),
+            (4, "0.4200"),
+            (3, "0.5000"),
+            (5, "0.5400")
+        ]
+        .map(|(n, u)| (supplier_name(n), u.to_owned()))
+    );
+    // S01: (0.3000 - 0.8500) / 0.8500 = -0.64706 -> -0.6471; against 1.2000: -0.7500
+    assert_eq!(r1["winners"][0]["change_vs_ceiling"], "-0.6471");
+    assert_eq!(r1["winners"][0]["change_vs_previous"], "-0.7500");
+    assert_eq!(r1["allocations"].as_array().unwrap().len(), 31);
+    assert_eq!(results["lots"][2]["status"], "unsuccessful");
+
+    // contracts, scoped to the party: Beijing's buyer sees Beijing's three
+    let buyer = app.login_demo("buyer").await;
+    let mine = app.get("/api/v1/contracts", &buyer).await.expect(200).body;
+    assert_eq!(mine["total"], 3);
+    let suppliers_in_beijing: Vec<String> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["province"], "110000");
+            s(&c["supplier_name"])
+        })
+        .collect();
+    for n in [4, 9, 16] {
+        assert!(
+            suppliers_in_beijing.contains(&supplier_name(n)),
+            "{suppliers_in_beijing:?}"
+        );
+    }
+    let all = app
+        .get(
+            &format!("/api/v1/contracts?round_id={rid}&per_page=200"),
+            &officer,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(all["total"], 72);
+    let s05 = app
+        .get("/api/v1/contracts?per_page=200", &sx(5).token)
+        .await
+        .expect(200)
+        .body;
+    for c in s05["items"].as_array().unwrap() {
+        let own = c["supplier_name"] == supplier_name(5);
+        let backup = c["backup"]["supplier_name"] == supplier_name(5);
+        assert!(own || backup, "S05 sees a contract it is not party to: {c}");
+    }
+    assert_eq!(
+        s05["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["supplier_name"] == supplier_name(5))
+            .count(),
+        6
+    );
+    let beijing_lot1 = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["lot_id"] == json!(lots[0]))
+        .unwrap()
+        .clone();
+    assert_eq!(beijing_lot1["agreed_volume"], 248_000);
+    assert_eq!(beijing_lot1["cycle_start"], "2030-01-01");
+    assert_eq!(beijing_lot1["cycle_end"], "2032-12-31");
+    // another party's contract is not found
+    app.get(
+        &format!("/api/v1/contracts/{}", beijing_lot1["id"].as_str().unwrap()),
+        &sx(6).token,
+    )
+    .await
+    .expect_problem(404);
+
+    // notices: winners get an award notice, the others a non-award notice, each buyer
+    // its province's contracts
+    let notices = mail_recipients(&app).await;
+    assert!(notices["award_notice"].contains(&"tender01@e2e-pharma.test".to_owned()));
+    assert!(notices["non_award_notice"].contains(&"tender06@e2e-pharma.test".to_owned()));
+    assert!(notices["non_award_notice"].contains(&"tender19@e2e-pharma.test".to_owned()));
+    assert!(!notices["award_notice"].contains(&"tender06@e2e-pharma.test".to_owned()));
+    assert!(notices["contracts_awarded"].contains(&"buyer@vbp.demo".to_owned()));
+
+    // S04 fails Beijing: S01, its backup, takes over at its own price 0.3000:
+    // 248,000 x 0.3000 = 74,400.00; S04 is barred until the end of 2031
+    let failure = app
+        .post(
+            &format!("/api/v1/contracts/{}/supply-failure", s(&beijing_lot1["id"])),
+            &officer,
+            json!({"reason": "GMP certificate suspended; no deliveries since March", "bar_until": "2031-12-31"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(failure["failed"]["status"], "failed");
+    assert_eq!(failure["takeover"]["supplier_name"], supplier_name(1));
+    assert_eq!(failure["takeover"]["unit_price"], "0.3000");
+    assert_eq!(failure["takeover"]["agreed_volume"], 248_000);
+    assert_eq!(failure["takeover"]["annual_amount"], "74400.00");
+    assert_eq!(failure["takeover"]["replaces"], beijing_lot1["id"]);
+    assert_eq!(failure["bar"]["barred_until"], "2031-12-31");
+    app.post(
+        &format!(
+            "/api/v1/contracts/{}/supply-failure",
+            s(&beijing_lot1["id"])
+        ),
+        &officer,
+        json!({"reason": "again"}),
+    )
+    .await
+    .expect_problem(422);
+    let bars = app
+        .get(
+            &format!("/api/v1/supplier-bars?org_id={}", sx(4).org),
+            &officer,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(bars.as_array().unwrap().len(), 1);
+
+    // the public record: an OCDS 1.1 release package that the official schema accepts
+    let package = app
+        .get(&format!("/api/v1/rounds/{rid}/ocds"), &sx(6).token)
+        .await
+        .expect(200)
+        .body;
+    let releases = package["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 3, "tender, award, supply failure");
+    let award_release = &releases[1];
+    assert_eq!(award_release["tender"]["lots"].as_array().unwrap().len(), 4);
+    assert_eq!(award_release["tender"]["numberOfTenderers"], 20);
+    assert_eq!(
+        award_release["awards"].as_array().unwrap().len(),
+        5 + 3 + 1 + 2
+    );
+    assert_eq!(award_release["contracts"].as_array().unwrap().len(), 72);
+    assert_eq!(
+        award_release["bids"]["details"].as_array().unwrap().len(),
+        20
+    );
+    assert_eq!(releases[2]["contracts"][0]["status"], "terminated");
+    let (ok, out) = validate_ocds(&package);
+    assert!(ok, "the OCDS package does not validate:\n{out}");
+    // and the validator does reject a broken package
+    let mut broken = package.clone();
+    broken["releases"][1]["tag"] = json!(["bogus"]);
+    broken["releases"][1]["awards"][0]["date"] = json!("yesterday");
+    let (ok, out) = validate_ocds(&broken);
+    assert!(
+        !ok && out.contains("bogus") && out.contains("yesterday"),
+        "{out}"
+    );
+
+    // every step is in the audit log, and the chain is intact
+    app.seal_audit().await;
+    let auditor = app.login_demo("auditor").await;
+    let verify = app
+        .get("/api/v1/audit/verify", &auditor)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(verify["intact"], true, "{verify}");
+    let log = app
+        .get(
+            &format!("/api/v1/audit?entity_id={rid}&per_page=200"),
+            &auditor,
+        )
+        .await
+        .expect(200)
+        .body;
+    let actions: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(&e["action"]))
+        .collect();
+    for a in ["round.evaluate", "round.award", "round.open"] {
+        assert!(
+            actions.contains(&a.to_owned()),
+            "{a} missing from {actions:?}"
+        );
+    }
+}
+
+/// Mail recipients by template, from the outbox.
+async fn mail_recipients(app: &TestApp) -> BTreeMap<String, Vec<String>> {
+    use diesel::{QueryableByName, sql_types::Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        template: String,
+        #[diesel(sql_type = Text)]
+        to: String,
+    }
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT payload->>'template' AS template, payload->>'to' AS to FROM jobs WHERE kind = 'email'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.template).or_default().push(r.to);
+    }
+    out
+}
