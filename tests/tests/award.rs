@@ -926,3 +926,296 @@ async fn mail_recipients(app: &TestApp) -> BTreeMap<String, Vec<String>> {
     }
     out
 }
+
+/// A one-lot round of `preset` in master-key mode with demand from Beijing (100,000),
+/// Tianjin (80,000) and Shanghai (50,000), published; returns (round id, lot id).
+async fn small_round(
+    app: &TestApp,
+    officer: &str,
+    preset: &str,
+    representative: &str,
+) -> (String, String) {
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let round = app
+        .post(
+            "/api/v1/rounds",
+            officer,
+            json!({"name": format!("复活测试 {preset}"), "kind": "drug", "preset": preset,
+                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let rid = s(&round["id"]);
+    let lot = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/lots"),
+            officer,
+            json!({"representative_code": representative}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let lot = s(&lot["id"]);
+    app.request(
+        "POST",
+        &format!("/api/v1/rounds/{rid}/demand-collection"),
+        Some(officer),
+        None,
+    )
+    .await
+    .expect(200);
+    for (code, qty) in [("110000", 100_000), ("120000", 80_000), ("310000", 50_000)] {
+        let t = app.login(&buyer_email(code), DEMO_PASSWORD).await;
+        app.request(
+            "PUT",
+            &format!("/api/v1/rounds/{rid}/demand"),
+            Some(&t),
+            Some(json!({"lines": [{"lot_id": lot, "annual_quantity": qty}]})),
+        )
+        .await
+        .expect(200);
+    }
+    app.request(
+        "POST",
+        &format!("/api/v1/rounds/{rid}/publish"),
+        Some(officer),
+        None,
+    )
+    .await
+    .expect(200);
+    (rid, lot)
+}
+
+#[actix_web::test]
+async fn revival_window_then_supply_failure_bars_the_supplier_from_the_next_round() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login_demo("admin").await;
+    let officer = app.login_demo("officer").await;
+    let sup = suppliers(&app, &admin, 4).await;
+    let code = |n: usize| code("C10AA", "T921", "A001", 2, n);
+    let mut csv = String::from(
+        "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from\n",
+    );
+    for n in 1..=4 {
+        let ceiling = if n == 1 { "1.0000,2020-01-01" } else { "," };
+        csv.push_str(&format!(
+            "drug,{},E2E复活片,tablet,20,mg,28,tablet,passed,\"{}\",{ceiling}\n",
+            code(n),
+            supplier_name(n)
+        ));
+    }
+    app.post_bytes("/api/v1/catalog/imports", Some(&officer), "text/csv", csv)
+        .await
+        .expect(200);
+    let (rid, lot) = small_round(&app, &officer, "batch10", &code(1)).await;
+    // batch 10: S01 0.3000 and S02 0.5000 win (<= 1.8 x 0.3000 = 0.54); S03 0.6000 and
+    // S04 0.7000 do not. 4 valid bidders allow 3 winners: one revival place, at the
+    // highest winning UCP, 0.5000
+    for (n, price) in [(1, "0.3000"), (2, "0.5000"), (3, "0.6000"), (4, "0.7000")] {
+        app.post(
+            &format!("/api/v1/rounds/{rid}/bids"),
+            &sup[n - 1].token,
+            json!({"lot_id": lot, "product_code": code(n), "unit_price": price,
+                   "annual_capacity": 1_000_000, "province_preferences": []}),
+        )
+        .await
+        .expect(201);
+    }
+    {
+        let mut conn = app.db.connect().await;
+        conn.batch_execute(&format!(
+            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{rid}'"
+        ))
+        .await
+        .unwrap();
+    }
+    app.post(&format!("/api/v1/rounds/{rid}/open"), &officer, json!({}))
+        .await
+        .expect(200);
+    let first = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/evaluate"),
+            &officer,
+            json!({"cycle_start": "2030-01-01", "revival_window_minutes": 60}),
+        )
+        .await
+        .expect(200)
+        .body;
+    let lot_ev = &first["evaluation"]["lots"][0];
+    assert_eq!(lot_ev["revival"]["ucp"], "0.5000");
+    assert_eq!(lot_ev["revival"]["places"], 1);
+    let candidates: Vec<String> = lot_ev["revival"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| s(&c["supplier_name"]))
+        .collect();
+    assert_eq!(candidates, [supplier_name(3), supplier_name(4)]);
+    assert!(first["evaluation"]["revival_deadline"].is_string());
+    let offers = app
+        .get(
+            &format!("/api/v1/rounds/{rid}/revival-offers"),
+            &sup[3].token,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        offers.as_array().unwrap().len(),
+        1,
+        "a supplier sees its own offer"
+    );
+    assert_eq!(offers[0]["unit_price"], "0.5000");
+    assert!(
+        mail_recipients(&app).await["revival_offer"]
+            .contains(&"tender04@e2e-pharma.test".to_owned())
+    );
+
+    // no award while candidates may still answer
+    let digest = s(&first["digest"]);
+    app.post(
+        &format!("/api/v1/rounds/{rid}/award"),
+        &officer,
+        json!({"evaluation_digest": digest}),
+    )
+    .await
+    .expect_problem(422);
+    let answer = |n: usize, accept: bool| {
+        let app = &app;
+        let token = sup[n - 1].token.clone();
+        let path = format!("/api/v1/rounds/{rid}/revival-offers/{lot}");
+        async move { app.post(&path, &token, json!({"accept": accept})).await }
+    };
+    answer(3, false).await.expect(200);
+    let accepted = answer(4, true).await.expect(200).body;
+    assert_eq!(accepted["response"], "accepted");
+    answer(4, false).await.expect_problem(409);
+    answer(1, true).await.expect_problem(404);
+
+    // the reviewed evaluation predates the answers: re-evaluate first
+    app.post(
+        &format!("/api/v1/rounds/{rid}/award"),
+        &officer,
+        json!({"evaluation_digest": digest}),
+    )
+    .await
+    .expect_problem(409);
+    let second = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/evaluate"),
+            &officer,
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_ne!(second["digest"], first["digest"]);
+    let lot_ev = &second["evaluation"]["lots"][0];
+    let winners: Vec<(String, String)> = lot_ev["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["won"] == true)
+        .map(|b| (s(&b["supplier_name"]), s(&b["awarded_unit_price"])))
+        .collect();
+    assert_eq!(
+        winners,
+        [(1, "0.3000"), (2, "0.5000"), (4, "0.5000")]
+            .map(|(n, p)| (supplier_name(n), p.to_owned()))
+    );
+    // 3 winners: 70 %; the draft gives Beijing to S01, Tianjin to S02, Shanghai to S04
+    let lines: BTreeMap<String, (String, u64, String)> = lot_ev["allocation"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                s(&l["province"]),
+                (
+                    s(&l["supplier_name"]),
+                    l["agreed_volume"].as_u64().unwrap(),
+                    s(&l["annual_amount"]),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines["110000"],
+        (supplier_name(1), 70_000, "21000.00".into())
+    );
+    assert_eq!(
+        lines["120000"],
+        (supplier_name(2), 56_000, "28000.00".into())
+    );
+    assert_eq!(
+        lines["310000"],
+        (supplier_name(4), 35_000, "17500.00".into())
+    );
+    app.post(
+        &format!("/api/v1/rounds/{rid}/award"),
+        &officer,
+        json!({"evaluation_digest": second["digest"]}),
+    )
+    .await
+    .expect(200);
+    answer(3, true).await.expect_problem(422);
+
+    // S01 fails Beijing; its backup S02 (second draft: S01 backs Tianjin, S02 Beijing)
+    // takes over at 0.5000: 70,000 x 0.5 = 35,000.00. S01 is barred until 2031-12-31
+    let contracts = app
+        .get(
+            &format!("/api/v1/contracts?round_id={rid}&province=110000"),
+            &officer,
+        )
+        .await
+        .expect(200)
+        .body;
+    let beijing = &contracts["items"][0];
+    assert_eq!(beijing["backup"]["supplier_name"], supplier_name(2));
+    let failure = app
+        .post(
+            &format!("/api/v1/contracts/{}/supply-failure", s(&beijing["id"])),
+            &officer,
+            json!({"reason": "production line shut down", "bar_until": "2031-12-31"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(failure["takeover"]["annual_amount"], "35000.00");
+    app.post(
+        &format!(
+            "/api/v1/contracts/{}/supply-failure",
+            s(&failure["takeover"]["id"])
+        ),
+        &officer,
+        json!({"reason": "no backup left"}),
+    )
+    .await
+    .expect_problem(422);
+
+    // the next round: S01 is refused at submission; S02 is not
+    let (rid2, lot2) = small_round(&app, &officer, "batch7", &code(1)).await;
+    let refused = app
+        .post(
+            &format!("/api/v1/rounds/{rid2}/bids"),
+            &sup[0].token,
+            json!({"lot_id": lot2, "product_code": code(1), "unit_price": "0.3000",
+                   "annual_capacity": 1_000_000}),
+        )
+        .await
+        .expect_problem(422)
+        .body;
+    assert!(
+        s(&refused["detail"]).contains("barred") && s(&refused["detail"]).contains("2031-12-31"),
+        "{refused}"
+    );
+    app.post(
+        &format!("/api/v1/rounds/{rid2}/bids"),
+        &sup[1].token,
+        json!({"lot_id": lot2, "product_code": code(2), "unit_price": "0.3000",
+               "annual_capacity": 1_000_000}),
+    )
+    .await
+    .expect(201);
+}
