@@ -1,5 +1,5 @@
 //! `vbp demo`, part two: one tender round in each state the platform has so far (draft,
-//! collecting demand, open for bids, closed, opened, cancelled), built by driving the real
+//! collecting demand, open for bids, closed, opened, evaluated, awarded, cancelled), built by driving the real
 //! HTTP application in process, as the officers, buyers and suppliers of the demo would.
 //! Moving a deadline into the past is the only shortcut (time cannot be waited for).
 
@@ -162,6 +162,8 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         ("closed", "第十一批国家组织药品集中采购（已截标，待开标）"),
         ("opened", "第十批国家组织药品集中采购（已开标）"),
         ("cancelled", "第九批国家组织药品集中采购（已终止）"),
+        ("evaluated", "第八批国家组织药品集中采购（评审中）"),
+        ("awarded", "第七批国家组织药品集中采购（已中选）"),
     ];
     for (n, (target, title)) in stages.iter().enumerate() {
         let name = format!("{PREFIX}{title}");
@@ -322,9 +324,50 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 Some(json!({"share": share["share"]}))
             );
         }
+        if *target == "opened" {
+            let _ = writeln!(
+                out,
+                "  opened             {name} ({registered} bids revealed by 2 of 3 custodians)"
+            );
+            continue;
+        }
+        // evaluation by bidding-core, for the officers' review
+        let evaluated = call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/evaluate"),
+            "officer@vbp.demo",
+            Some(json!({}))
+        );
+        let lots_ev = evaluated["evaluation"]["lots"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let winners: usize = lots_ev
+            .iter()
+            .map(|l| {
+                l["bids"]
+                    .as_array()
+                    .map_or(0, |b| b.iter().filter(|b| b["won"] == true).count())
+            })
+            .sum();
+        if *target == "evaluated" {
+            let revival = lots_ev.iter().filter(|l| !l["revival"].is_null()).count();
+            let _ = writeln!(
+                out,
+                "  evaluated          {name} ({winners} winning bids under review; {revival} lots with a revival offer)"
+            );
+            continue;
+        }
+        let awarded = call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/award"),
+            "officer@vbp.demo",
+            Some(json!({"evaluation_digest": evaluated["digest"]}))
+        );
         let _ = writeln!(
             out,
-            "  opened             {name} ({registered} bids revealed by 2 of 3 custodians)"
+            "  awarded            {name} ({winners} winners, {} contracts; results, contracts and the OCDS record published)",
+            awarded["contracts"]
         );
     }
     // the demo's own sessions end with it

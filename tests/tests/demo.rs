@@ -32,6 +32,8 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
         "bidding_open",
         "closed",
         "opened",
+        "evaluated",
+        "awarded",
         "cancelled",
     ] {
         assert_eq!(by_status.get(status), Some(&1), "{status}: {by_status:?}");
@@ -56,6 +58,33 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
         .expect(200)
         .body;
     assert!(register["bids"].as_array().unwrap().len() >= 3);
+    // the awarded round publishes its results, contracts and OCDS record to everyone
+    let awarded = rounds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "awarded")
+        .unwrap();
+    let id = awarded["id"].as_str().unwrap();
+    let supplier = app.login_demo("supplier").await;
+    let results = app
+        .get(&format!("/api/v1/rounds/{id}/results"), &supplier)
+        .await
+        .expect(200)
+        .body;
+    assert!(results["summary"]["winning_bids"].as_u64().unwrap() >= 3, "{results}");
+    let contracts = app
+        .get(&format!("/api/v1/contracts?round_id={id}"), &officer)
+        .await
+        .expect(200)
+        .body;
+    assert!(contracts["total"].as_i64().unwrap() >= 31, "{contracts}");
+    let ocds = app
+        .get(&format!("/api/v1/rounds/{id}/ocds"), &supplier)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ocds["version"], "1.1");
     // every demo account of API.md logs in with the demo password
     for who in [
         "admin",
@@ -79,7 +108,7 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
     let mut conn = app.db.connect().await;
     tests::api::demo::load(&mut conn, None).await.unwrap();
     let total = app.get("/api/v1/rounds", &officer).await.expect(200).body["total"].clone();
-    assert_eq!(total, 6);
+    assert_eq!(total, 8);
     assert!(tests::seal_all(&mut conn).await > 0);
     assert!(tests::api::audit::verify(&mut conn).await.unwrap().intact);
 }
