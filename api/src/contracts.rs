@@ -276,10 +276,10 @@ pub async fn find(
     if !visible {
         return Err(ApiError::not_found("no such contract"));
     }
-    Ok(to_dtos(conn, vec![row])
+    to_dtos(conn, vec![row])
         .await?
         .pop()
-        .ok_or_else(|| ApiError::internal("contract vanished"))?)
+        .ok_or_else(|| ApiError::internal("contract vanished"))
 }
 
 /// What recording a supply failure did.

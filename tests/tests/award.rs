@@ -21,6 +21,9 @@ const PROVINCES: [&str; 31] = [
     "620000", "630000", "640000", "650000",
 ];
 
+/// (supplier, lot index, product, price per own unit, capacity, preferences)
+type BidPlan = (usize, usize, String, &'static str, u64, Vec<&'static str>);
+
 struct Supplier {
     org: String,
     token: String,
@@ -341,7 +344,7 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
     }
 
     // the bids: (supplier, lot, product, price per own unit, capacity, preferences)
-    let bids: Vec<(usize, usize, String, &str, u64, Vec<&str>)> = vec![
+    let bids: Vec<BidPlan> = vec![
         (1, 0, lot1(1, 20), "0.3000", 3_000_000, vec!["440000"]),
         (
             2,

@@ -72,7 +72,10 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
         .await
         .expect(200)
         .body;
-    assert!(results["summary"]["winning_bids"].as_u64().unwrap() >= 3, "{results}");
+    assert!(
+        results["summary"]["winning_bids"].as_u64().unwrap() >= 3,
+        "{results}"
+    );
     let contracts = app
         .get(&format!("/api/v1/contracts?round_id={id}"), &officer)
         .await

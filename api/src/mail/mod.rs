@@ -246,6 +246,14 @@ mod tests {
             "platform_url": "u", "round_name": "第十二批", "round_id": "id", "deadline": "2026-12-01T00:00:00Z",
             "lot_number": 3, "generic_name": "阿托伐他汀钙片", "bid_id": "b", "submitted_at": "t",
             "commitment": "c", "signature": "s",
+            "offers": [{"lot_number": 1, "generic_name": "g", "revival_ucp": "0.5000", "unit_price": "0.5000", "own_price": "0.6000"}],
+            "won": [{"lot_number": 1, "generic_name": "g", "unit_price": "0.3000", "ucp": "0.3000", "rank": 1,
+                     "agreed_volume": 70000, "provinces": [{"province": "北京市", "agreed_volume": 70000}]}],
+            "lost": [{"lot_number": 2, "generic_name": "h", "reason": "lost: UCP 0.6 above the selection limit 0.54"}],
+            "contracts": [{"lot_number": 1, "generic_name": "g", "supplier": "s", "unit_price": "0.3000",
+                           "agreed_volume": 70000, "backup": "b"}],
+            "province": "110000", "failed_supplier": "f", "backup_supplier": "b", "unit_price": "0.5000",
+            "agreed_volume": 70000, "reason": "r", "bar_until": "2031-12-31",
         });
         for (name, ..) in TEMPLATES {
             let mail = render(name, "e@x.cn", &ctx).unwrap();
@@ -256,6 +264,11 @@ mod tests {
                 "{name}"
             );
         }
+        let award = render("award_notice", "e@x.cn", &ctx).unwrap();
+        assert!(award.text.contains("北京市（70000）"));
+        assert!(award.text.contains("above the selection limit"));
+        let takeover = render("supply_failure", "e@x.cn", &ctx).unwrap();
+        assert!(takeover.text.contains("2031-12-31"));
     }
 
     #[test]
