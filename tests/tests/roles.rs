@@ -6,6 +6,8 @@
 use serde_json::json;
 use tests::{DEMO_BY_ROLE, TestApp};
 
+const NIL: &str = "00000000-0000-0000-0000-000000000000";
+
 /// (method, path, roles admitted). Bodies are valid so only the role can fail.
 fn restricted(org_id: &str, user_id: &str) -> Vec<(&'static str, String, &'static [&'static str])> {
     vec![
@@ -27,6 +29,42 @@ fn restricted(org_id: &str, user_id: &str) -> Vec<(&'static str, String, &'stati
         ("PATCH", format!("/api/v1/users/{user_id}"), &["admin"]),
         ("GET", "/api/v1/audit".into(), &["auditor"]),
         ("GET", "/api/v1/audit/verify".into(), &["auditor"]),
+        // evaluation and award (the round need not exist: the role is checked first)
+        (
+            "POST",
+            format!("/api/v1/rounds/{NIL}/evaluate"),
+            &["procurement_officer"],
+        ),
+        (
+            "GET",
+            format!("/api/v1/rounds/{NIL}/evaluation"),
+            &["procurement_officer", "auditor"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/rounds/{NIL}/award"),
+            &["procurement_officer"],
+        ),
+        (
+            "GET",
+            format!("/api/v1/rounds/{NIL}/revival-offers"),
+            &["procurement_officer", "auditor", "supplier"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/rounds/{NIL}/revival-offers/{NIL}"),
+            &["supplier"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/contracts/{NIL}/supply-failure"),
+            &["procurement_officer"],
+        ),
+        (
+            "GET",
+            "/api/v1/supplier-bars".into(),
+            &["procurement_officer", "admin", "auditor", "supplier"],
+        ),
     ]
 }
 
@@ -50,6 +88,10 @@ async fn each_role_gets_403_on_routes_of_other_roles() {
                 continue;
             }
             let body = match *method {
+                "POST" if path.ends_with("/evaluate") => Some(json!({})),
+                "POST" if path.ends_with("/award") => Some(json!({"evaluation_digest": "x"})),
+                "POST" if path.contains("/revival-offers/") => Some(json!({"accept": true})),
+                "POST" if path.ends_with("/supply-failure") => Some(json!({"reason": "x"})),
                 "POST" if path.ends_with("/orgs") => {
                     Some(json!({"name": "X Co.", "kind": "supplier"}))
                 }
