@@ -459,12 +459,7 @@ async fn read_input(
         }
         names.insert(org, name);
     }
-    let province_names: HashMap<String, String> = provinces::table
-        .select((provinces::code, provinces::name_zh))
-        .load::<(String, String)>(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let province_names = province_names(conn).await?;
 
     let mut this = Input {
         input: RoundInput {
@@ -951,6 +946,32 @@ pub async fn mail_org(
     Ok(recipients.len())
 }
 
+/// Province names (Chinese) by GB/T 2260 code.
+pub async fn province_names(
+    conn: &mut AsyncPgConnection,
+) -> Result<HashMap<String, String>, ApiError> {
+    Ok(provinces::table
+        .select((provinces::code, provinces::name_zh))
+        .load::<(String, String)>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The active buyer organisations of a province.
+pub async fn buyer_orgs(
+    conn: &mut AsyncPgConnection,
+    province: &str,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(organisations::table
+        .filter(organisations::province.eq(province))
+        .filter(organisations::kind.eq("buyer"))
+        .filter(organisations::status.eq("active"))
+        .select(organisations::id)
+        .load(conn)
+        .await?)
+}
+
 /// A revival offer as its supplier (or an officer) sees it.
 #[derive(Debug, Serialize, ToSchema, Queryable)]
 pub struct RevivalOfferDto {
@@ -1262,14 +1283,7 @@ async fn notify_award(
         .await?;
     }
     for (province, lines) in by_province {
-        let buyers: Vec<Uuid> = organisations::table
-            .filter(organisations::province.eq(&province))
-            .filter(organisations::kind.eq("buyer"))
-            .filter(organisations::status.eq("active"))
-            .select(organisations::id)
-            .load(conn)
-            .await?;
-        for org in buyers {
+        for org in buyer_orgs(conn, &province).await? {
             mail_org(
                 conn,
                 settings,

@@ -482,13 +482,7 @@ pub async fn record_failure(
         context.clone(),
     )
     .await?;
-    let buyers: Vec<Uuid> = organisations::table
-        .filter(organisations::province.eq(&row.province))
-        .filter(organisations::kind.eq("buyer"))
-        .select(organisations::id)
-        .load(conn)
-        .await?;
-    for org in buyers {
+    for org in crate::award::buyer_orgs(conn, &row.province).await? {
         mail_org(
             conn,
             settings,

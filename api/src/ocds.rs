@@ -21,7 +21,7 @@ use crate::{
     db::{
         catalog::CatalogItem,
         rounds::Round,
-        schema::{bids, catalog_items, contracts, provinces, supply_failures},
+        schema::{bids, contracts, supply_failures},
     },
     error::ApiError,
     settings::Settings,
@@ -202,14 +202,7 @@ pub async fn package(
         .collect();
     codes.sort();
     codes.dedup();
-    let items: HashMap<String, CatalogItem> = catalog_items::table
-        .filter(catalog_items::code.eq_any(&codes))
-        .select(CatalogItem::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
+    let items = CatalogItem::by_codes(conn, &codes).await?;
     let bid_ids: Vec<Uuid> = evaluation
         .lots
         .iter()
@@ -222,12 +215,7 @@ pub async fn package(
         .await?
         .into_iter()
         .collect();
-    let province_names: HashMap<String, String> = provinces::table
-        .select((provinces::code, provinces::name_zh))
-        .load::<(String, String)>(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let province_names = crate::award::province_names(conn).await?;
 
     // parties: the office, every tenderer, every province with a contract
     let mut suppliers: BTreeMap<Uuid, (String, bool)> = BTreeMap::new();

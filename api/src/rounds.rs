@@ -208,9 +208,6 @@ pub async fn load_terms(
     conn: &mut AsyncPgConnection,
     round_id: Uuid,
 ) -> Result<std::sync::Arc<BiddingTerms>, ApiError> {
-    use crate::db::schema::catalog_items;
-    use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
-    use diesel_async::RunQueryDsl;
     let round = Round::find(conn, round_id).await?;
     if round.status != "bidding_open" {
         return Err(ApiError::Unprocessable(format!(
@@ -227,18 +224,11 @@ pub async fn load_terms(
         .ok_or_else(|| ApiError::internal("published round without ceilings date"))?;
     let rules = rules_of(&round)?;
     let lot_rows = LotRow::of_round(conn, round_id).await?;
-    let codes: Vec<&str> = lot_rows
+    let codes: Vec<String> = lot_rows
         .iter()
-        .map(|l| l.representative_code.as_str())
+        .map(|l| l.representative_code.clone())
         .collect();
-    let representatives: std::collections::HashMap<String, CatalogItem> = catalog_items::table
-        .filter(catalog_items::code.eq_any(codes))
-        .select(CatalogItem::as_select())
-        .load(conn)
-        .await?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
+    let representatives = CatalogItem::by_codes(conn, &codes).await?;
     let mut lots = std::collections::HashMap::with_capacity(lot_rows.len());
     for lot in lot_rows {
         let representative = representatives

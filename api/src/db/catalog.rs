@@ -108,6 +108,21 @@ fn filtered<'a>(f: &ItemFilter, names: Option<&[String]>) -> BoxedItems<'a> {
 }
 
 impl CatalogItem {
+    /// The items with these codes, by code (unknown codes are left out).
+    pub async fn by_codes(
+        conn: &mut AsyncPgConnection,
+        codes: &[String],
+    ) -> QueryResult<std::collections::HashMap<String, Self>> {
+        Ok(catalog_items::table
+            .filter(catalog_items::code.eq_any(codes))
+            .select(Self::as_select())
+            .load::<Self>(conn)
+            .await?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect())
+    }
+
     pub async fn find(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Self> {
         catalog_items::table
             .find(code)

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Page, Pagination};
+use super::{Page, Pagination, rounds::visible_round};
 use crate::{
     AppState,
     auth::{AuthUser, Role},
@@ -20,25 +20,6 @@ use crate::{
 };
 
 const OFFICER: &[Role] = &[Role::ProcurementOfficer];
-
-async fn round_of(
-    conn: &mut diesel_async::AsyncPgConnection,
-    user: &AuthUser,
-    id: Uuid,
-) -> Result<Round, ApiError> {
-    let round = Round::find(conn, id)
-        .await
-        .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == "draft"
-        && !matches!(
-            user.role,
-            Role::ProcurementOfficer | Role::Admin | Role::Auditor
-        )
-    {
-        return Err(ApiError::not_found("no such round"));
-    }
-    Ok(round)
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct EvaluateRequest {
@@ -158,7 +139,7 @@ pub async fn get_evaluation(
 ) -> Result<web::Json<EvaluationResponse>, ApiError> {
     user.require(&[Role::ProcurementOfficer, Role::Auditor])?;
     let mut conn = state.pool.get().await?;
-    let round = round_of(&mut conn, &user, *id).await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
     let stored = award::stored(&mut conn, round.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this round has not been evaluated"))?;
@@ -188,7 +169,7 @@ pub async fn revival_offers(
 ) -> Result<web::Json<Vec<RevivalOfferDto>>, ApiError> {
     user.require(&[Role::Supplier, Role::ProcurementOfficer, Role::Auditor])?;
     let mut conn = state.pool.get().await?;
-    let round = round_of(&mut conn, &user, *id).await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
     let supplier = (user.role == Role::Supplier).then_some(user.org_id);
     Ok(web::Json(
         award::offers(&mut conn, round.id, supplier).await?,
@@ -332,7 +313,7 @@ pub async fn results(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Results>, ApiError> {
     let mut conn = state.pool.get().await?;
-    let round = round_of(&mut conn, &user, *id).await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
     let evaluation = award::published(&mut conn, &round).await?;
     Ok(web::Json(award::results(&round, &evaluation)))
 }
@@ -357,7 +338,7 @@ pub async fn ocds_package(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let round = round_of(&mut conn, &user, *id).await?;
+    let round = visible_round(&mut conn, &user, *id).await?;
     let evaluation = award::published(&mut conn, &round).await?;
     let package = ocds::package(&mut conn, &state.settings, &round, &evaluation).await?;
     Ok(HttpResponse::Ok().json(package))

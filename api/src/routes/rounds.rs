@@ -178,7 +178,7 @@ fn rules_from(
     Ok(rules)
 }
 
-async fn visible_round(
+pub(crate) async fn visible_round(
     conn: &mut diesel_async::AsyncPgConnection,
     user: &AuthUser,
     id: Uuid,
