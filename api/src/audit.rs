@@ -88,6 +88,35 @@ pub async fn record(
         .map(drop)
 }
 
+/// An entry for [`record_many`].
+pub struct NewRecord {
+    pub actor: Actor,
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: String,
+    pub details: Value,
+}
+
+/// Appends several entries in one statement (inside the transaction of their changes).
+pub async fn record_many(conn: &mut AsyncPgConnection, records: &[NewRecord]) -> QueryResult<()> {
+    let rows: Vec<NewEntry<'_>> = records
+        .iter()
+        .map(|r| NewEntry {
+            actor_user_id: r.actor.user_id,
+            actor_role: r.actor.role.as_deref(),
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: &r.entity_id,
+            details: &r.details,
+        })
+        .collect();
+    diesel::insert_into(audit_log::table)
+        .values(&rows)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// An audit entry as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod award;
+pub mod bid_writer;
 pub mod catalog;
 pub mod cli;
 pub mod contracts;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Writes sealed bids in batches (group commit).
+    pub bids: bid_writer::BidWriter,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             pool: db::build_pool(&settings.database)?,
             tokens: TokenKeys::new(&settings.jwt_secret.0),
             metrics: Metrics::new()?,
+            bids: bid_writer::BidWriter::new(bid_writer::LANES),
             settings,
         })
     }

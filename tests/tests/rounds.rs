@@ -851,3 +851,107 @@ async fn the_worker_closes_bidding_at_the_deadline() {
         .body;
     assert_eq!(register["bids"][0]["bid_id"], bid["bid_id"]);
 }
+
+/// Bids arriving together are written in batches (one transaction each): under
+/// concurrency every receipt stays a bid, each supplier keeps exactly one live bid per
+/// lot (its last one), repeated Idempotency-Keys give one bid, and each bid has exactly
+/// one audit entry and one receipt mail.
+#[actix_web::test]
+async fn concurrent_submissions_are_written_in_batches_without_loss_or_doubles() {
+    let f = published("threshold", 2).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let prices: Vec<(String, String)> = (0..25)
+        .map(|i| (format!("0.{:04}", 2000 + i), format!("0.{:04}", 3000 + i)))
+        .collect();
+    let mut calls = Vec::new();
+    for (h, q) in &prices {
+        calls.push(f.bid(&huahai, HUAHAI_10MG, h, None));
+        calls.push(f.bid(&qilu, QILU_20MG, q, None));
+    }
+    // the same retried request ten times at once
+    for _ in 0..10 {
+        calls.push(f.bid(&qilu, QILU_20MG, "0.4444", Some("retry-me")));
+    }
+    let responses = futures_util::future::join_all(calls).await;
+    let mut receipts = BTreeSet::new();
+    let mut retried = BTreeSet::new();
+    for (i, r) in responses.iter().enumerate() {
+        assert!(
+            r.status.as_u16() == 201 || r.status.as_u16() == 200,
+            "{}: {}",
+            r.status,
+            r.body
+        );
+        let id = r.body["bid_id"].as_str().unwrap().to_owned();
+        if i >= 50 {
+            retried.insert(id.clone());
+        }
+        receipts.insert(id);
+    }
+    assert_eq!(retried.len(), 1, "one bid for one Idempotency-Key");
+    assert_eq!(receipts.len(), 51);
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |sql: String| {
+        let app = &f.app;
+        async move {
+            let mut conn = app.db.connect().await;
+            diesel::sql_query(sql)
+                .get_result::<Count>(&mut conn)
+                .await
+                .unwrap()
+                .n
+        }
+    };
+    let round = &f.round;
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM bids WHERE round_id = '{round}'"
+        ))
+        .await,
+        51
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM bids WHERE round_id = '{round}' AND status = 'live'"
+        ))
+        .await,
+        2
+    );
+    // the live bid of each supplier is its last: no later submission of it exists
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM bids l JOIN bids b ON b.supplier_org_id = l.supplier_org_id
+              AND b.lot_id = l.lot_id AND (b.submitted_at, b.id) > (l.submitted_at, l.id)
+              WHERE l.round_id = '{round}' AND l.status = 'live'"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'bid.submit' AND details->>'round' = '{round}'"
+        ))
+        .await,
+        51
+    );
+    assert_eq!(
+        count("SELECT count(*) AS n FROM jobs WHERE dedupe_key LIKE 'bid_receipt:%'".into()).await,
+        51
+    );
+    // and each replaced bid names its successor's predecessor exactly once
+    assert_eq!(
+        count(format!(
+            "SELECT count(DISTINCT details->>'replaces') AS n FROM audit_log
+              WHERE action = 'bid.submit' AND details->>'round' = '{round}' AND details->>'replaces' IS NOT NULL"
+        ))
+        .await,
+        49
+    );
+}

@@ -128,6 +128,32 @@ pub async fn enqueue_email(
     Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key).await?)
 }
 
+/// Renders `template` for each (recipient, context, dedupe key) and enqueues them all in
+/// one statement.
+pub async fn enqueue_emails(
+    conn: &mut AsyncPgConnection,
+    jobs_settings: &JobSettings,
+    template: &str,
+    mails: &[(String, Value, String)],
+) -> Result<usize, crate::error::ApiError> {
+    let mut rows = Vec::with_capacity(mails.len());
+    for (to, context, dedupe) in mails {
+        let email = mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
+        let payload = serde_json::to_value(&email).map_err(crate::error::ApiError::internal)?;
+        rows.push((
+            jobs::kind.eq(EMAIL),
+            jobs::payload.eq(payload),
+            jobs::max_attempts.eq(jobs_settings.max_attempts),
+            jobs::dedupe_key.eq(Some(dedupe.as_str())),
+        ));
+    }
+    Ok(diesel::insert_into(jobs::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?)
+}
+
 /// Claims up to `limit` due jobs, and up to `limit` jobs whose lease ran out, for `worker`.
 ///
 /// Each part walks its partial index in order and stops at `limit`, so a claim costs the

@@ -11,14 +11,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    AppState, audit,
+    AppState, audit, bid_writer,
     auth::{AuthUser, Role},
     db::{
         catalog::CatalogItem,
-        rounds::{BidRow, Custodian, LotRow, NewBid, RegisterRow, Round, clock, item_with_ceiling},
+        rounds::{BidRow, Custodian, LotRow, RegisterRow, Round, clock, item_with_ceiling},
     },
     error::{ApiError, FieldError, Problem},
-    jobs, rounds,
+    rounds,
     rounds::{OpeningState, SealedContent},
     sealing,
 };
@@ -334,56 +334,37 @@ pub async fn submit(
     let provinces = rounds::province_codes(&mut conn).await?;
     let sealed = check_and_seal(&terms, lot_terms, supplier, &body, provinces, code, item)?;
     let commitment = sealing::sha256_hex(&sealed);
-    let receipt_key = state.settings.receipt_key.clone();
-    let settings = &state.settings;
-    let bid = conn
-        .transaction(async |conn| {
-            Round::lock_for_bidding(conn, round_id).await?;
-            let (current, now) = Round::bidding_state_now(conn, round_id).await?;
-            if current.status != "bidding_open" || now >= current.bidding_deadline {
-                return Err(ApiError::Unprocessable(format!(
-                    "bidding closed at {} (server time {}): the bid was not accepted",
-                    current.bidding_deadline.to_rfc3339(),
-                    now.to_rfc3339()
-                )));
-            }
-            if current.terms_version != terms.terms_version {
-                return Err(ApiError::Conflict("the round's terms changed while you submitted: submit again".into()));
-            }
-            let replaced = BidRow::end_live(conn, lot.id, supplier, "replaced").await?;
-            let bid_id = Uuid::now_v7();
-            let message = rounds::receipt_message(bid_id, round_id, lot.id, supplier, now, &commitment);
-            let signature = receipt_key.sign(message.as_bytes());
-            let bid = BidRow::insert(
-                conn,
-                &NewBid {
-                    id: bid_id,
-                    round_id,
-                    lot_id: lot.id,
-                    supplier_org_id: supplier,
-                    submitted_by: user.user_id,
-                    terms_version: current.terms_version,
-                    sealed: &sealed,
-                    commitment: &commitment,
-                    submitted_at: now,
-                    receipt_signature: &signature,
-                    idempotency_key: idem.as_deref(),
-                    request_hash: Some(&request_hash),
-                },
-            )
-            .await?;
-            audit::record(conn, &user.actor(), "bid.submit", "bid", &bid.id.to_string(),
-                json!({ "round": round_id, "lot": lot.id, "supplier": supplier, "commitment": commitment, "replaces": replaced, "terms_version": current.terms_version })).await?;
-            jobs::enqueue_email(conn, &settings.jobs, "bid_receipt", &user.email, &json!({
-                "name": if user.display_name.is_empty() { &user.email } else { &user.display_name },
-                "round_name": current.name, "lot_number": lot.number, "generic_name": lot.generic_name,
-                "bid_id": bid.id, "submitted_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "commitment": commitment, "signature": signature, "platform_url": settings.mail.public_url,
-            }), Some(&format!("bid_receipt:{}", bid.id))).await?;
-            Ok(bid)
-        })
+    // the connection goes back to the pool: the writer lane uses its own
+    drop(conn);
+    let written = state
+        .bids
+        .write(
+            &state.pool,
+            &state.settings,
+            bid_writer::Submission {
+                round_id,
+                lot_id: lot.id,
+                lot_number: lot.number,
+                generic_name: lot.generic_name.clone(),
+                supplier,
+                user_id: user.user_id,
+                actor: user.actor(),
+                email: user.email.clone(),
+                display_name: user.display_name.clone(),
+                terms_version: terms.terms_version,
+                sealed,
+                commitment,
+                idempotency_key: idem,
+                request_hash,
+            },
+        )
         .await?;
-    Ok(HttpResponse::Created().json(receipt(&bid, public_key)))
+    let receipt = receipt(&written.bid, public_key);
+    Ok(if written.created {
+        HttpResponse::Created().json(receipt)
+    } else {
+        HttpResponse::Ok().json(receipt)
+    })
 }
 
 /// The caller's own bids in a round (receipts; prices stay sealed until the opening).
