@@ -83,14 +83,17 @@ struct Pending {
 pub struct BidWriter {
     lanes: Vec<mpsc::UnboundedSender<Pending>>,
     receivers: std::sync::Mutex<Option<Vec<mpsc::UnboundedReceiver<Pending>>>>,
+    batch_size: prometheus::Histogram,
 }
 
 impl BidWriter {
-    pub fn new(lanes: usize) -> Self {
-        let (tx, rx): (Vec<_>, Vec<_>) = (0..lanes.max(1)).map(|_| mpsc::unbounded_channel()).unzip();
+    pub fn new(lanes: usize, batch_size: prometheus::Histogram) -> Self {
+        let (tx, rx): (Vec<_>, Vec<_>) =
+            (0..lanes.max(1)).map(|_| mpsc::unbounded_channel()).unzip();
         Self {
             lanes: tx,
             receivers: std::sync::Mutex::new(Some(rx)),
+            batch_size,
         }
     }
 
@@ -99,7 +102,12 @@ impl BidWriter {
             return;
         };
         for rx in receivers {
-            tokio::spawn(run_lane(rx, pool.clone(), settings.clone()));
+            tokio::spawn(run_lane(
+                rx,
+                pool.clone(),
+                settings.clone(),
+                self.batch_size.clone(),
+            ));
         }
     }
 
@@ -123,7 +131,12 @@ impl BidWriter {
     }
 }
 
-async fn run_lane(mut rx: mpsc::UnboundedReceiver<Pending>, pool: Pool, settings: Settings) {
+async fn run_lane(
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+    pool: Pool,
+    settings: Settings,
+    batch_size: prometheus::Histogram,
+) {
     let mut carry: VecDeque<Pending> = VecDeque::new();
     loop {
         if carry.is_empty() {
@@ -156,6 +169,7 @@ async fn run_lane(mut rx: mpsc::UnboundedReceiver<Pending>, pool: Pool, settings
             }
         }
         carry = later;
+        batch_size.observe(batch.len() as f64);
         write_batch(&pool, &settings, batch).await;
     }
 }
@@ -190,7 +204,9 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
                         .transaction(async |conn| write_all(conn, settings, one).await)
                         .await
                     {
-                        Ok(mut r) => r.pop().unwrap_or_else(|| Err(ApiError::internal("no result"))),
+                        Ok(mut r) => r
+                            .pop()
+                            .unwrap_or_else(|| Err(ApiError::internal("no result"))),
                         Err(e) => Err(e),
                     },
                 );
@@ -225,8 +241,7 @@ async fn write_all(
     let mut round_ids: Vec<Uuid> = subs.iter().map(|s| s.round_id).collect();
     round_ids.sort();
     round_ids.dedup();
-    let mut state: HashMap<Uuid, (crate::db::rounds::BiddingState, DateTime<Utc>)> =
-        HashMap::new();
+    let mut state: HashMap<Uuid, (crate::db::rounds::BiddingState, DateTime<Utc>)> = HashMap::new();
     for id in round_ids {
         Round::lock_for_bidding(conn, id).await?;
         state.insert(id, Round::bidding_state_now(conn, id).await?);

@@ -59,11 +59,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let metrics = Metrics::new()?;
         Ok(Self {
             pool: db::build_pool(&settings.database)?,
             tokens: TokenKeys::new(&settings.jwt_secret.0),
-            metrics: Metrics::new()?,
-            bids: bid_writer::BidWriter::new(bid_writer::LANES),
+            bids: bid_writer::BidWriter::new(bid_writer::LANES, metrics.bid_batch.clone()),
+            metrics,
             settings,
         })
     }

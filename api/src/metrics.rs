@@ -22,6 +22,8 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_available: IntGauge,
     pool_waiting: IntGauge,
+    /// Bids per group-commit transaction (see `bid_writer`).
+    pub bid_batch: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -42,6 +44,11 @@ impl Metrics {
         let pool_size = IntGauge::new("db_pool_connections", "Open database connections")?;
         let pool_available = IntGauge::new("db_pool_available", "Idle database connections")?;
         let pool_waiting = IntGauge::new("db_pool_waiting", "Requests waiting for a connection")?;
+        let bid_batch = prometheus::Histogram::with_opts(
+            HistogramOpts::new("bid_batch_size", "Sealed bids written per transaction")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )?;
+        registry.register(Box::new(bid_batch.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -54,6 +61,7 @@ impl Metrics {
             pool_size,
             pool_available,
             pool_waiting,
+            bid_batch,
         })
     }
 

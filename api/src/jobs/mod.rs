@@ -138,7 +138,8 @@ pub async fn enqueue_emails(
 ) -> Result<usize, crate::error::ApiError> {
     let mut rows = Vec::with_capacity(mails.len());
     for (to, context, dedupe) in mails {
-        let email = mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
+        let email =
+            mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
         let payload = serde_json::to_value(&email).map_err(crate::error::ApiError::internal)?;
         rows.push((
             jobs::kind.eq(EMAIL),

@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    AppState, audit, bid_writer,
+    AppState, audit,
     auth::{AuthUser, Role},
+    bid_writer,
     db::{
         catalog::CatalogItem,
         rounds::{BidRow, Custodian, LotRow, RegisterRow, Round, clock, item_with_ceiling},
