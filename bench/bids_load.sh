@@ -83,6 +83,11 @@ status=0
   --lots "$lots" --concurrency "$concurrency" --password load-bench-password-1 \
   --deadline-in "${VBP_LOAD_DEADLINE_IN:-75}" --lead "${VBP_LOAD_LEAD:-60}" \
   --out "$work/results.jsonl" || status=$?
+# how many bids each group-commit transaction wrote, over the whole run
+curl -fs "http://127.0.0.1:$port/metrics" | awk '
+  /^vbp_bid_batch_size_sum/ {sum=$2} /^vbp_bid_batch_size_count/ {n=$2}
+  /^vbp_bid_batch_size_bucket/ {print "  " $0}
+  END {if (n > 0) printf "bids per transaction: %.1f on average (%d transactions)\n", sum / n, n}' || true
 stop_server
 trap - EXIT
 sealed_bytes="$(psql -h $pg_host -p "$pg_port" -U postgres -Atc "SELECT round(avg(length(sealed))) FROM bids" "$db")"
