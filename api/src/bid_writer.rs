@@ -254,12 +254,7 @@ async fn write_all(
     let mut first_of: HashMap<(Uuid, String), BidRow> = HashMap::new();
     if !keyed.is_empty() {
         let suppliers: Vec<Uuid> = subs.iter().map(|s| s.supplier).collect();
-        let found: Vec<BidRow> = bids::table
-            .filter(bids::supplier_org_id.eq_any(&suppliers))
-            .filter(bids::idempotency_key.eq_any(&keyed))
-            .select(BidRow::as_select())
-            .load(conn)
-            .await?;
+        let found = BidRow::by_idempotency_keys(conn, &suppliers, &keyed).await?;
         for b in found {
             if let Some(k) = b.idempotency_key.clone() {
                 first_of.insert((b.supplier_org_id, k), b);

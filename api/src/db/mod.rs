@@ -39,32 +39,8 @@ pub enum DbSetupError {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// Every pooled connection plans each statement for its parameters
-/// (`plan_cache_mode = force_custom_plan`). diesel prepares and caches statements per
-/// connection, and PostgreSQL switches a prepared statement to a generic plan chosen
-/// while a table was small: the load benchmark caught the Idempotency-Key lookup on
-/// `bids` kept as a sequential scan (20-40 ms per bid once the table held 20,000 rows).
-/// Planning these short statements costs microseconds.
-fn setup_connection(
-    url: &str,
-) -> futures_util::future::BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
-    Box::pin(async move {
-        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-        let mut conn = AsyncPgConnection::establish(url).await?;
-        conn.batch_execute("SET plan_cache_mode = force_custom_plan")
-            .await
-            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
-        Ok(conn)
-    })
-}
-
 pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, DbSetupError> {
-    let mut config = diesel_async::pooled_connection::ManagerConfig::default();
-    config.custom_setup = Box::new(setup_connection);
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-        settings.url.clone(),
-        config,
-    );
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.clone());
     Ok(Pool::builder(manager)
         .max_size(settings.pool_size)
         .wait_timeout(Some(settings.pool_timeout))
