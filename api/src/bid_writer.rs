@@ -97,18 +97,26 @@ impl BidWriter {
         }
     }
 
-    fn start(&self, pool: &Pool, settings: &Settings) {
+    /// Starts the lanes on a thread of their own, so that a batch never waits behind the
+    /// HTTP work of a busy server thread.
+    fn start(&self, pool: &Pool, settings: &Settings) -> Result<(), ApiError> {
         let Some(receivers) = self.receivers.lock().ok().and_then(|mut r| r.take()) else {
-            return;
+            return Ok(());
         };
-        for rx in receivers {
-            tokio::spawn(run_lane(
-                rx,
-                pool.clone(),
-                settings.clone(),
-                self.batch_size.clone(),
-            ));
-        }
+        let (pool, settings, batch_size) = (pool.clone(), settings.clone(), self.batch_size.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(ApiError::internal)?;
+        std::thread::Builder::new()
+            .name("bid-writer".into())
+            .spawn(move || {
+                runtime.block_on(futures_util::future::join_all(receivers.into_iter().map(
+                    |rx| run_lane(rx, pool.clone(), settings.clone(), batch_size.clone()),
+                )));
+            })
+            .map_err(ApiError::internal)?;
+        Ok(())
     }
 
     /// Writes a bid (in a batch with whatever else is waiting) and returns it once
@@ -119,7 +127,7 @@ impl BidWriter {
         settings: &Settings,
         sub: Submission,
     ) -> Result<Written, ApiError> {
-        self.start(pool, settings);
+        self.start(pool, settings)?;
         let lane = (sub.supplier.as_u128() % self.lanes.len() as u128) as usize;
         let (reply, answer) = oneshot::channel();
         self.lanes[lane]
