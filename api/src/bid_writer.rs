@@ -103,7 +103,8 @@ impl BidWriter {
         let Some(receivers) = self.receivers.lock().ok().and_then(|mut r| r.take()) else {
             return Ok(());
         };
-        let (pool, settings, batch_size) = (pool.clone(), settings.clone(), self.batch_size.clone());
+        let (pool, settings, batch_size) =
+            (pool.clone(), settings.clone(), self.batch_size.clone());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -188,6 +188,10 @@ pub struct JobSettings {
     pub backoff_max: Duration,
     /// Jobs a worker takes at once.
     pub batch: i64,
+    /// The worker pauses while a round's bidding deadline is this close (the deadline
+    /// rush gets the whole machine; receipts are in the responses, their mails follow).
+    /// Zero: never pause.
+    pub pause_before_deadline: Duration,
 }
 
 impl Default for JobSettings {
@@ -199,6 +203,7 @@ impl Default for JobSettings {
             backoff_base: Duration::from_secs(30),
             backoff_max: Duration::from_secs(3600),
             batch: 8,
+            pause_before_deadline: Duration::from_secs(300),
         }
     }
 }
@@ -221,6 +226,10 @@ impl JobSettings {
                 d.backoff_max.as_secs(),
             )?),
             batch: parse_num("VBP_JOB_BATCH", d.batch)?.clamp(1, 100),
+            pause_before_deadline: Duration::from_secs(parse_num(
+                "VBP_JOB_PAUSE_BEFORE_DEADLINE_SECS",
+                d.pause_before_deadline.as_secs(),
+            )?),
         };
         if s.max_attempts < 1 {
             return Err(SettingsError(

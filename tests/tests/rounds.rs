@@ -955,3 +955,40 @@ async fn concurrent_submissions_are_written_in_batches_without_loss_or_doubles()
         49
     );
 }
+
+/// At a deadline rush the job worker stands aside: with a round's deadline minutes away
+/// it claims nothing (the receipts are in the responses); after the deadline it sends.
+#[actix_web::test]
+async fn the_job_worker_pauses_while_a_deadline_is_near() {
+    let f = published("threshold", 1).await;
+    let worker = tests::api::jobs::Worker::new(
+        f.app.state.pool.clone(),
+        f.app.state.settings.mail.clone(),
+        f.app.state.settings.jobs.clone(),
+    )
+    .unwrap();
+    let move_deadline = |sql: &'static str| {
+        let app = &f.app;
+        let round = f.round.clone();
+        async move {
+            let mut conn = app.db.connect().await;
+            conn.batch_execute(&format!(
+                "UPDATE rounds SET bidding_deadline = {sql} WHERE id = '{round}'"
+            ))
+            .await
+            .unwrap();
+        }
+    };
+    move_deadline("clock_timestamp() + interval '2 minutes'").await;
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        0,
+        "paused before the deadline"
+    );
+    assert!(mail_jobs(&f.app, "round_published").await.len() >= 2);
+    move_deadline("clock_timestamp() - interval '1 second'").await;
+    assert!(
+        worker.run_once().await.unwrap() > 0,
+        "sends after the deadline"
+    );
+}

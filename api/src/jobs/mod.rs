@@ -155,6 +155,31 @@ pub async fn enqueue_emails(
         .await?)
 }
 
+/// Whether a round open for bids reaches its deadline within `window` (database clock).
+/// The worker pauses then: at a deadline rush, sending receipt mails (two writes each)
+/// took a quarter of the machine from the submissions (docs/benchmarks.md). Receipts are
+/// in the responses; their mails, closing and reminders follow the deadline. Closing
+/// does not wait: the first register or opening request after the deadline closes too.
+pub async fn deadline_near(conn: &mut AsyncPgConnection, window: Duration) -> QueryResult<bool> {
+    if window.is_zero() {
+        return Ok(false);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Near {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        near: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE status = 'bidding_open'
+                           AND bidding_deadline > now()
+                           AND bidding_deadline < now() + $1 * interval '1 second') AS near",
+    )
+    .bind::<Double, _>(window.as_secs_f64())
+    .get_result::<Near>(conn)
+    .await
+    .map(|n| n.near)
+}
+
 /// Claims up to `limit` due jobs, and up to `limit` jobs whose lease ran out, for `worker`.
 ///
 /// Each part walks its partial index in order and stops at `limit`, so a claim costs the
@@ -308,10 +333,14 @@ impl Worker {
         }
     }
 
-    /// One round: claim a batch and run it. Returns how many jobs were run.
+    /// One round: claim a batch and run it. Returns how many jobs were run (none while a
+    /// bidding deadline is near, see [`deadline_near`]).
     pub async fn run_once(&self) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
         let claimed = {
             let mut conn = self.pool.get().await?;
+            if deadline_near(&mut conn, self.jobs.pause_before_deadline).await? {
+                return Ok(0);
+            }
             claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch).await?
         };
         let n = claimed.len();
