@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.vbp/venv/bin/python
 dir=.vbp/ocds-schema
+if [ ! -x "$py" ]; then
+  command -v python3 >/dev/null || { echo "vbp: python3 is needed for the OCDS validator (apt-get install python3 python3-venv)" >&2; exit 1; }
+  python3 -m venv .vbp/venv || { echo "vbp: cannot create a virtualenv (apt-get install python3-venv)" >&2; exit 1; }
+fi
 if [ -s "$dir/release-package-schema.json" ] && [ -s "$dir/release-schema.json" ] \
    && "$py" -c 'import jsonschema, rfc3339_validator, rfc3987' 2>/dev/null; then
   exit 0
