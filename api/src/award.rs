@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::{
     audit::{self, Actor},
     db::{
-        catalog::CatalogItem,
+        catalog::{CatalogItem, Ceiling},
         rounds::{BidRow, DemandRow, LotRow, Round, clock},
         schema::{
             contracts, organisations, provinces, revival_offers, round_evaluations, rounds,
@@ -35,8 +35,7 @@ use crate::{
         },
     },
     error::ApiError,
-    jobs,
-    rounds::{product_of, rules_of},
+    rounds::{mail_orgs, product_of, rules_of},
     settings::Settings,
 };
 
@@ -253,15 +252,6 @@ async fn bars_on(
     Ok(out)
 }
 
-/// Whether `org` is barred on the database's date, and until when.
-pub async fn barred_until(
-    conn: &mut AsyncPgConnection,
-    org: Uuid,
-) -> Result<Option<NaiveDate>, ApiError> {
-    let today = clock(conn).await?.date_naive();
-    Ok(bars_on(conn, &[org], today).await?.remove(&org))
-}
-
 fn core_date(d: NaiveDate) -> Result<Date, ApiError> {
     use chrono::Datelike;
     Date::from_ymd(d.year(), d.month(), d.day()).map_err(ApiError::internal)
@@ -326,7 +316,6 @@ async fn read_input(
     today: NaiveDate,
     accepted: &[RevivalRef],
 ) -> Result<Input, ApiError> {
-    use crate::db::schema::{catalog_ceilings as c, catalog_items};
     let rules = rules_of(round)?;
     let lots = LotRow::of_round(conn, round.id).await?;
     let ceilings_date = round
@@ -347,22 +336,20 @@ async fn read_input(
     codes.extend(bids.iter().filter_map(|b| b.product_code.clone()));
     codes.sort();
     codes.dedup();
-    let ceiling = c::table
-        .filter(c::item_code.eq(catalog_items::code))
-        .filter(c::valid_from.le(ceilings_date))
-        .filter(c::valid_to.is_null().or(c::valid_to.gt(ceilings_date)))
-        .order(c::id.desc())
-        .select(c::price)
-        .limit(1)
-        .single_value();
-    let items: HashMap<String, (CatalogItem, Option<Decimal>)> = catalog_items::table
-        .filter(catalog_items::code.eq_any(&codes))
-        .select((CatalogItem::as_select(), ceiling))
-        .load::<(CatalogItem, Option<Decimal>)>(conn)
+    let ceilings: HashMap<String, Decimal> = Ceiling::valid_at(conn, &codes, ceilings_date)
         .await?
         .into_iter()
-        .map(|(i, p)| (i.code.clone(), (i, p)))
+        .map(|c| (c.item_code, c.price))
         .collect();
+    let items: HashMap<String, (CatalogItem, Option<Decimal>)> =
+        CatalogItem::by_codes(conn, &codes)
+            .await?
+            .into_iter()
+            .map(|(code, item)| {
+                let ceiling = ceilings.get(&code).copied();
+                (code, (item, ceiling))
+            })
+            .collect();
 
     let mut core_lots = Vec::with_capacity(lots.len());
     for lot in &lots {
@@ -892,10 +879,11 @@ async fn notify_revival(
         }
     }
     for (org, offers) in by_org {
-        mail_org(
+        mail_orgs(
             conn,
-            settings,
-            org,
+            &settings.jobs,
+            &settings.mail.public_url,
+            &[org],
             "revival_offer",
             &format!("revival:{}", round.id),
             json!({
@@ -908,42 +896,6 @@ async fn notify_revival(
         .await?;
     }
     Ok(())
-}
-
-/// Mails every active user of an organisation (suppliers, buyers) with `template`;
-/// `context` gets `name`, `org_name` and `platform_url` added.
-pub async fn mail_org(
-    conn: &mut AsyncPgConnection,
-    settings: &Settings,
-    org: Uuid,
-    template: &str,
-    dedupe: &str,
-    mut context: Value,
-) -> Result<usize, ApiError> {
-    use crate::db::schema::users;
-    let recipients: Vec<(String, String, String)> = users::table
-        .inner_join(organisations::table)
-        .filter(users::org_id.eq(org))
-        .filter(users::active.eq(true))
-        .filter(organisations::status.eq("active"))
-        .select((users::email, users::display_name, organisations::name))
-        .load(conn)
-        .await?;
-    for (email, name, org_name) in &recipients {
-        context["name"] = json!(if name.is_empty() { email } else { name });
-        context["org_name"] = json!(org_name);
-        context["platform_url"] = json!(settings.mail.public_url);
-        jobs::enqueue_email(
-            conn,
-            &settings.jobs,
-            template,
-            email,
-            &context,
-            Some(&format!("{template}:{dedupe}:{email}")),
-        )
-        .await?;
-    }
-    Ok(recipients.len())
 }
 
 /// Province names (Chinese) by GB/T 2260 code.
@@ -1272,10 +1224,7 @@ async fn notify_award(
         } else {
             "award_notice"
         };
-        mail_org(
-            conn,
-            settings,
-            org,
+        mail_orgs(conn, &settings.jobs, &settings.mail.public_url, &[org],
             template,
             &format!("award:{}", round.id),
             json!({ "round_name": round.name, "round_id": round.id, "won": won_lines, "lost": lost_lines }),
@@ -1284,10 +1233,11 @@ async fn notify_award(
     }
     for (province, lines) in by_province {
         for org in buyer_orgs(conn, &province).await? {
-            mail_org(
+            mail_orgs(
                 conn,
-                settings,
-                org,
+                &settings.jobs,
+                &settings.mail.public_url,
+                &[org],
                 "contracts_awarded",
                 &format!("award:{}", round.id),
                 json!({ "round_name": round.name, "round_id": round.id, "contracts": lines }),

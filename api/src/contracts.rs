@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Actor},
-    award::mail_org,
     db::{
         rounds::clock,
         schema::{contracts, lots, organisations, rounds, supplier_bars, supply_failures},
     },
     error::ApiError,
+    rounds::mail_orgs,
     settings::Settings,
 };
 
@@ -464,29 +464,32 @@ pub async fn record_failure(
         "reason": reason, "bar_until": bar_until.map(|d| d.to_string()),
     });
     let dedupe = format!("failure:{failure_id}");
-    mail_org(
+    mail_orgs(
         conn,
-        settings,
-        b_org,
+        &settings.jobs,
+        &settings.mail.public_url,
+        &[b_org],
         "supply_takeover",
         &dedupe,
         context.clone(),
     )
     .await?;
-    mail_org(
+    mail_orgs(
         conn,
-        settings,
-        row.supplier_org_id,
+        &settings.jobs,
+        &settings.mail.public_url,
+        &[row.supplier_org_id],
         "supply_failure",
         &dedupe,
         context.clone(),
     )
     .await?;
     for org in crate::award::buyer_orgs(conn, &row.province).await? {
-        mail_org(
+        mail_orgs(
             conn,
-            settings,
-            org,
+            &settings.jobs,
+            &settings.mail.public_url,
+            &[org],
             "supply_takeover",
             &dedupe,
             context.clone(),

@@ -569,24 +569,46 @@ pub async fn present_share(
     })
 }
 
-/// Active supplier users of the given organisations: (email, display name, org name).
-pub async fn supplier_users(
+/// Mails every active user of the active organisations `orgs` (suppliers, buyers) with
+/// `template`, one job each with the dedupe key `{template}:{dedupe}:{email}`. `context`
+/// gets each recipient's `name`, `org_name` and `platform_url` added. Returns how many
+/// were mailed.
+pub async fn mail_orgs(
     conn: &mut AsyncPgConnection,
+    jobs_settings: &crate::settings::JobSettings,
+    public_url: &str,
     orgs: &[Uuid],
-) -> Result<Vec<(String, String, String)>, ApiError> {
+    template: &str,
+    dedupe: &str,
+    mut context: serde_json::Value,
+) -> Result<usize, ApiError> {
     use crate::db::schema::{organisations, users};
-    Ok(users::table
+    let recipients: Vec<(String, String, String)> = users::table
         .inner_join(organisations::table)
         .filter(users::org_id.eq_any(orgs))
         .filter(users::active.eq(true))
-        .filter(users::role.eq("supplier"))
         .filter(organisations::status.eq("active"))
         .select((users::email, users::display_name, organisations::name))
         .load(conn)
-        .await?)
+        .await?;
+    for (email, name, org) in &recipients {
+        context["name"] = json!(if name.is_empty() { email } else { name });
+        context["org_name"] = json!(org);
+        context["platform_url"] = json!(public_url);
+        jobs::enqueue_email(
+            conn,
+            jobs_settings,
+            template,
+            email,
+            &context,
+            Some(&format!("{template}:{dedupe}:{email}")),
+        )
+        .await?;
+    }
+    Ok(recipients.len())
 }
 
-/// Mails every user of `orgs` with `template` about `round`.
+/// Mails every user of the supplier organisations `orgs` with `template` about `round`.
 pub async fn notify_suppliers(
     conn: &mut AsyncPgConnection,
     jobs_settings: &crate::settings::JobSettings,
@@ -596,26 +618,20 @@ pub async fn notify_suppliers(
     template: &str,
     dedupe: &str,
 ) -> Result<usize, ApiError> {
-    let recipients = supplier_users(conn, orgs).await?;
-    for (email, name, org) in &recipients {
-        jobs::enqueue_email(
-            conn,
-            jobs_settings,
-            template,
-            email,
-            &json!({
-                "name": if name.is_empty() { email } else { name },
-                "org_name": org,
-                "round_name": round.name,
-                "round_id": round.id,
-                "deadline": round.bidding_deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "platform_url": public_url,
-            }),
-            Some(&format!("{template}:{}:{dedupe}:{email}", round.id)),
-        )
-        .await?;
-    }
-    Ok(recipients.len())
+    mail_orgs(
+        conn,
+        jobs_settings,
+        public_url,
+        orgs,
+        template,
+        &format!("{}:{dedupe}", round.id),
+        json!({
+            "round_name": round.name,
+            "round_id": round.id,
+            "deadline": round.bidding_deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+    )
+    .await
 }
 
 async fn notify_round_opened(

@@ -561,14 +561,6 @@ impl BidRow {
             .await
     }
 
-    pub async fn insert(conn: &mut AsyncPgConnection, new: &NewBid<'_>) -> QueryResult<Self> {
-        diesel::insert_into(bids::table)
-            .values(new)
-            .returning(Self::as_returning())
-            .get_result(conn)
-            .await
-    }
-
     /// Ends the supplier's live bid on a lot (replaced or withdrawn); returns its id.
     pub async fn end_live(
         conn: &mut AsyncPgConnection,

@@ -114,6 +114,16 @@ pub async fn enqueue(
         .optional()
 }
 
+/// An `email` job's payload: the message rendered from `template` for `to`.
+fn email_payload(
+    template: &str,
+    to: &str,
+    context: &Value,
+) -> Result<Value, crate::error::ApiError> {
+    let email = mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
+    serde_json::to_value(&email).map_err(crate::error::ApiError::internal)
+}
+
 /// Renders a mail template and enqueues it for `to`.
 pub async fn enqueue_email(
     conn: &mut AsyncPgConnection,
@@ -123,8 +133,7 @@ pub async fn enqueue_email(
     context: &Value,
     dedupe_key: Option<&str>,
 ) -> Result<Option<i64>, crate::error::ApiError> {
-    let email = mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
-    let payload = serde_json::to_value(&email).map_err(crate::error::ApiError::internal)?;
+    let payload = email_payload(template, to, context)?;
     Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key).await?)
 }
 
@@ -138,9 +147,7 @@ pub async fn enqueue_emails(
 ) -> Result<usize, crate::error::ApiError> {
     let mut rows = Vec::with_capacity(mails.len());
     for (to, context, dedupe) in mails {
-        let email =
-            mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
-        let payload = serde_json::to_value(&email).map_err(crate::error::ApiError::internal)?;
+        let payload = email_payload(template, to, context)?;
         rows.push((
             jobs::kind.eq(EMAIL),
             jobs::payload.eq(payload),

@@ -110,12 +110,9 @@ pub async fn evaluate(
 }
 
 fn first_of_next_month(d: NaiveDate) -> Result<NaiveDate, ApiError> {
-    let (y, m) = if d.month() == 12 {
-        (d.year() + 1, 1)
-    } else {
-        (d.year(), d.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| ApiError::internal("date out of range"))
+    d.with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .ok_or_else(|| ApiError::internal("date out of range"))
 }
 
 /// The evaluation under review (officers and auditors; bidders read the results once
