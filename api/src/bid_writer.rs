@@ -1,44 +1,57 @@
 //! Group commit of sealed bids.
 //!
-//! A submission is checked and sealed in its request; then its writes (end the supplier's
-//! live bid on the lot, insert the bid, its audit entry and its receipt mail) go to a
-//! writer lane, chosen by supplier. A lane takes every submission waiting for it (up to
-//! [`MAX_BATCH`]) and writes them in **one transaction**: the round's shared lock and the
-//! database clock are read once, each statement covers the whole batch, and one commit
-//! (one WAL flush) makes them all durable. Only then does each request get its receipt.
-//! Under light load a batch is one bid and nothing changes; at a deadline rush the
-//! batches grow by themselves, with no timer.
+//! A request verifies its token, validates the body and seals the bid to the round's key
+//! (none of which needs the database); then the bid goes to a writer lane, chosen by
+//! supplier. A lane takes every submission waiting for it (up to [`MAX_BATCH`]) and
+//! handles them in **one transaction**: the round's shared lock and the database clock
+//! once; one pipelined round trip for the batch's sessions, catalog items with their
+//! ceilings, Idempotency-Keys and supplier bars; then the checks of each bid; then one
+//! statement each for the replaced bids, the bids, their audit entries and their receipt
+//! mails, and one commit (one WAL flush) for all of them. Only then does each request get
+//! its receipt. Under light load a batch is one bid; at a deadline rush the batches grow
+//! by themselves, with no timer, and PostgreSQL runs a dozen statements per batch instead
+//! of a dozen per bid.
 //!
-//! The rules of a single submission hold for every bid of a batch: the deadline and the
-//! terms version are checked against the database's clock under the round's shared
+//! The rules of a single submission hold for every bid of a batch: the session is checked
+//! (a revoked token, a deactivated user or a suspended organisation is refused), the
+//! deadline and the terms version against the database's clock under the round's shared
 //! advisory lock, inside the transaction that writes the bid (closing takes the lock
 //! exclusively, so it waits for a batch in flight). Lanes are chosen by supplier, so two
 //! bids of one supplier never race in two transactions, and a batch holds at most one bid
 //! per (lot, supplier) and per Idempotency-Key (a second one waits for the next batch, so
-//! replacement keeps its order). If a batch fails as a whole, its bids are written again
+//! replacement keeps its order). If a batch fails as a whole, its bids are handled again
 //! one transaction each, so one bad bid never fails the others.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::Arc,
+};
 
-use chrono::{DateTime, Utc};
+use bidding_core::UnitPrice;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     prelude::*,
     sql_types::{Array, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::{
     audit::{self, Actor},
+    auth::{AuthUser, Claims},
     db::{
         Pool,
-        rounds::{BidRow, NewBid, Round},
+        catalog::CatalogItem,
+        models::Session,
+        rounds::{BidRow, BiddingState, NewBid, Round, items_with_ceilings},
         schema::bids,
     },
     error::ApiError,
     jobs, rounds,
+    rounds::BiddingTerms,
     settings::Settings,
 };
 
@@ -47,23 +60,29 @@ pub const MAX_BATCH: usize = 64;
 /// Writer lanes per process: transactions writing bids at once.
 pub const LANES: usize = 4;
 
-/// A checked, sealed bid waiting to be written.
+/// A validated, sealed bid waiting to be checked and written.
 pub struct Submission {
-    pub round_id: Uuid,
+    /// The bidder's verified token; its session is checked in the writing transaction.
+    pub claims: Claims,
+    /// The terms the bid was sealed against (its round, version, key, lots and rules).
+    pub terms: Arc<BiddingTerms>,
     pub lot_id: Uuid,
-    pub lot_number: i32,
-    pub generic_name: String,
-    pub supplier: Uuid,
-    pub user_id: Uuid,
-    pub actor: Actor,
-    pub email: String,
-    pub display_name: String,
-    /// The terms version the bid was checked and sealed against.
-    pub terms_version: i32,
+    /// The offered product's catalog code (normalized).
+    pub product_code: String,
+    pub unit_price: UnitPrice,
     pub sealed: Vec<u8>,
     pub commitment: String,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
+}
+
+impl Submission {
+    fn round_id(&self) -> Uuid {
+        self.terms.round_id
+    }
+    fn supplier(&self) -> Uuid {
+        self.claims.org
+    }
 }
 
 /// A written bid; `created` is false when a retried request (same Idempotency-Key) got
@@ -73,13 +92,29 @@ pub struct Written {
     pub created: bool,
 }
 
-struct Pending {
-    sub: Submission,
-    reply: oneshot::Sender<Result<Written, ApiError>>,
+/// Why a submission was not written.
+pub enum Refusal {
+    /// The answer to give the client.
+    Refused(ApiError),
+    /// The round's terms changed after the bid was sealed: seal it again under the new
+    /// terms and resubmit.
+    StaleTerms,
 }
 
-/// The writer lanes of a process. Their tasks start with the first submission, on the
-/// runtime that serves it.
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Refusal::Refused(e)
+    }
+}
+
+type Outcome = Result<Written, Refusal>;
+
+struct Pending {
+    sub: Submission,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The writer lanes of a process. Their tasks start with the first submission.
 pub struct BidWriter {
     lanes: Vec<mpsc::UnboundedSender<Pending>>,
     receivers: std::sync::Mutex<Option<Vec<mpsc::UnboundedReceiver<Pending>>>>,
@@ -120,16 +155,11 @@ impl BidWriter {
         Ok(())
     }
 
-    /// Writes a bid (in a batch with whatever else is waiting) and returns it once
-    /// committed.
-    pub async fn write(
-        &self,
-        pool: &Pool,
-        settings: &Settings,
-        sub: Submission,
-    ) -> Result<Written, ApiError> {
+    /// Checks and writes a bid (in a batch with whatever else is waiting) and returns it
+    /// once committed.
+    pub async fn write(&self, pool: &Pool, settings: &Settings, sub: Submission) -> Outcome {
         self.start(pool, settings)?;
-        let lane = (sub.supplier.as_u128() % self.lanes.len() as u128) as usize;
+        let lane = (sub.supplier().as_u128() % self.lanes.len() as u128) as usize;
         let (reply, answer) = oneshot::channel();
         self.lanes[lane]
             .send(Pending { sub, reply })
@@ -166,9 +196,9 @@ async fn run_lane(
         let mut pairs = HashSet::new();
         let mut keys = HashSet::new();
         while let Some(p) = carry.pop_front() {
-            let pair_free = pairs.insert((p.sub.lot_id, p.sub.supplier));
+            let pair_free = pairs.insert((p.sub.lot_id, p.sub.supplier()));
             let key_free = match &p.sub.idempotency_key {
-                Some(k) => keys.insert((p.sub.supplier, k.clone())),
+                Some(k) => keys.insert((p.sub.supplier(), k.clone())),
                 None => true,
             };
             if pair_free && key_free && batch.len() < MAX_BATCH {
@@ -191,7 +221,7 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
         Err(e) => {
             let msg = e.to_string();
             for r in replies {
-                let _ = r.send(Err(ApiError::internal(msg.clone())));
+                let _ = r.send(Err(ApiError::internal(msg.clone()).into()));
             }
             return;
         }
@@ -201,7 +231,7 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
         .await
     {
         Ok(results) => results,
-        Err(e) if subs.len() == 1 => vec![Err(e)],
+        Err(e) if subs.len() == 1 => vec![Err(e.into())],
         Err(e) => {
             // one at a time, so a bad bid fails alone
             tracing::warn!(error = %e, bids = subs.len(), "bid batch failed; writing its bids one by one");
@@ -215,8 +245,8 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
                     {
                         Ok(mut r) => r
                             .pop()
-                            .unwrap_or_else(|| Err(ApiError::internal("no result"))),
-                        Err(e) => Err(e),
+                            .unwrap_or_else(|| Err(ApiError::internal("no result").into())),
+                        Err(e) => Err(e.into()),
                     },
                 );
             }
@@ -238,74 +268,184 @@ struct Ended {
     supplier_org_id: Uuid,
 }
 
-/// Writes the accepted bids of `subs` in the caller's transaction; the result of each, in
-/// order (a bid refused for the deadline or a terms change gets its error, the others
-/// are written).
-async fn write_all(
-    conn: &mut AsyncPgConnection,
-    settings: &Settings,
-    subs: &[Submission],
-) -> Result<Vec<Result<Written, ApiError>>, ApiError> {
-    // each round once: its shared lock, then its state and the clock
-    let mut round_ids: Vec<Uuid> = subs.iter().map(|s| s.round_id).collect();
-    round_ids.sort();
-    round_ids.dedup();
-    let mut state: HashMap<Uuid, (crate::db::rounds::BiddingState, DateTime<Utc>)> = HashMap::new();
-    for id in round_ids {
-        Round::lock_for_bidding(conn, id).await?;
-        state.insert(id, Round::bidding_state_now(conn, id).await?);
+/// A submission that passed every check.
+enum Verdict {
+    /// To be written, by this caller.
+    Accept(AuthUser),
+    /// A retry whose first copy is written: answered with that bid.
+    Retry(Box<Written>),
+}
+
+/// What the batch's pipelined reads found.
+struct Found {
+    /// by jti: the session's user, its check, the user's address and name
+    sessions: HashMap<Uuid, (Uuid, crate::db::models::SessionCheck, String, String)>,
+    /// by (code, ceilings date)
+    items: HashMap<(String, NaiveDate), (CatalogItem, Option<Decimal>)>,
+    /// by (supplier, Idempotency-Key): the bid its first copy wrote
+    first_of: HashMap<(Uuid, String), BidRow>,
+    /// barred suppliers, with the last day of the bar
+    barred: HashMap<Uuid, NaiveDate>,
+}
+
+/// Everything a batch reads besides its rounds, in one pipelined round trip (each lookup
+/// planned per call, so a plan chosen while a table was small is never kept).
+async fn read_batch(conn: &AsyncPgConnection, subs: &[Submission]) -> Result<Found, ApiError> {
+    let mut jtis: Vec<Uuid> = subs.iter().map(|s| s.claims.jti).collect();
+    jtis.sort();
+    jtis.dedup();
+    // codes per ceilings date (a batch normally holds one round, so one date)
+    let mut codes: HashMap<NaiveDate, Vec<&str>> = HashMap::new();
+    for s in subs {
+        let day = codes.entry(s.terms.ceilings_date).or_default();
+        if !day.contains(&s.product_code.as_str()) {
+            day.push(&s.product_code);
+        }
     }
-    // a retried request whose first copy was written meanwhile gets that first bid
     let keyed: Vec<&str> = subs
         .iter()
         .filter_map(|s| s.idempotency_key.as_deref())
         .collect();
-    let mut first_of: HashMap<(Uuid, String), BidRow> = HashMap::new();
-    if !keyed.is_empty() {
-        let suppliers: Vec<Uuid> = subs.iter().map(|s| s.supplier).collect();
-        let found = BidRow::by_idempotency_keys(conn, &suppliers, &keyed).await?;
-        for b in found {
-            if let Some(k) = b.idempotency_key.clone() {
-                first_of.insert((b.supplier_org_id, k), b);
+    let mut suppliers: Vec<Uuid> = subs.iter().map(Submission::supplier).collect();
+    suppliers.sort();
+    suppliers.dedup();
+    let (sessions, items, first, barred) = futures_util::future::join4(
+        Session::check_many(conn, &jtis),
+        futures_util::future::try_join_all(codes.iter().map(|(day, codes)| async move {
+            items_with_ceilings(conn, codes, *day)
+                .await
+                .map(|found| (*day, found))
+        })),
+        async {
+            if keyed.is_empty() {
+                Ok(Vec::new())
+            } else {
+                BidRow::by_idempotency_keys(conn, &suppliers, &keyed).await
             }
+        },
+        crate::contracts::barred_today_many(conn, &suppliers),
+    )
+    .await;
+    Ok(Found {
+        sessions: sessions?
+            .into_iter()
+            .map(|(jti, user, check, email, name)| (jti, (user, check, email, name)))
+            .collect(),
+        items: items?
+            .into_iter()
+            .flat_map(|(day, found)| {
+                found
+                    .into_iter()
+                    .map(move |(item, ceiling)| ((item.code.clone(), day), (item, ceiling)))
+            })
+            .collect(),
+        first_of: first?
+            .into_iter()
+            .filter_map(|b| Some(((b.supplier_org_id, b.idempotency_key.clone()?), b)))
+            .collect(),
+        barred: barred?.into_iter().collect(),
+    })
+}
+
+/// The verdict on one submission of a batch, in the order a single request meets them:
+/// the session, a retried Idempotency-Key, the round's state and deadline, a bar, the
+/// terms version, then the product (catalog, eligibility, ceiling).
+fn judge(
+    s: &Submission,
+    found: &Found,
+    (current, now): &(BiddingState, DateTime<Utc>),
+) -> Result<Verdict, Refusal> {
+    let session = found
+        .sessions
+        .get(&s.claims.jti)
+        .filter(|(user, ..)| *user == s.claims.sub)
+        .map(|(_, check, email, name)| (check.clone(), email.clone(), name.clone()));
+    let user = AuthUser::admitted(s.claims.clone(), session)?;
+    if let Some(key) = &s.idempotency_key
+        && let Some(first) = found.first_of.get(&(s.supplier(), key.clone()))
+    {
+        if first.request_hash.as_deref() == Some(s.request_hash.as_str())
+            && first.round_id == s.round_id()
+        {
+            return Ok(Verdict::Retry(Box::new(Written {
+                bid: first.clone(),
+                created: false,
+            })));
         }
+        return Err(ApiError::Unprocessable(
+            "this Idempotency-Key was used for a different bid".into(),
+        )
+        .into());
     }
-    let mut results: Vec<Option<Result<Written, ApiError>>> = Vec::with_capacity(subs.len());
-    let mut accepted = Vec::new();
-    for (i, s) in subs.iter().enumerate() {
-        let (current, now) = &state[&s.round_id];
-        let first = s
-            .idempotency_key
-            .as_ref()
-            .and_then(|k| first_of.get(&(s.supplier, k.clone())));
-        if let Some(first) = first {
-            results.push(Some(
-                if first.request_hash.as_deref() == Some(s.request_hash.as_str())
-                    && first.round_id == s.round_id
-                {
-                    Ok(Written {
-                        bid: first.clone(),
-                        created: false,
-                    })
-                } else {
-                    Err(ApiError::Unprocessable(
-                        "this Idempotency-Key was used for a different bid".into(),
-                    ))
-                },
-            ));
-        } else if current.status != "bidding_open" || *now >= current.bidding_deadline {
-            results.push(Some(Err(ApiError::Unprocessable(format!(
+    match current.status.as_str() {
+        "bidding_open" if *now < current.bidding_deadline => {}
+        "bidding_open" => {
+            return Err(ApiError::Unprocessable(format!(
                 "bidding closed at {} (server time {}): the bid was not accepted",
                 current.bidding_deadline.to_rfc3339(),
                 now.to_rfc3339()
-            )))));
-        } else if current.terms_version != s.terms_version {
-            results.push(Some(Err(ApiError::Conflict(
-                "the round's terms changed while you submitted: submit again".into(),
-            ))));
-        } else {
-            results.push(None);
-            accepted.push(i);
+            ))
+            .into());
+        }
+        "draft" => return Err(ApiError::not_found("no such round").into()),
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "the round is {other}: it does not accept bids"
+            ))
+            .into());
+        }
+    }
+    if let Some(until) = found.barred.get(&s.supplier()) {
+        return Err(ApiError::Unprocessable(format!(
+            "your organisation is barred from procurement rounds until {until} (after a supply failure)"
+        ))
+        .into());
+    }
+    if current.terms_version != s.terms.terms_version {
+        return Err(Refusal::StaleTerms);
+    }
+    let item = found
+        .items
+        .get(&(s.product_code.clone(), s.terms.ceilings_date));
+    rounds::check_offer(
+        &s.terms,
+        s.lot_id,
+        s.supplier(),
+        &s.product_code,
+        s.unit_price,
+        item,
+    )?;
+    Ok(Verdict::Accept(user))
+}
+
+/// Checks the bids of `subs` and writes the accepted ones in the caller's transaction;
+/// the outcome of each, in order.
+async fn write_all(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    subs: &[Submission],
+) -> Result<Vec<Outcome>, ApiError> {
+    // each round once: its shared lock, then its state and the clock
+    let mut round_ids: Vec<Uuid> = subs.iter().map(Submission::round_id).collect();
+    round_ids.sort();
+    round_ids.dedup();
+    let mut state: HashMap<Uuid, (BiddingState, DateTime<Utc>)> = HashMap::new();
+    for id in round_ids {
+        Round::lock_for_bidding(conn, id).await?;
+        state.insert(id, Round::bidding_state_now(conn, id).await?);
+    }
+    let found = read_batch(conn, subs).await?;
+
+    let mut results: Vec<Option<Outcome>> = Vec::with_capacity(subs.len());
+    let mut accepted: Vec<(usize, AuthUser)> = Vec::new();
+    for (i, s) in subs.iter().enumerate() {
+        match judge(s, &found, &state[&s.round_id()]) {
+            Ok(Verdict::Retry(first)) => results.push(Some(Ok(*first))),
+            Ok(Verdict::Accept(user)) => {
+                results.push(None);
+                accepted.push((i, user));
+            }
+            Err(refusal) => results.push(Some(Err(refusal))),
         }
     }
     if accepted.is_empty() {
@@ -313,8 +453,8 @@ async fn write_all(
     }
 
     // end the live bids being replaced, in one statement
-    let lots: Vec<Uuid> = accepted.iter().map(|&i| subs[i].lot_id).collect();
-    let suppliers: Vec<Uuid> = accepted.iter().map(|&i| subs[i].supplier).collect();
+    let lots: Vec<Uuid> = accepted.iter().map(|(i, _)| subs[*i].lot_id).collect();
+    let suppliers: Vec<Uuid> = accepted.iter().map(|(i, _)| subs[*i].supplier()).collect();
     let ended: Vec<Ended> = diesel::sql_query(
         "UPDATE bids b SET status = 'replaced', ended_at = now()
            FROM unnest($1::uuid[], $2::uuid[]) AS t(lot_id, supplier_org_id)
@@ -332,26 +472,26 @@ async fn write_all(
 
     // the bids, signed with the database's time, in one statement
     let mut signed = Vec::with_capacity(accepted.len());
-    for &i in &accepted {
-        let s = &subs[i];
-        let now = state[&s.round_id].1;
+    for (i, _) in &accepted {
+        let s = &subs[*i];
+        let now = state[&s.round_id()].1;
         let id = Uuid::now_v7();
         let message =
-            rounds::receipt_message(id, s.round_id, s.lot_id, s.supplier, now, &s.commitment);
+            rounds::receipt_message(id, s.round_id(), s.lot_id, s.supplier(), now, &s.commitment);
         signed.push((id, now, settings.receipt_key.sign(message.as_bytes())));
     }
     let rows: Vec<NewBid<'_>> = accepted
         .iter()
         .zip(&signed)
-        .map(|(&i, (id, now, signature))| {
-            let s = &subs[i];
+        .map(|((i, user), (id, now, signature))| {
+            let s = &subs[*i];
             NewBid {
                 id: *id,
-                round_id: s.round_id,
+                round_id: s.round_id(),
                 lot_id: s.lot_id,
-                supplier_org_id: s.supplier,
-                submitted_by: s.user_id,
-                terms_version: s.terms_version,
+                supplier_org_id: s.supplier(),
+                submitted_by: user.user_id,
+                terms_version: s.terms.terms_version,
                 sealed: &s.sealed,
                 commitment: &s.commitment,
                 submitted_at: *now,
@@ -371,24 +511,30 @@ async fn write_all(
     // their audit entries and receipt mails, one statement each
     let mut entries = Vec::with_capacity(accepted.len());
     let mut mails = Vec::with_capacity(accepted.len());
-    for (&i, (id, now, signature)) in accepted.iter().zip(&signed) {
-        let s = &subs[i];
-        let replaces = replaced.get(&(s.lot_id, s.supplier));
+    for ((i, user), (id, now, signature)) in accepted.iter().zip(&signed) {
+        let s = &subs[*i];
+        let replaces = replaced.get(&(s.lot_id, s.supplier()));
         entries.push(audit::NewRecord {
-            actor: s.actor.clone(),
+            actor: Actor::user(user.user_id, user.role.as_str()),
             action: "bid.submit",
             entity_type: "bid",
             entity_id: id.to_string(),
-            details: json!({ "round": s.round_id, "lot": s.lot_id, "supplier": s.supplier,
+            details: json!({ "round": s.round_id(), "lot": s.lot_id, "supplier": s.supplier(),
                              "commitment": s.commitment, "replaces": replaces,
-                             "terms_version": s.terms_version }),
+                             "terms_version": s.terms.terms_version }),
         });
-        let round_name = &state[&s.round_id].0.name;
+        let round_name = &state[&s.round_id()].0.name;
+        let (lot_number, generic_name) = s
+            .terms
+            .lots
+            .get(&s.lot_id)
+            .map(|(lot, _)| (lot.number, lot.generic_name.as_str()))
+            .unwrap_or_default();
         mails.push((
-            s.email.clone(),
+            user.email.clone(),
             json!({
-                "name": if s.display_name.is_empty() { &s.email } else { &s.display_name },
-                "round_name": round_name, "lot_number": s.lot_number, "generic_name": s.generic_name,
+                "name": if user.display_name.is_empty() { &user.email } else { &user.display_name },
+                "round_name": round_name, "lot_number": lot_number, "generic_name": generic_name,
                 "bid_id": id, "submitted_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 "commitment": s.commitment, "signature": signature, "platform_url": settings.mail.public_url,
             }),
@@ -407,7 +553,7 @@ async fn write_all(
                 .next()
                 .and_then(|(id, _, _)| by_id.get(id).cloned())
                 .map(|bid| Written { bid, created: true })
-                .ok_or_else(|| ApiError::internal("a written bid is missing")),
+                .ok_or_else(|| ApiError::internal("a written bid is missing").into()),
         })
         .collect())
 }

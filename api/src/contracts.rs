@@ -505,17 +505,29 @@ pub async fn record_failure(
     })
 }
 
-/// The last day of the bar in force today (database date) on `org`, if any. Takes
-/// `&AsyncPgConnection` so the bid submission can pipeline it.
-pub async fn barred_today(conn: &AsyncPgConnection, org: Uuid) -> QueryResult<Option<NaiveDate>> {
+/// The suppliers of `orgs` barred from bidding today, each with the last day of its bar
+/// (the latest, when it has several). Planned per call, for a batch of bids.
+pub async fn barred_today_many(
+    conn: &AsyncPgConnection,
+    orgs: &[Uuid],
+) -> QueryResult<Vec<(Uuid, NaiveDate)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        org_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        until: NaiveDate,
+    }
     let mut conn = conn;
-    supplier_bars::table
-        .filter(supplier_bars::org_id.eq(org))
-        .filter(supplier_bars::barred_from.le(diesel::dsl::date(diesel::dsl::now)))
-        .filter(supplier_bars::barred_until.ge(diesel::dsl::date(diesel::dsl::now)))
-        .select(diesel::dsl::max(supplier_bars::barred_until))
-        .first(&mut conn)
-        .await
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT org_id, max(barred_until) AS until FROM supplier_bars
+          WHERE org_id = ANY($1) AND barred_from <= current_date AND barred_until >= current_date
+          GROUP BY org_id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org_id, r.until)).collect())
 }
 
 /// Bars, newest first; `org` narrows to one supplier, `active_on` to bars in force that day.

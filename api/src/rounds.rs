@@ -24,7 +24,7 @@ use crate::{
         catalog::CatalogItem,
         rounds::{BidRow, Custodian, LotRow, OpeningShares, RegisterRow, Round, clock},
     },
-    error::ApiError,
+    error::{ApiError, FieldError},
     jobs,
     sealing::{self, MasterKey},
     settings::Settings,
@@ -168,6 +168,58 @@ pub fn ineligibility(
     None
 }
 
+/// The refusal of a bid above its ceiling: the bid's UCP and the ceiling that applied.
+fn ceiling_refusal(check: bidding_core::CeilingCheck, ucp: UnitPrice) -> ApiError {
+    let message = match check {
+        bidding_core::CeilingCheck::ItemCeiling { price, ceiling } => format!(
+            "{price} per minimum unit (unit comparable price {ucp}) is above this item's ceiling of {ceiling}: the bid would be invalid"
+        ),
+        bidding_core::CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => format!(
+            "the bid's unit comparable price {ucp} is above the lot's ceiling {ceiling_ucp}: the bid would be invalid"
+        ),
+    };
+    ApiError::Validation(vec![FieldError::field("unit_price", message)])
+}
+
+/// The checks of an offered product: in the national catalog (`item`, with its ceiling on
+/// the round's ceilings date, `None` when the code is not), eligible for the lot and the
+/// supplier, and not above the ceiling (a 422 naming the bid's UCP and the ceiling).
+pub fn check_offer(
+    terms: &BiddingTerms,
+    lot_id: Uuid,
+    supplier: Uuid,
+    code: &str,
+    price: UnitPrice,
+    item: Option<&(CatalogItem, Option<Decimal>)>,
+) -> Result<(), ApiError> {
+    let (lot, domain_lot) = terms
+        .lots
+        .get(&lot_id)
+        .ok_or_else(|| ApiError::not_found("no such lot in this round"))?;
+    let Some((item, ceiling)) = item else {
+        return Err(ApiError::Validation(vec![FieldError::field(
+            "product_code",
+            format!("{code} is not in the national catalog"),
+        )]));
+    };
+    let product = product_of(item, *ceiling).map_err(ApiError::internal)?;
+    if let Some(why) = ineligibility(&product, item, lot, supplier, &terms.kind) {
+        return Err(ApiError::Unprocessable(format!("ineligible: {why}")));
+    }
+    let domain_lot = domain_lot
+        .as_ref()
+        .map_err(|e| ApiError::internal(e.clone()))?;
+    let refuse = |e: bidding_core::BiddingError| ApiError::Unprocessable(e.to_string());
+    if let Some(check) =
+        bidding_core::above_ceiling(domain_lot, &product, price, &terms.rules).map_err(refuse)?
+    {
+        let ucp =
+            bidding_core::bid_ucp(domain_lot, &product, price, &terms.rules).map_err(refuse)?;
+        return Err(ceiling_refusal(check, ucp));
+    }
+    Ok(())
+}
+
 /// The rules a round stores, parsed.
 pub fn rules_of(round: &Round) -> Result<RoundRules, ApiError> {
     serde_json::from_value(round.rules.clone()).map_err(ApiError::internal)
@@ -258,14 +310,15 @@ pub async fn load_terms(
 /// The province codes (GB/T 2260, loaded by migration and never changed by the
 /// application), read once per process.
 pub async fn province_codes(
-    conn: &mut AsyncPgConnection,
+    pool: &crate::db::Pool,
 ) -> Result<&'static std::collections::HashSet<String>, ApiError> {
     static CODES: tokio::sync::OnceCell<std::collections::HashSet<String>> =
         tokio::sync::OnceCell::const_new();
     CODES
         .get_or_try_init(|| async {
+            let mut conn = pool.get().await?;
             Ok::<_, ApiError>(
-                crate::db::models::Province::all(conn)
+                crate::db::models::Province::all(&mut conn)
                     .await?
                     .into_iter()
                     .map(|p| p.code)

@@ -20,7 +20,12 @@ use uuid::Uuid;
 
 pub use roles::{OrgKind, OrgStatus, Role};
 
-use crate::{AppState, audit::Actor, db::models::Session, error::ApiError};
+use crate::{
+    AppState,
+    audit::Actor,
+    db::models::{Session, SessionCheck},
+    error::ApiError,
+};
 
 pub const ISSUER: &str = "vbp";
 
@@ -174,6 +179,73 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+/// A request's access token, its signature, issuer and expiry verified, its session not
+/// checked yet. Only the bid submission takes it: its session check runs in the write
+/// transaction of the bid, batched with the other bids' (see `bid_writer`). Everything
+/// else takes [`AuthUser`].
+#[derive(Debug, Clone)]
+pub struct VerifiedToken(pub Claims);
+
+impl FromRequest for VerifiedToken {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("application state missing"))?;
+            Ok(VerifiedToken(state.tokens.decode(&bearer(req)?)?))
+        })())
+    }
+}
+
+impl AuthUser {
+    /// The caller of a verified token, when its session row (`None`: no such session)
+    /// still admits it; a 401 saying why not otherwise.
+    pub fn admitted(
+        claims: Claims,
+        session: Option<(SessionCheck, String, String)>,
+    ) -> Result<Self, ApiError> {
+        let (check, email, display_name) = session.ok_or_else(|| {
+            ApiError::Unauthorized("the session of this token does not exist".into())
+        })?;
+        let refuse = |why: &str| Err(ApiError::Unauthorized(why.into()));
+        if check.revoked {
+            return refuse("the session has ended (logged out or revoked); log in again");
+        }
+        if check.expired {
+            return refuse("the access token has expired; log in again");
+        }
+        if !check.user_active {
+            return refuse("the account is deactivated");
+        }
+        if !check.org_active {
+            return refuse("the organisation is suspended");
+        }
+        if check.role != claims.role.as_str() || check.org_id != claims.org {
+            return refuse("the account changed since this token was issued; log in again");
+        }
+        Ok(AuthUser {
+            user_id: claims.sub,
+            role: claims.role,
+            org_id: claims.org,
+            province: claims.province,
+            jti: claims.jti,
+            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+            email,
+            display_name,
+        })
+    }
+
+    /// Checks the session of a verified token (one indexed lookup).
+    pub async fn check(state: &AppState, claims: Claims) -> Result<Self, ApiError> {
+        let mut conn = state.pool.get().await?;
+        let session = Session::check(&mut conn, claims.jti, claims.sub).await?;
+        Self::admitted(claims, session)
+    }
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -184,38 +256,7 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let claims = state.tokens.decode(&token?)?;
-            let mut conn = state.pool.get().await?;
-            let (check, email, display_name) = Session::check(&mut conn, claims.jti, claims.sub)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("the session of this token does not exist".into())
-                })?;
-            let refuse = |why: &str| Err(ApiError::Unauthorized(why.into()));
-            if check.revoked {
-                return refuse("the session has ended (logged out or revoked); log in again");
-            }
-            if check.expired {
-                return refuse("the access token has expired; log in again");
-            }
-            if !check.user_active {
-                return refuse("the account is deactivated");
-            }
-            if !check.org_active {
-                return refuse("the organisation is suspended");
-            }
-            if check.role != claims.role.as_str() || check.org_id != claims.org {
-                return refuse("the account changed since this token was issued; log in again");
-            }
-            Ok(AuthUser {
-                user_id: claims.sub,
-                role: claims.role,
-                org_id: claims.org,
-                province: claims.province,
-                jti: claims.jti,
-                expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
-                email,
-                display_name,
-            })
+            AuthUser::check(&state, claims).await
         })
     }
 }

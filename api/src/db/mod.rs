@@ -19,6 +19,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::settings::DatabaseSettings;
 
+// Joins schema.rs cannot derive: the seal's entry is no foreign key (see migration
+// 2026-12-01-000040_write_path), but the audit queries join on it.
+diesel::joinable!(schema::audit_seal -> schema::audit_log (entry_id));
+
 pub type Pool = deadpool::Pool<AsyncPgConnection>;
 pub type PooledConn = deadpool::Object<AsyncPgConnection>;
 

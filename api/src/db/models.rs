@@ -330,6 +330,70 @@ impl Session {
             .optional()
     }
 
+    /// The sessions of many tokens at once (the bid writer checks a batch's sessions in
+    /// its transaction): `(jti, user id, check, email, display name)` of each that exists.
+    /// Planned per call (`sql_query`), like every lookup of a batch.
+    pub async fn check_many(
+        conn: &AsyncPgConnection,
+        jtis: &[Uuid],
+    ) -> QueryResult<Vec<(Uuid, Uuid, SessionCheck, String, String)>> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            jti: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            user_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            revoked: bool,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            expired: bool,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            user_active: bool,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            org_active: bool,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            role: String,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            org_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            email: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            display_name: String,
+        }
+        let mut conn = conn;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT s.jti, s.user_id, s.revoked_at IS NOT NULL AS revoked,
+                    s.expires_at <= now() AS expired, u.active AS user_active,
+                    o.status = 'active' AS org_active, u.role, u.org_id, u.email, u.display_name
+               FROM sessions s
+               JOIN users u ON u.id = s.user_id
+               JOIN organisations o ON o.id = u.org_id
+              WHERE s.jti = ANY($1)",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(jtis)
+        .load(&mut conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.jti,
+                    r.user_id,
+                    SessionCheck {
+                        revoked: r.revoked,
+                        expired: r.expired,
+                        user_active: r.user_active,
+                        org_active: r.org_active,
+                        role: r.role,
+                        org_id: r.org_id,
+                    },
+                    r.email,
+                    r.display_name,
+                )
+            })
+            .collect())
+    }
+
     /// Revokes one session; returns whether it was live.
     pub async fn revoke(conn: &mut AsyncPgConnection, jti: Uuid) -> QueryResult<bool> {
         let n = diesel::update(

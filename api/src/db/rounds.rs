@@ -160,7 +160,7 @@ impl Round {
     }
 }
 
-/// What a submission reads of its round on every request: the parts that can change while
+/// What the bid writer reads of a round in each batch: the parts that can change while
 /// bidding is open (the rest is fixed per terms version, see `rounds::BiddingTerms`).
 #[derive(Debug, Clone, Queryable)]
 pub struct BiddingState {
@@ -171,22 +171,6 @@ pub struct BiddingState {
 }
 
 impl Round {
-    /// The round's bidding state (one indexed read; `&AsyncPgConnection`, so it can be
-    /// pipelined with other reads on the same connection).
-    pub async fn bidding_state(conn: &AsyncPgConnection, id: Uuid) -> QueryResult<BiddingState> {
-        let mut conn = conn;
-        rounds::table
-            .find(id)
-            .select((
-                rounds::status,
-                rounds::terms_version,
-                rounds::bidding_deadline,
-                rounds::name,
-            ))
-            .first(&mut conn)
-            .await
-    }
-
     /// The bidding state and the database's clock now, in one statement. Call it after
     /// taking the submission lock: a statement that starts after the lock is granted sees
     /// every change committed by the closing (or terms change) that held it.
@@ -210,32 +194,38 @@ impl Round {
     }
 }
 
-/// A catalog item with its ceiling valid on `day` (the rule of `Ceiling::valid_at`), in one
-/// statement; `None` when the code is not in the catalog. Takes `&AsyncPgConnection` so it
-/// can be pipelined.
-pub async fn item_with_ceiling(
+/// The catalog items of `codes` with their ceilings valid on `day` (the rule of
+/// `Ceiling::valid_at`), in one statement, for a batch of bids. Planned per call
+/// (`sql_query`): the catalog may be small when a connection first runs it. A scalar
+/// subquery, not the SQL function catalog_ceiling_at: PostgreSQL re-plans a SQL
+/// function's body in every statement that calls it.
+pub async fn items_with_ceilings(
     conn: &AsyncPgConnection,
-    code: &str,
+    codes: &[&str],
     day: NaiveDate,
-) -> QueryResult<Option<(CatalogItem, Option<Decimal>)>> {
-    use super::schema::{catalog_ceilings as c, catalog_items};
+) -> QueryResult<Vec<(CatalogItem, Option<Decimal>)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        item: CatalogItem,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+        ceiling: Option<Decimal>,
+    }
     let mut conn = conn;
-    // a scalar subquery, not the SQL function catalog_ceiling_at: PostgreSQL re-plans a
-    // SQL function's body in every statement that calls it
-    let ceiling = c::table
-        .filter(c::item_code.eq(catalog_items::code))
-        .filter(c::valid_from.le(day))
-        .filter(c::valid_to.is_null().or(c::valid_to.gt(day)))
-        .order(c::id.desc())
-        .select(c::price)
-        .limit(1)
-        .single_value();
-    catalog_items::table
-        .find(code)
-        .select((CatalogItem::as_select(), ceiling))
-        .first(&mut conn)
-        .await
-        .optional()
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT i.*,
+                (SELECT c.price FROM catalog_ceilings c
+                  WHERE c.item_code = i.code AND c.valid_from <= $2
+                    AND (c.valid_to IS NULL OR c.valid_to > $2)
+                  ORDER BY c.id DESC LIMIT 1) AS ceiling
+           FROM catalog_items i
+          WHERE i.code = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes)
+    .bind::<diesel::sql_types::Date, _>(day)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.item, r.ceiling)).collect())
 }
 
 /// The database's clock now (not the transaction's start).
@@ -550,14 +540,15 @@ impl BidRow {
     /// combination matches; callers check the pair). Planned per call, see
     /// [`Self::by_idempotency_key`].
     pub async fn by_idempotency_keys(
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         suppliers: &[Uuid],
         keys: &[&str],
     ) -> QueryResult<Vec<Self>> {
+        let mut conn = conn;
         diesel::sql_query(BY_IDEMPOTENCY_KEYS)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
-            .load(conn)
+            .load(&mut conn)
             .await
     }
 

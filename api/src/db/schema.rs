@@ -328,11 +328,9 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(audit_seal -> audit_log (entry_id));
 diesel::joinable!(bid_register -> bids (bid_id));
 diesel::joinable!(bid_register -> rounds (round_id));
 diesel::joinable!(bids -> organisations (supplier_org_id));
-diesel::joinable!(bids -> rounds (round_id));
 diesel::joinable!(bids -> users (submitted_by));
 diesel::joinable!(catalog_ceilings -> catalog_items (item_code));
 diesel::joinable!(catalog_items -> organisations (manufacturer_org_id));

@@ -7,8 +7,8 @@
 //!   leaves its jobs to be reclaimed when their lease runs out.
 //! * A failed attempt is retried after an exponential backoff; a permanent failure or
 //!   too many attempts makes the job `dead`, visible to admins who can retry it.
-//! * Mail jobs carry the rendered message; the Message-ID is derived from the job id, so
-//!   every attempt sends the same message. A retry after a crash can re-send a message
+//! * Mail jobs carry the template and its context, rendered when sent; the Message-ID is
+//!   derived from the job id, so every attempt sends the same message. A retry after a crash can re-send a message
 //!   the server had already accepted (at-least-once at the SMTP boundary, in the instant
 //!   between the server's acceptance and our commit); it carries the same Message-ID.
 
@@ -114,17 +114,29 @@ pub async fn enqueue(
         .optional()
 }
 
-/// An `email` job's payload: the message rendered from `template` for `to`.
+/// An `email` job's payload: the template, the recipient and the template's context. The
+/// worker renders the message when it sends it, so a job row stays small (a receipt mail's
+/// context is about 400 bytes of JSON; the rendered text and HTML were 2 kB, compressed
+/// by PostgreSQL on every insert, in every bid's transaction).
 fn email_payload(
     template: &str,
     to: &str,
     context: &Value,
 ) -> Result<Value, crate::error::ApiError> {
-    let email = mail::render(template, to, context).map_err(crate::error::ApiError::internal)?;
-    serde_json::to_value(&email).map_err(crate::error::ApiError::internal)
+    if !mail::has_template(template) {
+        return Err(crate::error::ApiError::internal(format!(
+            "no mail template {template}"
+        )));
+    }
+    serde_json::to_value(mail::MailJob {
+        template: template.into(),
+        to: to.into(),
+        context: context.clone(),
+    })
+    .map_err(crate::error::ApiError::internal)
 }
 
-/// Renders a mail template and enqueues it for `to`.
+/// Enqueues the mail of `template` for `to`.
 pub async fn enqueue_email(
     conn: &mut AsyncPgConnection,
     jobs: &JobSettings,
@@ -137,8 +149,8 @@ pub async fn enqueue_email(
     Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key).await?)
 }
 
-/// Renders `template` for each (recipient, context, dedupe key) and enqueues them all in
-/// one statement.
+/// Enqueues the mail of `template` for each (recipient, context, dedupe key), in one
+/// statement.
 pub async fn enqueue_emails(
     conn: &mut AsyncPgConnection,
     jobs_settings: &JobSettings,
@@ -476,8 +488,12 @@ impl Worker {
     }
 
     async fn send_email(&self, job: &Job) -> Result<Option<String>, JobError> {
-        let email: Email = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?;
+        let email: Email = match serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?
+        {
+            mail::EmailJob::Deferred(m) => mail::render(&m.template, &m.to, &m.context)?,
+            mail::EmailJob::Rendered(email) => email,
+        };
         let mid = message_id(job.id, &self.mail.from);
         tracing::debug!(job = job.id, to = %mail::mask(&email.to), template = %email.template, "sending mail");
         self.mailer.send(&self.mail.from, &email, &mid).await?;

@@ -71,7 +71,30 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-/// A rendered message, ready to send; this is what an `email` job carries.
+/// What an `email` job carries: a template to render for `to` with `context` when the job
+/// runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MailJob {
+    pub template: String,
+    pub to: String,
+    pub context: serde_json::Value,
+}
+
+/// The payload of an `email` job: a template with its context (what is enqueued now), or
+/// a message rendered at enqueue time (jobs written before mail was rendered when sent).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EmailJob {
+    Deferred(MailJob),
+    Rendered(Email),
+}
+
+/// Whether a template of that name exists.
+pub fn has_template(name: &str) -> bool {
+    TEMPLATES.iter().any(|(n, ..)| *n == name)
+}
+
+/// A rendered message, ready to send.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Email {
     pub template: String,

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use bidding_core::UnitPrice;
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,12 +12,9 @@ use uuid::Uuid;
 
 use crate::{
     AppState, audit,
-    auth::{AuthUser, Role},
+    auth::{AuthUser, Claims, Role, VerifiedToken},
     bid_writer,
-    db::{
-        catalog::CatalogItem,
-        rounds::{BidRow, Custodian, LotRow, RegisterRow, Round, clock, item_with_ceiling},
-    },
+    db::rounds::{BidRow, Custodian, RegisterRow, Round, clock},
     error::{ApiError, FieldError, Problem},
     rounds,
     rounds::{OpeningState, SealedContent},
@@ -111,31 +108,11 @@ pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKey
     })
 }
 
-/// The refusal of a bid above its ceiling: the bid's UCP and the ceiling that applied.
-fn ceiling_refusal(check: bidding_core::CeilingCheck, ucp: UnitPrice) -> ApiError {
-    let message = match check {
-        bidding_core::CeilingCheck::ItemCeiling { price, ceiling } => format!(
-            "{price} per minimum unit (unit comparable price {ucp}) is above this item's ceiling of {ceiling}: the bid would be invalid"
-        ),
-        bidding_core::CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => format!(
-            "the bid's unit comparable price {ucp} is above the lot's ceiling {ceiling_ucp}: the bid would be invalid"
-        ),
-    };
-    ApiError::Validation(vec![FieldError::field("unit_price", message)])
-}
-
-/// Runs every check that needs no lock and seals the bid. Returns the sealed bytes.
-/// `item` is the catalog item of the (normalized) `code` with its ceiling on the round's
-/// ceilings date, `None` when the code is not in the catalog.
-fn check_and_seal(
-    terms: &rounds::BiddingTerms,
-    (lot, domain_lot): &(LotRow, Result<bidding_core::Lot, String>),
-    supplier: Uuid,
+/// The checks of a bid's body that need nothing but the body: price, capacity, provinces.
+fn validate(
     body: &SubmitBid,
     provinces: &std::collections::HashSet<String>,
-    code: String,
-    item: Option<(CatalogItem, Option<Decimal>)>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<UnitPrice, ApiError> {
     let mut errors = Vec::new();
     let price = match UnitPrice::new(body.unit_price) {
         Ok(p) if body.unit_price > Decimal::ZERO => Some(p),
@@ -168,48 +145,130 @@ fn check_and_seal(
             ));
         }
     }
-    if item.is_none() {
-        errors.push(FieldError::field(
-            "product_code",
-            format!("{code} is not in the national catalog"),
-        ));
+    match price {
+        Some(price) if errors.is_empty() => Ok(price),
+        _ => Err(ApiError::Validation(errors)),
     }
-    let (Some(price), Some((item, ceiling)), true) = (price, item, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+}
+
+/// The `Idempotency-Key` header, when sent.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    req.headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= 200)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::invalid("Idempotency-Key", "must be 1 to 200 visible characters")
+                })
+        })
+        .transpose()
+}
+
+/// The terms of a round open for bids (cached per process and terms version).
+async fn open_terms(
+    state: &AppState,
+    round_id: Uuid,
+) -> Result<std::sync::Arc<rounds::BiddingTerms>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let round = Round::find(&mut conn, round_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    match round.status.as_str() {
+        "draft" => Err(ApiError::not_found("no such round")),
+        "bidding_open" => rounds::load_terms(&mut conn, round_id).await,
+        other => Err(ApiError::Unprocessable(format!(
+            "the round is {other}: it does not accept bids"
+        ))),
+    }
+}
+
+/// Everything about a submission that needs no lock and no per-bid read: the body's
+/// checks, the round's terms (`terms` when cached) and the sealing.
+async fn prepare(
+    state: &AppState,
+    claims: &Claims,
+    round_id: Uuid,
+    body: &SubmitBid,
+    key: Option<String>,
+    request_hash: &str,
+    terms: Option<std::sync::Arc<rounds::BiddingTerms>>,
+) -> Result<bid_writer::Submission, ApiError> {
+    let terms = match terms {
+        Some(t) => t,
+        None => open_terms(state, round_id).await?,
     };
-    let product = rounds::product_of(&item, ceiling).map_err(ApiError::internal)?;
-    if let Some(why) = rounds::ineligibility(&product, &item, lot, supplier, &terms.kind) {
-        return Err(ApiError::Unprocessable(format!("ineligible: {why}")));
-    }
-    let domain_lot = domain_lot
-        .as_ref()
-        .map_err(|e| ApiError::internal(e.clone()))?;
-    let refuse = |e: bidding_core::BiddingError| ApiError::Unprocessable(e.to_string());
-    if let Some(check) =
-        bidding_core::above_ceiling(domain_lot, &product, price, &terms.rules).map_err(refuse)?
-    {
-        let ucp =
-            bidding_core::bid_ucp(domain_lot, &product, price, &terms.rules).map_err(refuse)?;
-        return Err(ceiling_refusal(check, ucp));
-    }
+    let (lot, _) = terms
+        .lots
+        .get(&body.lot_id)
+        .ok_or_else(|| ApiError::not_found("no such lot in this round"))?;
+    let price = validate(body, rounds::province_codes(&state.pool).await?)?;
+    let product_code = bidding_core::catalog::normalize_code(&body.product_code);
     let content = SealedContent {
-        product_code: code,
+        product_code: product_code.clone(),
         unit_price: price,
         annual_capacity: body.annual_capacity,
         province_preferences: body.province_preferences.clone(),
     };
     let plain = zeroize::Zeroizing::new(serde_json::to_vec(&content).map_err(ApiError::internal)?);
-    sealing::seal(
+    let sealed = sealing::seal(
         &terms.public_key,
-        &rounds::bid_info(terms.round_id, terms.terms_version, lot.id, supplier),
+        &rounds::bid_info(terms.round_id, terms.terms_version, lot.id, claims.org),
         &plain,
     )
-    .map_err(ApiError::internal)
+    .map_err(ApiError::internal)?;
+    Ok(bid_writer::Submission {
+        claims: claims.clone(),
+        lot_id: lot.id,
+        product_code,
+        unit_price: price,
+        commitment: sealing::sha256_hex(&sealed),
+        sealed,
+        idempotency_key: key,
+        request_hash: request_hash.to_owned(),
+        terms,
+    })
+}
+
+/// The answer to a submission refused before it reached the writer: the session is checked
+/// first (a dead token gets its 401 and learns nothing else), then a retried
+/// Idempotency-Key gets its first receipt (the round may have closed since), then `refusal`.
+async fn refused_early(
+    state: &AppState,
+    claims: Claims,
+    key: Option<&str>,
+    round_id: Uuid,
+    request_hash: &str,
+    refusal: ApiError,
+) -> Result<HttpResponse, ApiError> {
+    let supplier = claims.org;
+    AuthUser::check(state, claims).await?;
+    if let Some(key) = key {
+        let conn = state.pool.get().await?;
+        if let Some(first) = BidRow::by_idempotency_key(&conn, supplier, key).await? {
+            if first.request_hash.as_deref() != Some(request_hash) || first.round_id != round_id {
+                return Err(ApiError::Unprocessable(
+                    "this Idempotency-Key was used for a different bid".into(),
+                ));
+            }
+            let public_key = state.settings.receipt_key.public_hex();
+            return Ok(HttpResponse::Ok().json(receipt(&first, public_key)));
+        }
+    }
+    Err(refusal)
 }
 
 /// Submit (or replace) a sealed bid on a lot. Eligibility and the ceiling are checked
 /// first; the bid is then encrypted to the round's key, and only the ciphertext is kept.
 /// Send an `Idempotency-Key` header to make a retried submission return the first receipt.
+///
+/// The bid is sealed in the request and checked and written by a writer lane with the bids
+/// of other requests waiting at that moment, in one transaction (see `bid_writer`): the
+/// session, the round's state and clock, the product and its ceiling are read there, once
+/// per batch.
 #[utoipa::path(
     tag = "bids",
     security(("bearer" = [])),
@@ -224,6 +283,7 @@ fn check_and_seal(
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such round or lot", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The round's terms changed twice while you submitted: submit again", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid, ineligible, above the ceiling (with the UCP and the ceiling), or bidding closed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -231,28 +291,22 @@ fn check_and_seal(
 #[tracing::instrument(skip_all, fields(round = %id))]
 pub async fn submit(
     req: HttpRequest,
-    user: AuthUser,
+    token: VerifiedToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: web::Json<SubmitBid>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Supplier])?;
+    let claims = token.0;
+    if claims.role != Role::Supplier {
+        // the session first, as for every route: a dead token gets a 401, not a 403
+        let user = AuthUser::check(&state, claims).await?;
+        user.require(&[Role::Supplier])?;
+        return Err(ApiError::internal(
+            "a supplier token that is not a supplier's",
+        ));
+    }
     let round_id = id.into_inner();
     let body = body.into_inner();
-    let supplier = user.org_id;
-    let idem = match req.headers().get("idempotency-key") {
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|s| !s.is_empty() && s.len() <= 200)
-                .ok_or_else(|| {
-                    ApiError::invalid("Idempotency-Key", "must be 1 to 200 visible characters")
-                })?
-                .to_owned(),
-        ),
-        None => None,
-    };
     let request_hash = sealing::sha256_hex(
         format!(
             "{}|{}|{}|{}|{}",
@@ -264,108 +318,49 @@ pub async fn submit(
         )
         .as_bytes(),
     );
-    let public_key = state.settings.receipt_key.public_hex();
-    let code = bidding_core::catalog::normalize_code(&body.product_code);
-    let mut conn = state.pool.get().await?;
-    // One round trip for what changes between bids: the Idempotency-Key's first bid, the
-    // round's state and the product with its ceiling (the ceilings date is fixed at
-    // publication, so a cached round's serves). The round's terms are cached per version.
-    let cached = rounds::cached_terms(round_id);
-    let (first, current, item, barred) = {
-        let shared: &AsyncPgConnection = &conn;
-        futures_util::future::join4(
-            async {
-                match &idem {
-                    Some(key) => BidRow::by_idempotency_key(shared, supplier, key).await,
-                    None => Ok(None),
-                }
-            },
-            Round::bidding_state(shared, round_id),
-            async {
-                match &cached {
-                    Some(t) => Some((
-                        t.ceilings_date,
-                        item_with_ceiling(shared, &code, t.ceilings_date).await,
-                    )),
-                    None => None,
-                }
-            },
-            crate::contracts::barred_today(shared, supplier),
-        )
-        .await
+    let key = match idempotency_key(&req) {
+        Ok(key) => key,
+        Err(e) => return refused_early(&state, claims, None, round_id, &request_hash, e).await,
     };
-    if let Some(first) = first? {
-        if first.request_hash.as_deref() != Some(request_hash.as_str())
-            || first.round_id != round_id
-        {
-            return Err(ApiError::Unprocessable(
-                "this Idempotency-Key was used for a different bid".into(),
-            ));
+    let mut terms = rounds::cached_terms(round_id);
+    let mut resealed = false;
+    loop {
+        let prepared = prepare(
+            &state,
+            &claims,
+            round_id,
+            &body,
+            key.clone(),
+            &request_hash,
+            terms.take(),
+        )
+        .await;
+        let sub = match prepared {
+            Ok(sub) => sub,
+            Err(e) => {
+                let k = key.as_deref();
+                return refused_early(&state, claims, k, round_id, &request_hash, e).await;
+            }
+        };
+        match state.bids.write(&state.pool, &state.settings, sub).await {
+            Ok(written) => {
+                let receipt = receipt(&written.bid, state.settings.receipt_key.public_hex());
+                return Ok(if written.created {
+                    HttpResponse::Created().json(receipt)
+                } else {
+                    HttpResponse::Ok().json(receipt)
+                });
+            }
+            Err(bid_writer::Refusal::Refused(e)) => return Err(e),
+            // the terms changed after this process cached them: seal again, once
+            Err(bid_writer::Refusal::StaleTerms) if !resealed => resealed = true,
+            Err(bid_writer::Refusal::StaleTerms) => {
+                return Err(ApiError::Conflict(
+                    "the round's terms changed while you submitted: submit again".into(),
+                ));
+            }
         }
-        return Ok(HttpResponse::Ok().json(receipt(&first, public_key)));
     }
-    let current = current.map_err(|_| ApiError::not_found("no such round"))?;
-    if current.status == "draft" {
-        return Err(ApiError::not_found("no such round"));
-    }
-    if current.status != "bidding_open" {
-        return Err(ApiError::Unprocessable(format!(
-            "the round is {}: it does not accept bids",
-            current.status
-        )));
-    }
-    if let Some(until) = barred? {
-        return Err(ApiError::Unprocessable(format!(
-            "your organisation is barred from procurement rounds until {until} (after a supply failure)"
-        )));
-    }
-    let terms = match cached.filter(|t| t.terms_version == current.terms_version) {
-        Some(t) => t,
-        None => rounds::load_terms(&mut conn, round_id).await?,
-    };
-    let lot_terms = terms
-        .lots
-        .get(&body.lot_id)
-        .ok_or_else(|| ApiError::not_found("no such lot in this round"))?;
-    let lot = &lot_terms.0;
-    let item = match item {
-        Some((day, found)) if day == terms.ceilings_date => found?,
-        _ => item_with_ceiling(&conn, &code, terms.ceilings_date).await?,
-    };
-    let provinces = rounds::province_codes(&mut conn).await?;
-    let sealed = check_and_seal(&terms, lot_terms, supplier, &body, provinces, code, item)?;
-    let commitment = sealing::sha256_hex(&sealed);
-    // the connection goes back to the pool: the writer lane uses its own
-    drop(conn);
-    let written = state
-        .bids
-        .write(
-            &state.pool,
-            &state.settings,
-            bid_writer::Submission {
-                round_id,
-                lot_id: lot.id,
-                lot_number: lot.number,
-                generic_name: lot.generic_name.clone(),
-                supplier,
-                user_id: user.user_id,
-                actor: user.actor(),
-                email: user.email.clone(),
-                display_name: user.display_name.clone(),
-                terms_version: terms.terms_version,
-                sealed,
-                commitment,
-                idempotency_key: idem,
-                request_hash,
-            },
-        )
-        .await?;
-    let receipt = receipt(&written.bid, public_key);
-    Ok(if written.created {
-        HttpResponse::Created().json(receipt)
-    } else {
-        HttpResponse::Ok().json(receipt)
-    })
 }
 
 /// The caller's own bids in a round (receipts; prices stay sealed until the opening).
