@@ -29,10 +29,7 @@ use std::{
 
 use bidding_core::UnitPrice;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    prelude::*,
-    sql_types::{Array, Uuid as SqlUuid},
-};
+use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -258,16 +255,6 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
     }
 }
 
-#[derive(QueryableByName)]
-struct Ended {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    lot_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    supplier_org_id: Uuid,
-}
-
 /// A submission that passed every check.
 enum Verdict {
     /// To be written, by this caller.
@@ -286,6 +273,8 @@ struct Found {
     first_of: HashMap<(Uuid, String), BidRow>,
     /// barred suppliers, with the last day of the bar
     barred: HashMap<Uuid, NaiveDate>,
+    /// by (lot, supplier): the live bid a new one replaces
+    live: HashMap<(Uuid, Uuid), Uuid>,
 }
 
 /// Everything a batch reads besides its rounds, in one pipelined round trip (each lookup
@@ -302,14 +291,16 @@ async fn read_batch(conn: &AsyncPgConnection, subs: &[Submission]) -> Result<Fou
             day.push(&s.product_code);
         }
     }
-    let keyed: Vec<&str> = subs
+    let (key_suppliers, keys): (Vec<Uuid>, Vec<&str>) = subs
         .iter()
-        .filter_map(|s| s.idempotency_key.as_deref())
-        .collect();
-    let mut suppliers: Vec<Uuid> = subs.iter().map(Submission::supplier).collect();
+        .filter_map(|s| Some((s.supplier(), s.idempotency_key.as_deref()?)))
+        .unzip();
+    let (lots, pair_suppliers): (Vec<Uuid>, Vec<Uuid>) =
+        subs.iter().map(|s| (s.lot_id, s.supplier())).unzip();
+    let mut suppliers = pair_suppliers.clone();
     suppliers.sort();
     suppliers.dedup();
-    let (sessions, items, first, barred) = futures_util::future::join4(
+    let (sessions, items, first, barred, live) = futures_util::future::join5(
         Session::check_many(conn, &jtis),
         futures_util::future::try_join_all(codes.iter().map(|(day, codes)| async move {
             items_with_ceilings(conn, codes, *day)
@@ -317,13 +308,14 @@ async fn read_batch(conn: &AsyncPgConnection, subs: &[Submission]) -> Result<Fou
                 .map(|found| (*day, found))
         })),
         async {
-            if keyed.is_empty() {
+            if keys.is_empty() {
                 Ok(Vec::new())
             } else {
-                BidRow::by_idempotency_keys(conn, &suppliers, &keyed).await
+                BidRow::by_idempotency_keys(conn, &key_suppliers, &keys).await
             }
         },
         crate::contracts::barred_today_many(conn, &suppliers),
+        BidRow::live_of_pairs(conn, &lots, &pair_suppliers),
     )
     .await;
     Ok(Found {
@@ -344,6 +336,10 @@ async fn read_batch(conn: &AsyncPgConnection, subs: &[Submission]) -> Result<Fou
             .filter_map(|b| Some(((b.supplier_org_id, b.idempotency_key.clone()?), b)))
             .collect(),
         barred: barred?.into_iter().collect(),
+        live: live?
+            .into_iter()
+            .map(|(id, lot, supplier)| ((lot, supplier), id))
+            .collect(),
     })
 }
 
@@ -452,22 +448,25 @@ async fn write_all(
         return Ok(results.into_iter().flatten().collect());
     }
 
-    // end the live bids being replaced, in one statement
-    let lots: Vec<Uuid> = accepted.iter().map(|(i, _)| subs[*i].lot_id).collect();
-    let suppliers: Vec<Uuid> = accepted.iter().map(|(i, _)| subs[*i].supplier()).collect();
-    let ended: Vec<Ended> = diesel::sql_query(
-        "UPDATE bids b SET status = 'replaced', ended_at = now()
-           FROM unnest($1::uuid[], $2::uuid[]) AS t(lot_id, supplier_org_id)
-          WHERE b.lot_id = t.lot_id AND b.supplier_org_id = t.supplier_org_id AND b.status = 'live'
-      RETURNING b.id, b.lot_id, b.supplier_org_id",
-    )
-    .bind::<Array<SqlUuid>, _>(&lots)
-    .bind::<Array<SqlUuid>, _>(&suppliers)
-    .load(conn)
-    .await?;
-    let replaced: HashMap<(Uuid, Uuid), Uuid> = ended
-        .into_iter()
-        .map(|e| ((e.lot_id, e.supplier_org_id), e.id))
+    // end the live bids being replaced (none, for a first bid), in one statement
+    let to_end: Vec<Uuid> = accepted
+        .iter()
+        .filter_map(|(i, _)| found.live.get(&(subs[*i].lot_id, subs[*i].supplier())))
+        .copied()
+        .collect();
+    let ended: HashSet<Uuid> = if to_end.is_empty() {
+        HashSet::new()
+    } else {
+        BidRow::replace_live(conn, &to_end)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let replaced: HashMap<(Uuid, Uuid), Uuid> = found
+        .live
+        .iter()
+        .filter(|(_, id)| ended.contains(id))
+        .map(|(pair, id)| (*pair, *id))
         .collect();
 
     // the bids, signed with the database's time, in one statement

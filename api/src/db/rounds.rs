@@ -463,8 +463,11 @@ impl DemandRow {
     }
 }
 
-const BY_IDEMPOTENCY_KEYS: &str = "SELECT * FROM bids
-  WHERE supplier_org_id = ANY($1) AND idempotency_key = ANY($2)";
+/// Bids by (supplier, Idempotency-Key) pairs, given as two arrays of equal length (one
+/// index probe per pair; `supplier = ANY($1) AND key = ANY($2)` probes every combination).
+const BY_IDEMPOTENCY_KEYS: &str =
+    "SELECT b.* FROM unnest($1::uuid[], $2::text[]) AS t(supplier_org_id, idempotency_key)
+  JOIN bids b ON b.supplier_org_id = t.supplier_org_id AND b.idempotency_key = t.idempotency_key";
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = bids, check_for_backend(diesel::pg::Pg))]
@@ -536,9 +539,8 @@ impl BidRow {
             .optional()
     }
 
-    /// The bids of these (supplier, Idempotency-Key) pairs, given as two arrays (any
-    /// combination matches; callers check the pair). Planned per call, see
-    /// [`Self::by_idempotency_key`].
+    /// The bids of these (supplier, Idempotency-Key) pairs (`suppliers[i]` with `keys[i]`).
+    /// Planned per call, see [`Self::by_idempotency_key`].
     pub async fn by_idempotency_keys(
         conn: &AsyncPgConnection,
         suppliers: &[Uuid],
@@ -550,6 +552,60 @@ impl BidRow {
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
             .load(&mut conn)
             .await
+    }
+
+    /// The live bids of these (lot, supplier) pairs (`lots[i]` with `suppliers[i]`), as
+    /// (id, lot, supplier). Planned per call.
+    pub async fn live_of_pairs(
+        conn: &AsyncPgConnection,
+        lots: &[Uuid],
+        suppliers: &[Uuid],
+    ) -> QueryResult<Vec<(Uuid, Uuid, Uuid)>> {
+        #[derive(QueryableByName)]
+        struct Live {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            lot_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            supplier_org_id: Uuid,
+        }
+        let mut conn = conn;
+        let rows: Vec<Live> = diesel::sql_query(
+            "SELECT b.id, b.lot_id, b.supplier_org_id
+               FROM unnest($1::uuid[], $2::uuid[]) AS t(lot_id, supplier_org_id)
+               JOIN bids b ON b.lot_id = t.lot_id AND b.supplier_org_id = t.supplier_org_id
+                          AND b.status = 'live'",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(lots)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
+        .load(&mut conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.id, r.lot_id, r.supplier_org_id))
+            .collect())
+    }
+
+    /// Marks these bids `replaced` where still live; returns the ids it ended. Planned per
+    /// call: a cached plan made while `bids` was nearly empty would scan it.
+    pub async fn replace_live(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Uuid>> {
+        #[derive(QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let rows: Vec<Ended> = diesel::sql_query(
+            "UPDATE bids SET status = 'replaced', ended_at = now()
+              WHERE id = ANY($1) AND status = 'live' RETURNING id",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
     /// Ends the supplier's live bid on a lot (replaced or withdrawn); returns its id.
