@@ -97,24 +97,35 @@ pub struct NewRecord {
     pub details: Value,
 }
 
-/// Appends several entries in one statement (inside the transaction of their changes).
-pub async fn record_many(conn: &mut AsyncPgConnection, records: &[NewRecord]) -> QueryResult<()> {
-    let rows: Vec<NewEntry<'_>> = records
-        .iter()
-        .map(|r| NewEntry {
-            actor_user_id: r.actor.user_id,
-            actor_role: r.actor.role.as_deref(),
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: &r.entity_id,
-            details: &r.details,
-        })
-        .collect();
-    diesel::insert_into(audit_log::table)
-        .values(&rows)
-        .execute(conn)
-        .await
-        .map(drop)
+/// Appends several entries in one statement (inside the transaction of their changes),
+/// whose text does not depend on their number (columns as arrays, `unnest`). Takes
+/// `&AsyncPgConnection`, so it can be pipelined with the other writes of its transaction.
+pub async fn record_many(conn: &AsyncPgConnection, records: &[NewRecord]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as U};
+    let mut conn = conn;
+    crate::db::prepared::prepared(
+        "INSERT INTO audit_log (actor_user_id, actor_role, action, entity_type, entity_id, details)
+         SELECT * FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::jsonb[])",
+    )
+    .bind::<Array<Nullable<U>>, _>(records.iter().map(|r| r.actor.user_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        records
+            .iter()
+            .map(|r| r.actor.role.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(records.iter().map(|r| r.action).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(records.iter().map(|r| r.entity_type).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        records
+            .iter()
+            .map(|r| r.entity_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Jsonb>, _>(records.iter().map(|r| &r.details).collect::<Vec<_>>())
+    .execute(&mut conn)
+    .await
+    .map(drop)
 }
 
 /// An audit entry as stored.

@@ -29,8 +29,7 @@ use std::{
 
 use bidding_core::UnitPrice;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -43,8 +42,8 @@ use crate::{
         Pool,
         catalog::CatalogItem,
         models::Session,
+        prepared::custom_plan_transaction,
         rounds::{BidRow, BiddingState, NewBid, Round, items_with_ceilings},
-        schema::bids,
     },
     error::ApiError,
     jobs, rounds,
@@ -223,9 +222,10 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
             return;
         }
     };
-    let results = match conn
-        .transaction(async |conn| write_all(conn, settings, &subs).await)
-        .await
+    let results = match custom_plan_transaction(&mut conn, async |conn| {
+        write_all(conn, settings, &subs).await
+    })
+    .await
     {
         Ok(results) => results,
         Err(e) if subs.len() == 1 => vec![Err(e.into())],
@@ -236,9 +236,10 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
             for sub in &subs {
                 let one = std::slice::from_ref(sub);
                 out.push(
-                    match conn
-                        .transaction(async |conn| write_all(conn, settings, one).await)
-                        .await
+                    match custom_plan_transaction(&mut conn, async |conn| {
+                        write_all(conn, settings, one).await
+                    })
+                    .await
                     {
                         Ok(mut r) => r
                             .pop()
@@ -425,12 +426,23 @@ async fn write_all(
     let mut round_ids: Vec<Uuid> = subs.iter().map(Submission::round_id).collect();
     round_ids.sort();
     round_ids.dedup();
-    let mut state: HashMap<Uuid, (BiddingState, DateTime<Utc>)> = HashMap::new();
-    for id in round_ids {
-        Round::lock_for_bidding(conn, id).await?;
-        state.insert(id, Round::bidding_state_now(conn, id).await?);
-    }
-    let found = read_batch(conn, subs).await?;
+    // One round trip for the locks and the batch's reads, then one for the states: a
+    // round's state is read by a statement sent after its lock was granted, so it sees
+    // whatever a closing (or terms change) that held the lock committed.
+    let shared: &AsyncPgConnection = conn;
+    let (state, found) = futures_util::future::join(
+        async {
+            let mut state: HashMap<Uuid, (BiddingState, DateTime<Utc>)> = HashMap::new();
+            for id in round_ids {
+                Round::lock_for_bidding(shared, id).await?;
+                state.insert(id, Round::bidding_state_now(shared, id).await?);
+            }
+            Ok::<_, ApiError>(state)
+        },
+        read_batch(shared, subs),
+    )
+    .await;
+    let (state, found) = (state?, found?);
 
     let mut results: Vec<Option<Outcome>> = Vec::with_capacity(subs.len());
     let mut accepted: Vec<(usize, AuthUser)> = Vec::new();
@@ -500,12 +512,6 @@ async fn write_all(
             }
         })
         .collect();
-    let inserted: Vec<BidRow> = diesel::insert_into(bids::table)
-        .values(&rows)
-        .returning(BidRow::as_returning())
-        .get_results(conn)
-        .await?;
-    let by_id: HashMap<Uuid, BidRow> = inserted.into_iter().map(|b| (b.id, b)).collect();
 
     // their audit entries and receipt mails, one statement each
     let mut entries = Vec::with_capacity(accepted.len());
@@ -540,8 +546,16 @@ async fn write_all(
             format!("bid_receipt:{id}"),
         ));
     }
-    audit::record_many(conn, &entries).await?;
-    jobs::enqueue_emails(conn, &settings.jobs, "bid_receipt", &mails).await?;
+    // the three writes in one round trip
+    let shared: &AsyncPgConnection = conn;
+    let (inserted, logged, mailed) = futures_util::future::join3(
+        BidRow::insert_many(shared, &rows),
+        audit::record_many(shared, &entries),
+        jobs::enqueue_emails(shared, &settings.jobs, "bid_receipt", &mails),
+    )
+    .await;
+    let (inserted, _, _) = (inserted?, logged?, mailed?);
+    let by_id: HashMap<Uuid, BidRow> = inserted.into_iter().map(|b| (b.id, b)).collect();
 
     let mut accepted_iter = signed.iter();
     Ok(results

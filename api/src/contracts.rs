@@ -519,9 +519,9 @@ pub async fn barred_today_many(
         until: NaiveDate,
     }
     let mut conn = conn;
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::db::prepared::prepared(
         "SELECT org_id, max(barred_until) AS until FROM supplier_bars
-          WHERE org_id = ANY($1) AND barred_from <= current_date AND barred_until >= current_date
+          WHERE org_id = ANY({}) AND barred_from <= current_date AND barred_until >= current_date
           GROUP BY org_id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod models;
+pub mod prepared;
 pub mod rounds;
 pub mod schema;
 

@@ -361,14 +361,14 @@ impl Session {
             display_name: String,
         }
         let mut conn = conn;
-        let rows: Vec<Row> = diesel::sql_query(
+        let rows: Vec<Row> = crate::db::prepared::prepared(
             "SELECT s.jti, s.user_id, s.revoked_at IS NOT NULL AS revoked,
                     s.expires_at <= now() AS expired, u.active AS user_active,
                     o.status = 'active' AS org_active, u.role, u.org_id, u.email, u.display_name
                FROM sessions s
                JOIN users u ON u.id = s.user_id
                JOIN organisations o ON o.id = u.org_id
-              WHERE s.jti = ANY($1)",
+              WHERE s.jti = ANY({})",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(jtis)
         .load(&mut conn)

@@ -141,10 +141,14 @@ impl Round {
     }
 
     /// Takes the round's submission lock shared (bids) for this transaction.
-    pub async fn lock_for_bidding(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
+    /// Takes `&AsyncPgConnection`, so the bid writer can pipeline the reads that must
+    /// follow it (a pipelined statement starts, and takes its snapshot, after the one
+    /// before it has finished).
+    pub async fn lock_for_bidding(conn: &AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+        let mut conn = conn;
+        crate::db::prepared::prepared("SELECT pg_advisory_xact_lock_shared({})")
             .bind::<BigInt, _>(lock_key(id))
-            .execute(conn)
+            .execute(&mut conn)
             .await
             .map(drop)
     }
@@ -175,9 +179,10 @@ impl Round {
     /// taking the submission lock: a statement that starts after the lock is granted sees
     /// every change committed by the closing (or terms change) that held it.
     pub async fn bidding_state_now(
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         id: Uuid,
     ) -> QueryResult<(BiddingState, DateTime<Utc>)> {
+        let mut conn = conn;
         rounds::table
             .find(id)
             .select((
@@ -189,7 +194,7 @@ impl Round {
                 ),
                 diesel::dsl::sql::<Timestamptz>("clock_timestamp()"),
             ))
-            .first(conn)
+            .first(&mut conn)
             .await
     }
 }
@@ -212,17 +217,18 @@ pub async fn items_with_ceilings(
         ceiling: Option<Decimal>,
     }
     let mut conn = conn;
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::db::prepared::prepared(
         "SELECT i.*,
                 (SELECT c.price FROM catalog_ceilings c
-                  WHERE c.item_code = i.code AND c.valid_from <= $2
-                    AND (c.valid_to IS NULL OR c.valid_to > $2)
+                  WHERE c.item_code = i.code AND c.valid_from <= {}
+                    AND (c.valid_to IS NULL OR c.valid_to > {})
                   ORDER BY c.id DESC LIMIT 1) AS ceiling
            FROM catalog_items i
-          WHERE i.code = ANY($1)",
+          WHERE i.code = ANY({})",
     )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes)
     .bind::<diesel::sql_types::Date, _>(day)
+    .bind::<diesel::sql_types::Date, _>(day)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes)
     .load(&mut conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.item, r.ceiling)).collect())
@@ -466,7 +472,7 @@ impl DemandRow {
 /// Bids by (supplier, Idempotency-Key) pairs, given as two arrays of equal length (one
 /// index probe per pair; `supplier = ANY($1) AND key = ANY($2)` probes every combination).
 const BY_IDEMPOTENCY_KEYS: &str =
-    "SELECT b.* FROM unnest($1::uuid[], $2::text[]) AS t(supplier_org_id, idempotency_key)
+    "SELECT b.* FROM unnest({}::uuid[], {}::text[]) AS t(supplier_org_id, idempotency_key)
   JOIN bids b ON b.supplier_org_id = t.supplier_org_id AND b.idempotency_key = t.idempotency_key";
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -493,8 +499,8 @@ pub struct BidRow {
     pub opened_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = bids)]
+/// A sealed bid to write ([`BidRow::insert_many`]).
+#[derive(Debug)]
 pub struct NewBid<'a> {
     pub id: Uuid,
     pub round_id: Uuid,
@@ -531,27 +537,66 @@ impl BidRow {
         key: &str,
     ) -> QueryResult<Option<Self>> {
         let mut conn = conn;
-        diesel::sql_query(BY_IDEMPOTENCY_KEYS)
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(vec![supplier])
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(vec![key])
+        diesel::sql_query("SELECT * FROM bids WHERE supplier_org_id = $1 AND idempotency_key = $2")
+            .bind::<diesel::sql_types::Uuid, _>(supplier)
+            .bind::<diesel::sql_types::Text, _>(key)
             .get_result(&mut conn)
             .await
             .optional()
     }
 
-    /// The bids of these (supplier, Idempotency-Key) pairs (`suppliers[i]` with `keys[i]`).
-    /// Planned per call, see [`Self::by_idempotency_key`].
+    /// The bids of these (supplier, Idempotency-Key) pairs (`suppliers[i]` with `keys[i]`),
+    /// for the bid writer, whose transactions plan each statement for its parameters
+    /// (see [`crate::db::prepared`] and [`Self::by_idempotency_key`]).
     pub async fn by_idempotency_keys(
         conn: &AsyncPgConnection,
         suppliers: &[Uuid],
         keys: &[&str],
     ) -> QueryResult<Vec<Self>> {
         let mut conn = conn;
-        diesel::sql_query(BY_IDEMPOTENCY_KEYS)
+        crate::db::prepared::prepared(BY_IDEMPOTENCY_KEYS)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
             .load(&mut conn)
             .await
+    }
+
+    /// Writes sealed bids in one statement whose text does not depend on their number
+    /// (columns as arrays, `unnest`), so PostgreSQL parses a few hundred bytes, not a
+    /// `VALUES` list of twelve parameters a bid. Takes `&AsyncPgConnection`, so it can be
+    /// pipelined with the batch's other writes.
+    pub async fn insert_many(
+        conn: &AsyncPgConnection,
+        rows: &[NewBid<'_>],
+    ) -> QueryResult<Vec<Self>> {
+        use diesel::sql_types::{Array, Bytea, Int4, Nullable, Text, Timestamptz, Uuid as U};
+        let col = |f: fn(&NewBid<'_>) -> Uuid| rows.iter().map(f).collect::<Vec<_>>();
+        let mut conn = conn;
+        crate::db::prepared::prepared(
+            "INSERT INTO bids (id, round_id, lot_id, supplier_org_id, submitted_by, terms_version,
+                               sealed, commitment, submitted_at, receipt_signature,
+                               idempotency_key, request_hash)
+             SELECT * FROM unnest({}::uuid[], {}::uuid[], {}::uuid[], {}::uuid[], {}::uuid[],
+                                  {}::int4[], {}::bytea[], {}::text[], {}::timestamptz[],
+                                  {}::text[], {}::text[], {}::text[])
+             RETURNING *",
+        )
+        .bind::<Array<U>, _>(col(|r| r.id))
+        .bind::<Array<U>, _>(col(|r| r.round_id))
+        .bind::<Array<U>, _>(col(|r| r.lot_id))
+        .bind::<Array<U>, _>(col(|r| r.supplier_org_id))
+        .bind::<Array<U>, _>(col(|r| r.submitted_by))
+        .bind::<Array<Int4>, _>(rows.iter().map(|r| r.terms_version).collect::<Vec<_>>())
+        .bind::<Array<Bytea>, _>(rows.iter().map(|r| r.sealed).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.commitment).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.submitted_at).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.receipt_signature).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(
+            rows.iter().map(|r| r.idempotency_key).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.request_hash).collect::<Vec<_>>())
+        .load(&mut conn)
+        .await
     }
 
     /// The live bids of these (lot, supplier) pairs (`lots[i]` with `suppliers[i]`), as
@@ -571,9 +616,9 @@ impl BidRow {
             supplier_org_id: Uuid,
         }
         let mut conn = conn;
-        let rows: Vec<Live> = diesel::sql_query(
+        let rows: Vec<Live> = crate::db::prepared::prepared(
             "SELECT b.id, b.lot_id, b.supplier_org_id
-               FROM unnest($1::uuid[], $2::uuid[]) AS t(lot_id, supplier_org_id)
+               FROM unnest({}::uuid[], {}::uuid[]) AS t(lot_id, supplier_org_id)
                JOIN bids b ON b.lot_id = t.lot_id AND b.supplier_org_id = t.supplier_org_id
                           AND b.status = 'live'",
         )
@@ -598,9 +643,9 @@ impl BidRow {
             #[diesel(sql_type = diesel::sql_types::Uuid)]
             id: Uuid,
         }
-        let rows: Vec<Ended> = diesel::sql_query(
+        let rows: Vec<Ended> = crate::db::prepared::prepared(
             "UPDATE bids SET status = 'replaced', ended_at = now()
-              WHERE id = ANY($1) AND status = 'live' RETURNING id",
+              WHERE id = ANY({}) AND status = 'live' RETURNING id",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
         .load(conn)

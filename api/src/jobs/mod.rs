@@ -150,28 +150,31 @@ pub async fn enqueue_email(
 }
 
 /// Enqueues the mail of `template` for each (recipient, context, dedupe key), in one
-/// statement.
+/// statement whose text does not depend on their number (`unnest`). Takes
+/// `&AsyncPgConnection`, so it can be pipelined with the other writes of its transaction.
 pub async fn enqueue_emails(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     jobs_settings: &JobSettings,
     template: &str,
     mails: &[(String, Value, String)],
 ) -> Result<usize, crate::error::ApiError> {
-    let mut rows = Vec::with_capacity(mails.len());
-    for (to, context, dedupe) in mails {
-        let payload = email_payload(template, to, context)?;
-        rows.push((
-            jobs::kind.eq(EMAIL),
-            jobs::payload.eq(payload),
-            jobs::max_attempts.eq(jobs_settings.max_attempts),
-            jobs::dedupe_key.eq(Some(dedupe.as_str())),
-        ));
-    }
-    Ok(diesel::insert_into(jobs::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?)
+    use diesel::sql_types::{Array, Integer, Jsonb};
+    let payloads = mails
+        .iter()
+        .map(|(to, context, _)| email_payload(template, to, context))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut conn = conn;
+    Ok(crate::db::prepared::prepared(
+        "INSERT INTO jobs (kind, payload, max_attempts, dedupe_key)
+         SELECT {}, t.payload, {}, t.dedupe_key FROM unnest({}::jsonb[], {}::text[]) AS t(payload, dedupe_key)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(EMAIL)
+    .bind::<Integer, _>(jobs_settings.max_attempts)
+    .bind::<Array<Jsonb>, _>(&payloads)
+    .bind::<Array<Text>, _>(mails.iter().map(|(_, _, d)| d.as_str()).collect::<Vec<_>>())
+    .execute(&mut conn)
+    .await?)
 }
 
 /// Whether a round open for bids reaches its deadline within `window` (database clock).
