@@ -6,13 +6,17 @@
 #   2. makes a fresh database ($VBP_LOAD_DB, default vbp_load: dropped and recreated) with
 #      the demo, 2,000 supplier organisations and a catalog (vbp-load setup),
 #   3. starts `vbp serve` (release, VBP_WORKERS=2, mail to files) on 127.0.0.1,
-#   4. for each concurrency level: publishes a round of 10 lots and has the 2,000
-#      suppliers send their 20,000 bids in the last minute before its deadline, then
-#      checks every receipt against the frozen register (vbp-load run),
+#   4. for each level (so many requests in flight, or so many bids a second): publishes a
+#      round of 10 lots and has the 2,000 suppliers send their 20,000 bids in the last
+#      minute before its deadline, then checks every receipt against the frozen register
+#      (vbp-load run),
 #   5. stops the server and runs pgbench with the same writes as one submission's
 #      transaction, at 16 and 64 clients, for comparison.
 #
-#   VBP_LOAD_CONCURRENCY=64,128,256   requests in flight, one round per level
+#   VBP_LOAD_CONCURRENCY=64,128,256   closed-loop levels: requests in flight, one round per level
+#   VBP_LOAD_RATES=2000               open-loop levels: bids a second on a fixed schedule (latency
+#                                     from the scheduled time), one round per level; "" for none
+#   VBP_LOAD_MAX_IN_FLIGHT=1000       most requests (connections) in flight in an open-loop level
 #   VBP_LOAD_SUPPLIERS=2000           suppliers (each bids on every lot)
 #   VBP_LOAD_PORT=18080               port of the server under test (127.0.0.1 only)
 #   VBP_LOAD_DEADLINE_IN=75, VBP_LOAD_LEAD=60   deadline 75 s after the round is made; bids from 60 s before it
@@ -26,7 +30,8 @@ root="$PWD"
 
 db="${VBP_LOAD_DB:-vbp_load}"
 case "$db" in vbp_load*) ;; *) echo "VBP_LOAD_DB must start with vbp_load (it is dropped)" >&2; exit 2 ;; esac
-concurrency="${VBP_LOAD_CONCURRENCY:-64,128,256}"
+concurrency="${VBP_LOAD_CONCURRENCY-64,128,256}"
+rates="${VBP_LOAD_RATES-2000}"
 suppliers="${VBP_LOAD_SUPPLIERS:-2000}"
 lots=10
 port="${VBP_LOAD_PORT:-18080}"
@@ -77,12 +82,13 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-echo "== load: $suppliers suppliers x $lots lots, concurrency $concurrency"
+echo "== load: $suppliers suppliers x $lots lots, in flight: ${concurrency:-none}; offered rates: ${rates:-none}"
 status=0
 "$load" run --base "http://127.0.0.1:$port" --database-url "$DATABASE_URL" --suppliers "$suppliers" \
-  --lots "$lots" --concurrency "$concurrency" --password load-bench-password-1 \
+  --lots "$lots" --concurrency "$concurrency" --rate "$rates" --max-in-flight "${VBP_LOAD_MAX_IN_FLIGHT:-1000}" \
+  --password load-bench-password-1 \
   --deadline-in "${VBP_LOAD_DEADLINE_IN:-75}" --lead "${VBP_LOAD_LEAD:-60}" \
-  --out "$work/results.jsonl" || status=$?
+  --out "$work/results.jsonl" --server-pid "$server" || status=$?
 # how many bids each group-commit transaction wrote, over the whole run
 curl -fs "http://127.0.0.1:$port/metrics" | awk '
   /^vbp_bid_batch_size_sum/ {sum=$2} /^vbp_bid_batch_size_count/ {n=$2}

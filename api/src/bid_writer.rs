@@ -42,7 +42,7 @@ use crate::{
         Pool,
         catalog::CatalogItem,
         models::Session,
-        prepared::custom_plan_transaction,
+        prepared::{cached_plans, custom_plan_transaction},
         rounds::{BidRow, BiddingState, NewBid, Round, items_with_ceilings},
     },
     error::ApiError,
@@ -546,15 +546,18 @@ async fn write_all(
             format!("bid_receipt:{id}"),
         ));
     }
-    // the three writes in one round trip
+    // the three writes in one round trip, with their cached plans (an insert from arrays
+    // has no plan to get wrong; planning it for each batch's arrays cost PostgreSQL about
+    // 90 us a bid)
     let shared: &AsyncPgConnection = conn;
-    let (inserted, logged, mailed) = futures_util::future::join3(
+    let (cached, inserted, logged, mailed) = futures_util::future::join4(
+        cached_plans(shared),
         BidRow::insert_many(shared, &rows),
         audit::record_many(shared, &entries),
         jobs::enqueue_emails(shared, &settings.jobs, "bid_receipt", &mails),
     )
     .await;
-    let (inserted, _, _) = (inserted?, logged?, mailed?);
+    let (_, inserted, _, _) = (cached?, inserted?, logged?, mailed?);
     let by_id: HashMap<Uuid, BidRow> = inserted.into_iter().map(|b| (b.id, b)).collect();
 
     let mut accepted_iter = signed.iter();

@@ -684,6 +684,77 @@ async fn changing_a_published_rounds_terms_voids_its_bids() {
 }
 
 #[actix_web::test]
+async fn the_bid_writer_checks_every_bids_session() {
+    // the submission checks its token's session in the writing transaction, batched with
+    // other bids: a session that ended, or an organisation suspended, is refused there
+    let f = published("threshold", 1).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    f.bid(&huahai, HUAHAI_10MG, "0.4500", None)
+        .await
+        .expect(201);
+    app.request("POST", "/api/v1/auth/logout", Some(&huahai), None)
+        .await
+        .expect(204);
+    let res = f
+        .bid(&huahai, HUAHAI_10MG, "0.4400", None)
+        .await
+        .expect_problem(401);
+    let detail = res.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("session has ended"), "{detail}");
+    // refused early (an invalid body) or in the writer, a dead token gets a 401 first
+    f.bid(&huahai, HUAHAI_10MG, "-1", None)
+        .await
+        .expect_problem(401);
+
+    let qilu = app.login_demo("supplier2").await;
+    f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
+    let admin = app.login_demo("admin").await;
+    let org = me(app, &qilu).await["org_id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/api/v1/orgs/{org}"),
+        &admin,
+        json!({"status": "suspended"}),
+    )
+    .await
+    .expect(200);
+    let res = f
+        .bid(&qilu, QILU_20MG, "0.7000", None)
+        .await
+        .expect_problem(401);
+    let detail = res.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("suspended"), "{detail}");
+
+    // a non-supplier gets its 403 only with a live session
+    let officer = app.login_demo("officer2").await;
+    f.bid(&officer, QILU_20MG, "0.7000", None)
+        .await
+        .expect_problem(403);
+    app.request("POST", "/api/v1/auth/logout", Some(&officer), None)
+        .await
+        .expect(204);
+    f.bid(&officer, QILU_20MG, "0.7000", None)
+        .await
+        .expect_problem(401);
+
+    // only the two first bids were written
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.connect().await;
+    let written = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM bids WHERE round_id = '{}'",
+        f.round
+    ))
+    .get_result::<Count>(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(written.n, 2);
+}
+
+#[actix_web::test]
 async fn demand_is_per_province_and_frozen_at_publication() {
     let f = published("threshold", 1).await;
     let app = &f.app;

@@ -66,19 +66,26 @@ struct Opts {
     suppliers: usize,
     lots: usize,
     concurrency: Vec<usize>,
+    /// Open-loop levels: bids sent at this many a second, whatever the answers.
+    rates: Vec<u32>,
+    /// Most requests in flight in an open-loop level (one connection each).
+    max_in_flight: usize,
     /// Seconds from round creation to its deadline.
     deadline_in: u64,
     /// Seconds before the deadline at which the suppliers start.
     lead: u64,
     password: String,
     out: Option<PathBuf>,
+    /// The server under test, for its CPU time per bid.
+    server_pid: Option<u32>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: vbp-load setup|run [--vbp target/release/vbp] [--base http://127.0.0.1:8080] \
          [--database-url postgres://postgres@127.0.0.1:5432/vbp_load] [--suppliers 2000] [--lots 10] \
-         [--concurrency 64,128,256] [--deadline-in 75] [--lead 60] [--password P] [--out results.jsonl]"
+         [--concurrency 64,128,256] [--rate 2000] [--max-in-flight 1000] [--deadline-in 75] [--lead 60] [--password P] [--out results.jsonl] \
+         [--server-pid PID]"
     );
     std::process::exit(2)
 }
@@ -93,10 +100,13 @@ fn parse() -> Result<(String, Opts), BoxError> {
         suppliers: 2000,
         lots: 10,
         concurrency: vec![128],
+        rates: Vec::new(),
+        max_in_flight: 1000,
         deadline_in: 75,
         lead: 60,
         password: "load-bench-password-1".into(),
         out: None,
+        server_pid: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| usage());
@@ -109,13 +119,23 @@ fn parse() -> Result<(String, Opts), BoxError> {
             "--concurrency" => {
                 o.concurrency = value
                     .split(',')
+                    .filter(|c| !c.trim().is_empty())
                     .map(|c| c.trim().parse())
                     .collect::<Result<_, _>>()?
             }
+            "--rate" => {
+                o.rates = value
+                    .split(',')
+                    .filter(|r| !r.trim().is_empty())
+                    .map(|r| r.trim().parse())
+                    .collect::<Result<_, _>>()?
+            }
+            "--max-in-flight" => o.max_in_flight = value.parse()?,
             "--deadline-in" => o.deadline_in = value.parse()?,
             "--lead" => o.lead = value.parse()?,
             "--password" => o.password = value,
             "--out" => o.out = Some(value.into()),
+            "--server-pid" => o.server_pid = Some(value.parse()?),
             _ => usage(),
         }
     }
@@ -134,6 +154,9 @@ fn parse() -> Result<(String, Opts), BoxError> {
     }
     if o.concurrency.iter().any(|&c| c == 0 || c > 1024) {
         return Err("--concurrency must be 1..1024".into());
+    }
+    if o.rates.iter().any(|&r| r == 0 || r > 100_000) || !(1..=4096).contains(&o.max_in_flight) {
+        return Err("--rate must be 1..100000 bids a second and --max-in-flight 1..4096".into());
     }
     if o.lead + 5 > o.deadline_in {
         return Err("--deadline-in must exceed --lead by at least 5 s".into());
@@ -402,6 +425,39 @@ fn schedule(n: usize, lots: usize) -> Vec<(usize, usize)> {
     v
 }
 
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+fn cpu_seconds(stat: &str) -> Option<f64> {
+    // the command name, in parentheses, may hold spaces: the fields follow the last ')'
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second)
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds used so far by every `postgres` process, by the server under test and by
+/// this load generator (Linux only; zeros elsewhere).
+fn cpu_now(server_pid: Option<u32>) -> [f64; 3] {
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok();
+    let mut postgres = 0.0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            if let Some(stat) = read(entry.path().join("stat"))
+                && stat.contains("(postgres)")
+            {
+                postgres += cpu_seconds(&stat).unwrap_or(0.0);
+            }
+        }
+    }
+    let server = server_pid
+        .and_then(|pid| read(format!("/proc/{pid}/stat").into()))
+        .and_then(|s| cpu_seconds(&s))
+        .unwrap_or(0.0);
+    let this = read("/proc/self/stat".into())
+        .and_then(|s| cpu_seconds(&s))
+        .unwrap_or(0.0);
+    [postgres, server, this]
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -410,111 +466,175 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a level sends its bids.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Closed loop: this many requests in flight, each sent when one is answered.
+    InFlight(usize),
+    /// Open loop: this many bids a second on a fixed schedule, whatever the answers (up to
+    /// `--max-in-flight` at once); latency counts from the scheduled time, so a stalled
+    /// server cannot hide behind a client that waits for it.
+    Rate(u32),
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mode::InFlight(n) => write!(f, "{n} in flight"),
+            Mode::Rate(r) => write!(f, "{r} bids/s offered"),
+        }
+    }
+}
+
+/// What one level's requests need.
+struct Level {
+    client: awc::Client,
+    url: String,
+    tokens: Rc<Vec<String>>,
+    lots: Vec<Uuid>,
+    shared: RefCell<Shared>,
+}
+
+impl Level {
+    /// Sends supplier `i`'s bid on lot `j` and records the answer; `since` is when it was
+    /// due (latency counts from then).
+    async fn bid(&self, (i, j): (usize, usize), since: Instant) {
+        let body = json!({
+            "lot_id": self.lots[j - 1], "product_code": product_code(i, j),
+            "unit_price": unit_price(i, j), "annual_capacity": 1_000_000 + i * 10 + j,
+            "province_preferences": ["110000", "310000", "440000"],
+        });
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(self.url.as_str())
+            .bearer_auth(&self.tokens[i - 1])
+            .insert_header(("idempotency-key", Uuid::new_v4().to_string()))
+            .send_json(&body)
+            .await;
+        let (status, bytes) = match sent {
+            Ok(mut res) => {
+                let status = res.status().as_u16();
+                match res.body().limit(1 << 20).await {
+                    Ok(b) => (status, b.to_vec()),
+                    Err(_) => (0, Vec::new()),
+                }
+            }
+            Err(e) => (0, e.to_string().into_bytes()),
+        };
+        let ended = Instant::now();
+        let mut s = self.shared.borrow_mut();
+        s.first_start = Some(s.first_start.map_or(started, |f| f.min(started)));
+        s.last_end = Some(s.last_end.map_or(ended, |l| l.max(ended)));
+        s.outcomes.push(Outcome {
+            status,
+            latency: ended - since.min(started),
+        });
+        if status == 201 {
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            match (
+                v["bid_id"].as_str().and_then(|b| Uuid::parse_str(b).ok()),
+                v["commitment"].as_str(),
+            ) {
+                (Some(id), Some(c)) => {
+                    s.receipts.insert(id, c.to_owned());
+                }
+                _ => s.malformed_receipts += 1,
+            }
+        } else {
+            let e = s.errors.entry(status).or_insert((0, String::new()));
+            e.0 += 1;
+            if e.1.is_empty() {
+                e.1 = String::from_utf8_lossy(&bytes).chars().take(300).collect();
+            }
+        }
+    }
+}
+
 async fn load_level(
     o: &Opts,
     client: &awc::Client,
     officer: &str,
     custodians: &[Uuid],
     tokens: &Rc<Vec<String>>,
-    concurrency: usize,
+    mode: Mode,
 ) -> Result<Value, BoxError> {
-    let label = format!("c={concurrency} {}", Uuid::now_v7());
+    let label = format!("{mode} {}", Uuid::now_v7());
     let (round_id, lots, deadline) = publish_round(o, client, officer, custodians, &label).await?;
-    let lots = Rc::new(lots);
     let until = |t: chrono::DateTime<Utc>| (t - Utc::now()).to_std().unwrap_or_default();
     let start_at = deadline - chrono::Duration::seconds(o.lead as i64);
     println!(
-        "\nround {round_id} published ({} lots), deadline {}; starting {:.1} s before it, {concurrency} in flight",
+        "\nround {round_id} published ({} lots), deadline {}; starting {:.1} s before it, {mode}",
         o.lots,
         deadline.format("%H:%M:%S%.3f"),
         (deadline - start_at).num_milliseconds() as f64 / 1000.0
     );
     actix_web::rt::time::sleep(until(start_at)).await;
+    let cpu_before = cpu_now(o.server_pid);
     let stop = Instant::now() + until(deadline);
-    let jobs = Rc::new(schedule(o.suppliers, o.lots));
-    let shared = Rc::new(RefCell::new(Shared::default()));
-    let url = Rc::new(format!("{}/api/v1/rounds/{round_id}/bids", o.base));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, jobs, shared, url, tokens, lots) = (
-            client.clone(),
-            jobs.clone(),
-            shared.clone(),
-            url.clone(),
-            tokens.clone(),
-            lots.clone(),
-        );
-        workers.push(actix_web::rt::spawn(async move {
-            loop {
-                let (i, j) = {
-                    let mut s = shared.borrow_mut();
-                    if s.next >= jobs.len() || Instant::now() >= stop {
-                        break;
+    let jobs = schedule(o.suppliers, o.lots);
+    let level = Rc::new(Level {
+        client: client.clone(),
+        url: format!("{}/api/v1/rounds/{round_id}/bids", o.base),
+        tokens: tokens.clone(),
+        lots,
+        shared: RefCell::new(Shared::default()),
+    });
+    match mode {
+        Mode::InFlight(concurrency) => {
+            let jobs = Rc::new(jobs);
+            let mut workers = Vec::new();
+            for _ in 0..concurrency {
+                let (level, jobs) = (level.clone(), jobs.clone());
+                workers.push(actix_web::rt::spawn(async move {
+                    loop {
+                        let job = {
+                            let mut s = level.shared.borrow_mut();
+                            if s.next >= jobs.len() || Instant::now() >= stop {
+                                break;
+                            }
+                            s.next += 1;
+                            jobs[s.next - 1]
+                        };
+                        level.bid(job, Instant::now()).await;
                     }
-                    s.next += 1;
-                    jobs[s.next - 1]
-                };
-                let body = json!({
-                    "lot_id": lots[j - 1], "product_code": product_code(i, j),
-                    "unit_price": unit_price(i, j), "annual_capacity": 1_000_000 + i * 10 + j,
-                    "province_preferences": ["110000", "310000", "440000"],
-                });
-                let started = Instant::now();
-                let sent = client
-                    .post(url.as_str())
-                    .bearer_auth(&tokens[i - 1])
-                    .insert_header(("idempotency-key", Uuid::new_v4().to_string()))
-                    .send_json(&body)
-                    .await;
-                let (status, bytes) = match sent {
-                    Ok(mut res) => {
-                        let status = res.status().as_u16();
-                        match res.body().limit(1 << 20).await {
-                            Ok(b) => (status, b.to_vec()),
-                            Err(_) => (0, Vec::new()),
-                        }
-                    }
-                    Err(e) => (0, e.to_string().into_bytes()),
-                };
-                let ended = Instant::now();
-                let mut s = shared.borrow_mut();
-                s.first_start = Some(s.first_start.map_or(started, |f| f.min(started)));
-                s.last_end = Some(s.last_end.map_or(ended, |l| l.max(ended)));
-                s.outcomes.push(Outcome {
-                    status,
-                    latency: ended - started,
-                });
-                if status == 201 {
-                    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                    match (
-                        v["bid_id"].as_str().and_then(|b| Uuid::parse_str(b).ok()),
-                        v["commitment"].as_str(),
-                    ) {
-                        (Some(id), Some(c)) => {
-                            s.receipts.insert(id, c.to_owned());
-                        }
-                        _ => s.malformed_receipts += 1,
-                    }
-                } else {
-                    let e = s.errors.entry(status).or_insert((0, String::new()));
-                    e.0 += 1;
-                    if e.1.is_empty() {
-                        e.1 = String::from_utf8_lossy(&bytes).chars().take(300).collect();
-                    }
-                }
+                }));
             }
-        }));
+            for w in workers {
+                w.await?;
+            }
+        }
+        Mode::Rate(rate) => {
+            let began = Instant::now();
+            let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(o.max_in_flight));
+            let mut tasks = Vec::with_capacity(jobs.len());
+            for (k, job) in jobs.into_iter().enumerate() {
+                let due = began + Duration::from_secs_f64(k as f64 / f64::from(rate));
+                if due >= stop {
+                    break;
+                }
+                actix_web::rt::time::sleep_until(due.into()).await;
+                let permit = in_flight.clone().acquire_owned().await?;
+                level.shared.borrow_mut().next += 1;
+                let level = level.clone();
+                tasks.push(actix_web::rt::spawn(async move {
+                    level.bid(job, due).await;
+                    drop(permit);
+                }));
+            }
+            for t in tasks {
+                t.await?;
+            }
+        }
     }
-    for w in workers {
-        w.await?;
-    }
-    let s = Rc::try_unwrap(shared)
+    let cpu_after = cpu_now(o.server_pid);
+    let s = Rc::try_unwrap(level)
         .map_err(|_| "workers still running")?
+        .shared
         .into_inner();
     let finished_before_deadline = Utc::now() < deadline;
     let sent = s.outcomes.len();
-    let not_sent = jobs.len() - sent;
+    let not_sent = o.suppliers * o.lots - sent;
     let ok = s.receipts.len();
     let wall = match (s.first_start, s.last_end) {
         (Some(a), Some(b)) => (b - a).as_secs_f64(),
@@ -545,6 +665,17 @@ async fn load_level(
         percentile(&lat, 90.0),
         percentile(&lat, 99.0),
         percentile(&lat, 100.0)
+    );
+    // CPU per accepted bid, in microseconds: PostgreSQL (every backend: the writes, the
+    // audit sealer, autovacuum), the server, the load generator
+    let per_bid = |k: usize| (cpu_after[k] - cpu_before[k]) * 1e6 / ok.max(1) as f64;
+    let cpu_us = [per_bid(0), per_bid(1), per_bid(2)];
+    println!(
+        "CPU per bid: postgres {:.0} us, vbp serve {:.0} us, load generator {:.0} us (machine: {} cores)",
+        cpu_us[0],
+        cpu_us[1],
+        cpu_us[2],
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for (status, (count, msg)) in &s.errors {
         println!("  status {status}: {count} x, first: {msg}");
@@ -589,7 +720,10 @@ async fn load_level(
         s.malformed_receipts
     );
     Ok(json!({
-        "concurrency": concurrency, "round": round_id, "suppliers": o.suppliers, "lots": o.lots,
+        "mode": mode.to_string(),
+        "concurrency": match mode { Mode::InFlight(n) => Some(n), Mode::Rate(_) => None },
+        "rate": match mode { Mode::Rate(r) => Some(r), Mode::InFlight(_) => None },
+        "round": round_id, "suppliers": o.suppliers, "lots": o.lots,
         "requests": sent, "accepted": ok, "errors": sent - ok, "not_sent": not_sent,
         "errors_by_status": s.errors.iter().map(|(k, v)| (k.to_string(), json!(v.0))).collect::<serde_json::Map<_, _>>(),
         "wall_s": wall, "bids_per_s": ok as f64 / wall.max(1e-9),
@@ -597,6 +731,7 @@ async fn load_level(
         "p50_ms": percentile(&lat, 50.0), "p90_ms": percentile(&lat, 90.0),
         "p99_ms": percentile(&lat, 99.0), "max_ms": percentile(&lat, 100.0),
         "ok_p99_ms": percentile(&lat_ok, 99.0),
+        "cpu_us_per_bid": { "postgres": cpu_us[0], "vbp": cpu_us[1], "load": cpu_us[2] },
         "finished_before_deadline": finished_before_deadline,
         "register_entries": in_register.len(), "receipts_checked": s.receipts.len(),
         "receipts_missing": lost, "register_extra": extra, "malformed_receipts": s.malformed_receipts,
@@ -615,7 +750,13 @@ async fn run(o: &Opts) -> Result<bool, BoxError> {
     .map(|r| r.id)
     .collect();
     drop(conn);
-    let max_c = o.concurrency.iter().copied().max().unwrap_or(1);
+    let max_c = o
+        .concurrency
+        .iter()
+        .copied()
+        .chain((!o.rates.is_empty()).then_some(o.max_in_flight))
+        .max()
+        .unwrap_or(1);
     let client = awc::Client::builder()
         .connector(awc::Connector::new().limit(max_c + 4))
         .timeout(Duration::from_secs(30))
@@ -637,8 +778,13 @@ async fn run(o: &Opts) -> Result<bool, BoxError> {
         .ok_or("login without access_token")?
         .to_owned();
     let mut all_ok = true;
-    for &c in &o.concurrency {
-        let result = load_level(o, &client, &officer, &custodians, &tokens, c).await?;
+    let modes = o
+        .concurrency
+        .iter()
+        .map(|&c| Mode::InFlight(c))
+        .chain(o.rates.iter().map(|&r| Mode::Rate(r)));
+    for mode in modes {
+        let result = load_level(o, &client, &officer, &custodians, &tokens, mode).await?;
         all_ok &= result["receipts_missing"] == 0 && result["malformed_receipts"] == 0;
         if let Some(path) = &o.out {
             let mut f = std::fs::OpenOptions::new()
