@@ -63,7 +63,7 @@ impl AppState {
         Ok(Self {
             pool: db::build_pool(&settings.database)?,
             tokens: TokenKeys::new(&settings.jwt_secret.0),
-            bids: bid_writer::BidWriter::new(bid_writer::LANES, metrics.bid_batch.clone()),
+            bids: bid_writer::BidWriter::new(settings.bid_lanes, metrics.bid_batch.clone()),
             metrics,
             settings,
         })

@@ -269,6 +269,8 @@ pub struct Settings {
     pub audit_seal_interval: Duration,
     /// Number of HTTP worker threads.
     pub workers: usize,
+    /// Writer lanes of the bid writer: bid transactions in flight at once.
+    pub bid_lanes: usize,
     pub mail: MailSettings,
     pub jobs: JobSettings,
     /// Wraps opening-key shares at rest and the private keys of quorum-1 rounds.
@@ -358,6 +360,10 @@ impl Settings {
             "VBP_WORKERS",
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )?;
+        let bid_lanes = parse_num("VBP_BID_LANES", crate::bid_writer::default_lanes())?;
+        if !(1..=32).contains(&bid_lanes) {
+            return Err(SettingsError("VBP_BID_LANES must be 1 to 32".into()));
+        }
         let mail = MailSettings::from_env()?;
         let jobs = JobSettings::from_env(mail.smtp_timeout)?;
         let master_key = crate::sealing::MasterKey::from_hex(&hex_secret("VBP_MASTER_KEY")?)
@@ -388,6 +394,7 @@ impl Settings {
             login,
             audit_seal_interval: Duration::from_millis(seal_ms.max(10)),
             workers: workers.max(1),
+            bid_lanes,
         })
     }
 }

@@ -161,6 +161,7 @@ pub fn test_settings(db_url: &str) -> Settings {
         token_ttl: Duration::from_secs(3600),
         login: LoginLimits::default(),
         audit_seal_interval: Duration::from_millis(50),
+        bid_lanes: api::bid_writer::default_lanes(),
         workers: 1,
         mail: MailSettings {
             backend: MailBackend::File {
