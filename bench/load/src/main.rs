@@ -90,6 +90,15 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
+/// A comma-separated list of numbers; empty for none.
+fn numbers<T: std::str::FromStr>(list: &str) -> Result<Vec<T>, T::Err> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
 fn parse() -> Result<(String, Opts), BoxError> {
     let mut args = std::env::args().skip(1);
     let cmd = args.next().unwrap_or_else(|| usage());
@@ -116,20 +125,8 @@ fn parse() -> Result<(String, Opts), BoxError> {
             "--database-url" => o.db_url = value,
             "--suppliers" => o.suppliers = value.parse()?,
             "--lots" => o.lots = value.parse()?,
-            "--concurrency" => {
-                o.concurrency = value
-                    .split(',')
-                    .filter(|c| !c.trim().is_empty())
-                    .map(|c| c.trim().parse())
-                    .collect::<Result<_, _>>()?
-            }
-            "--rate" => {
-                o.rates = value
-                    .split(',')
-                    .filter(|r| !r.trim().is_empty())
-                    .map(|r| r.trim().parse())
-                    .collect::<Result<_, _>>()?
-            }
+            "--concurrency" => o.concurrency = numbers(&value)?,
+            "--rate" => o.rates = numbers(&value)?,
             "--max-in-flight" => o.max_in_flight = value.parse()?,
             "--deadline-in" => o.deadline_in = value.parse()?,
             "--lead" => o.lead = value.parse()?,
