@@ -506,7 +506,8 @@ pub async fn record_failure(
 }
 
 /// The suppliers of `orgs` barred from bidding today, each with the last day of its bar
-/// (the latest, when it has several). Planned per call, for a batch of bids.
+/// (the latest, when it has several), for a batch of bids (a `db::prepared` statement, run
+/// by the bid writer under custom plans).
 pub async fn barred_today_many(
     conn: &AsyncPgConnection,
     orgs: &[Uuid],

@@ -332,7 +332,8 @@ impl Session {
 
     /// The sessions of many tokens at once (the bid writer checks a batch's sessions in
     /// its transaction): `(jti, user id, check, email, display name)` of each that exists.
-    /// Planned per call (`sql_query`), like every lookup of a batch.
+    /// For the bid writer, which plans it for each batch (`db::prepared`), like every
+    /// lookup of a batch.
     pub async fn check_many(
         conn: &AsyncPgConnection,
         jtis: &[Uuid],

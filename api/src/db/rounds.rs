@@ -200,10 +200,10 @@ impl Round {
 }
 
 /// The catalog items of `codes` with their ceilings valid on `day` (the rule of
-/// `Ceiling::valid_at`), in one statement, for a batch of bids. Planned per call
-/// (`sql_query`): the catalog may be small when a connection first runs it. A scalar
-/// subquery, not the SQL function catalog_ceiling_at: PostgreSQL re-plans a SQL
-/// function's body in every statement that calls it.
+/// `Ceiling::valid_at`), in one statement, for a batch of bids (a `db::prepared` statement,
+/// run by the bid writer under custom plans: the catalog may be small when a connection
+/// first runs it). A scalar subquery, not the SQL function catalog_ceiling_at: PostgreSQL
+/// re-plans a SQL function's body in every statement that calls it.
 pub async fn items_with_ceilings(
     conn: &AsyncPgConnection,
     codes: &[&str],
@@ -600,7 +600,7 @@ impl BidRow {
     }
 
     /// The live bids of these (lot, supplier) pairs (`lots[i]` with `suppliers[i]`), as
-    /// (id, lot, supplier). Planned per call.
+    /// (id, lot, supplier). For the bid writer, which plans it for each batch.
     pub async fn live_of_pairs(
         conn: &AsyncPgConnection,
         lots: &[Uuid],
@@ -632,8 +632,9 @@ impl BidRow {
             .collect())
     }
 
-    /// Marks these bids `replaced` where still live; returns the ids it ended. Planned per
-    /// call: a cached plan made while `bids` was nearly empty would scan it.
+    /// Marks these bids `replaced` where still live; returns the ids it ended. For the bid
+    /// writer, which plans it for each batch: a cached plan made while `bids` was nearly
+    /// empty would scan it.
     pub async fn replace_live(
         conn: &mut AsyncPgConnection,
         ids: &[Uuid],

@@ -8,9 +8,10 @@
 //! * A failed attempt is retried after an exponential backoff; a permanent failure or
 //!   too many attempts makes the job `dead`, visible to admins who can retry it.
 //! * Mail jobs carry the template and its context, rendered when sent; the Message-ID is
-//!   derived from the job id, so every attempt sends the same message. A retry after a crash can re-send a message
-//!   the server had already accepted (at-least-once at the SMTP boundary, in the instant
-//!   between the server's acceptance and our commit); it carries the same Message-ID.
+//!   derived from the job id, so every attempt sends the same message. A retry after a
+//!   crash can re-send a message the server had already accepted (at-least-once at the
+//!   SMTP boundary, in the instant between the server's acceptance and our commit); it
+//!   carries the same Message-ID.
 
 use std::time::Duration;
 
