@@ -573,7 +573,7 @@ async fn compute(
     accepted: &[RevivalRef],
 ) -> Result<(Evaluation, Value), ApiError> {
     let now = clock(conn).await?;
-    let data = read_input(conn, round, cycle_start, now.date_naive(), accepted).await?;
+    let data = read_input(conn, round, cycle_start, crate::db::rounds::china_date(now), accepted).await?;
     let result = bidding_core::run_round(&data.input)
         .map_err(|e| ApiError::Unprocessable(format!("the round cannot be evaluated: {e}")))?;
     let mut lots = Vec::with_capacity(result.lots.len());
@@ -1058,8 +1058,9 @@ pub async fn award(
         .ok_or_else(|| ApiError::internal("evaluated round without its evaluation"))?;
     if stored.digest != digest.trim() {
         return Err(ApiError::Conflict(format!(
-            "the evaluation was recomputed since you reviewed it: its digest is now {}; review it again",
-            stored.digest
+            "the evaluation you reviewed is not the current one (it was recomputed, or the digest is mistyped): \
+             fetch GET /api/v1/rounds/{}/evaluation, review it, and award with the digest it shows",
+            round.id
         )));
     }
     let now = clock(conn).await?;

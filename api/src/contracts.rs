@@ -346,7 +346,7 @@ pub async fn record_failure(
                 .into(),
         ));
     };
-    let today = clock(conn).await?.date_naive();
+    let today = crate::db::rounds::china_date(clock(conn).await?);
     if let Some(until) = bar_until
         && until < today
     {

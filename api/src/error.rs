@@ -43,12 +43,15 @@ impl FieldError {
 /// (documented in docs/api.md); `title` is fixed per type, `detail` specific to the call.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "type": "/problems/validation", "title": "Invalid input", "status": 422,
+    "type": "/problems/validation", "code": "validation", "title": "Invalid input", "status": 422,
     "detail": "1 field is invalid", "errors": [{"field": "email", "message": "must contain @"}]
 }))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
+    /// A stable machine-readable code (snake_case) for clients and translations; one per
+    /// `type` (docs/api.md lists them).
+    pub code: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
@@ -141,6 +144,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         Problem {
+            code: kind.replace('-', "_"),
             kind: format!("/problems/{kind}"),
             title: title.into(),
             status: self.status_code().as_u16(),
@@ -241,6 +245,13 @@ pub fn json_error(
         J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => {
             ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
         }
+        // not JSON at all (syntax, cut short, nested too deep): the request cannot be read
+        J::Deserialize(e) if e.is_syntax() || e.is_eof() => ApiError::BadRequest(format!(
+            "the body is not valid JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )),
+        // JSON, but not what the route takes (a field missing or of the wrong type)
         J::Deserialize(e) => ApiError::Validation(vec![FieldError {
             field: None,
             line: Some(e.line() as u64),

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod demo_catalog;
 pub mod demo_rounds;
 pub mod error;
+pub mod input;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
@@ -89,27 +90,81 @@ pub fn build_app(
         .configure(routes::configure)
         .split_for_parts();
     let api = openapi::finish(api);
+    let cors = cors(&state.settings.cors_origins);
     app.app_data(state)
         .app_data(web::Data::new(RouteTable::new(&api)))
         .app_data(
             web::JsonConfig::default()
-                .limit(1 << 20)
+                .limit(input::MAX_JSON_BODY)
                 .error_handler(error::json_error),
         )
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .route("/api/docs", web::get().to(docs_redirect))
         .route("/", web::get().to(admin_ui))
         .default_service(web::to(not_found))
+        .wrap(middleware::from_fn(input::screen))
+        .wrap(cors)
+        .wrap(middleware::from_fn(input::cors_refusals))
         .wrap(ErrorHandlers::new().default_handler(problem_body))
         .wrap(middleware::from_fn(metrics::track))
         .wrap(
             middleware::DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .add((header::X_FRAME_OPTIONS, "DENY"))
-                .add((header::REFERRER_POLICY, "no-referrer")),
+                .add((header::REFERRER_POLICY, "no-referrer"))
+                .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                .add((header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+                .add((header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin")),
         )
         .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// What a page of the platform may load: its own scripts, styles and images only (inline
+/// styles too, which Ant Design and Swagger UI set; `data:` images, which Swagger UI's
+/// icons are); no framing by other sites, no plugins, forms posted only to itself.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// Cross-origin requests from browsers: only from the platform's own origin (the one
+/// the request was sent to) and those listed in `VBP_CORS_ORIGINS`. A page of any other
+/// site gets no CORS headers, and a request it makes is refused (403).
+fn cors(extra: &[String]) -> actix_cors::Cors {
+    let extra = extra.to_vec();
+    actix_cors::Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            let own = head
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| {
+                    origin
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+                });
+            own || extra.iter().any(|o| o.eq_ignore_ascii_case(origin))
+        })
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::RETRY_AFTER, header::LOCATION])
+        .max_age(600)
+}
+
+/// `/api/docs` without its slash: to the docs.
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/api/docs/"))
+        .finish()
 }
 
 /// The admin UI. A placeholder page until the UI is built (admin-ui/).
@@ -159,6 +214,7 @@ fn problem_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRes
     let (req, _) = res.into_parts();
     let title = status.canonical_reason().unwrap_or("Error");
     let problem = Problem {
+        code: format!("http_{}", status.as_u16()),
         kind: format!("/problems/http-{}", status.as_u16()),
         title: title.into(),
         status: status.as_u16(),

@@ -59,9 +59,91 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Final touches once every path is collected.
-pub fn finish(api: openapi::OpenApi) -> openapi::OpenApi {
+/// Final touches once every path is collected: the statuses every route of a kind can
+/// answer, whatever its handler does, added where the handler's own list lacks them.
+///
+/// * any `/api/v1` route: 503 (the database is unreachable or busy);
+/// * a route with a bearer token: 401;
+/// * a path parameter: 404 (no such thing, or a malformed id) and 422 (a NUL character);
+/// * query parameters: 400 (a query string that cannot be read) and 422 (a NUL character,
+///   a value out of range);
+/// * a JSON body: 400 (not JSON), 413 (over 1 MiB), 415 (not sent as JSON) and 422;
+///   a CSV body: 413, 415 and 422.
+pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
+    for (route, item) in api.paths.paths.iter_mut() {
+        let api_v1 = route.starts_with("/api/v1/");
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has = |place: ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| std::mem::discriminant(&p.parameter_in) == std::mem::discriminant(&place))
+            };
+            let (path, query) = (has(ParameterIn::Path), has(ParameterIn::Query));
+            let body = op.request_body.as_ref().map(|b| {
+                b.content.keys().any(|t| t.contains("json"))
+            });
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |status: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem_response(description));
+            };
+            if secured {
+                add("401", "Not authenticated");
+            }
+            if path {
+                add("404", "Not found (or a malformed id in the path)");
+                add("422", "A path segment holds a NUL character");
+            }
+            if query {
+                add("400", "The query string cannot be read (a value of the wrong type or encoding)");
+                add("422", "A query parameter is out of range or holds a NUL character");
+            }
+            match body {
+                Some(true) => {
+                    add("400", "The body is not valid JSON");
+                    add("413", "The body is larger than 1 MiB");
+                    add("415", "The body was not sent as application/json");
+                    add("422", "Invalid input");
+                }
+                Some(false) => {
+                    add("413", "The body is too large");
+                    add("415", "The body is not of the documented type");
+                    add("422", "Invalid input");
+                }
+                None => {}
+            }
+            if api_v1 {
+                add("503", "The database is unreachable or busy: retry shortly");
+            }
+        }
+    }
     api
+}
+
+fn problem_response(description: &str) -> openapi::RefOr<openapi::Response> {
+    openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::error::PROBLEM_JSON,
+            openapi::ContentBuilder::new()
+                .schema(Some(openapi::Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// Path templates and their methods, from the OpenAPI document: tells a 405 from a 404.

@@ -460,19 +460,51 @@ async fn reveal_all(
             &bid.sealed,
         )
         .map_err(|e| ApiError::internal(format!("bid {}: {e}", bid.id)))?;
-        let content: SealedContent = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
-        let capacity = i64::try_from(content.annual_capacity).map_err(ApiError::internal)?;
-        BidRow::reveal(
-            conn,
-            bid.id,
-            &content.product_code,
-            content.unit_price.value(),
-            capacity,
-            &json!(content.province_preferences),
-        )
-        .await?;
+        // Submission refuses what its columns cannot hold; a bid sealed before a bound
+        // existed (or otherwise unreadable) must not stop the opening of the whole round:
+        // it is set aside as invalid, with the reason in the audit log.
+        match readable(&plain) {
+            Ok((content, capacity)) => {
+                BidRow::reveal(
+                    conn,
+                    bid.id,
+                    &content.product_code,
+                    content.unit_price.value(),
+                    capacity,
+                    &json!(content.province_preferences),
+                )
+                .await?;
+            }
+            Err(reason) => {
+                BidRow::invalidate_at_opening(conn, bid.id).await?;
+                audit::record(
+                    conn,
+                    &Actor::system(),
+                    "bid.invalid_at_opening",
+                    "bid",
+                    &bid.id.to_string(),
+                    json!({ "round": round.id, "lot": bid.lot_id, "supplier": bid.supplier_org_id, "reason": reason }),
+                )
+                .await?;
+            }
+        }
     }
     Ok(bids.len())
+}
+
+/// A decrypted bid's content and its capacity as its column holds it, or why it cannot
+/// be revealed (words that name no value from inside the bid).
+fn readable(plain: &[u8]) -> Result<(SealedContent, i64), &'static str> {
+    let content: SealedContent = serde_json::from_slice(plain)
+        .map_err(|_| "the sealed content is not a readable bid (a price out of range?)")?;
+    let capacity = i64::try_from(content.annual_capacity)
+        .ok()
+        .filter(|c| (1..=bidding_core::MAX_ANNUAL_UNITS).contains(&c.unsigned_abs()))
+        .ok_or("the declared annual capacity is out of range")?;
+    if content.product_code.chars().count() > 64 || content.province_preferences.len() > 64 {
+        return Err("the product code or the province preferences are out of range");
+    }
+    Ok((content, capacity))
 }
 
 /// Opens a closed round: with a custodian's share (threshold mode, once the quorum is

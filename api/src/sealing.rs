@@ -91,6 +91,21 @@ pub fn seal(public: &[u8], info: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Sea
     Ok(out)
 }
 
+/// Sealed bid plaintexts are padded with trailing spaces to a multiple of this many
+/// bytes before encryption, so that a ciphertext's length tells nothing of the number
+/// of digits of the price or the capacity inside. JSON ignores trailing whitespace, so a
+/// padded plaintext reads as it is.
+pub const PAD_TO: usize = 512;
+
+/// `plaintext` with trailing spaces up to the next multiple of [`PAD_TO`] (at least one).
+pub fn pad(plaintext: &[u8]) -> Zeroizing<Vec<u8>> {
+    let len = plaintext.len().div_ceil(PAD_TO).max(1) * PAD_TO;
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    out.extend_from_slice(plaintext);
+    out.resize(len, b' ');
+    out
+}
+
 /// Decrypts what [`seal`] produced, with the same `info`.
 pub fn open(secret: &[u8], info: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
     if sealed.len() < ENC_LEN {
@@ -184,6 +199,29 @@ impl MasterKey {
         Ok(Self(Zeroizing::new(key)))
     }
 
+    /// A keyed digest (HMAC-SHA256, hex) of `message` under a subkey of the master key
+    /// for `purpose`. What is stored beside a sealed bid to recognise a retried request
+    /// is such a digest: without the master key, which is kept out of the database and
+    /// its backups, nobody holding the database can test a guessed price against it.
+    pub fn mac_hex(&self, purpose: &str, message: &[u8]) -> String {
+        use hmac::{Hmac, KeyInit as _, Mac};
+        type HmacSha256 = Hmac<Sha256>;
+        let subkey = {
+            // the subkey for `purpose`: HMAC(master key, "vbp-mac-v1|" purpose)
+            let mut m = HmacSha256::new_from_slice(self.0.as_slice())
+                .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+            m.update(b"vbp-mac-v1|");
+            m.update(purpose.as_bytes());
+            let mut k = Zeroizing::new([0u8; 32]);
+            k.copy_from_slice(&m.finalize().into_bytes());
+            k
+        };
+        let mut m = HmacSha256::new_from_slice(subkey.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        m.update(message);
+        hex::encode(m.finalize().into_bytes())
+    }
+
     /// nonce || ciphertext; `context` is authenticated (e.g. "round:<id>:key").
     pub fn wrap(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SealError> {
         let cipher = ChaCha20Poly1305::new_from_slice(self.0.as_slice())
@@ -275,6 +313,29 @@ pub fn verify_signature(public_hex: &str, message: &[u8], signature_b64: &str) -
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn padding_hides_the_length_and_reads_as_the_same_json() {
+        let short = br#"{"p":"0.5"}"#;
+        let long = br#"{"p":"12345678.1234","c":999999999999}"#;
+        assert_eq!(pad(short).len(), PAD_TO);
+        assert_eq!(pad(long).len(), PAD_TO);
+        assert_eq!(pad(&[b'x'; PAD_TO + 1]).len(), 2 * PAD_TO);
+        let v: serde_json::Value = serde_json::from_slice(&pad(long)).unwrap();
+        assert_eq!(v["c"], 999999999999u64);
+    }
+
+    #[test]
+    fn mac_depends_on_the_key_and_the_purpose() {
+        let a = MasterKey::from_hex(&"11".repeat(32)).unwrap();
+        let b = MasterKey::from_hex(&"22".repeat(32)).unwrap();
+        let m = a.mac_hex("idempotency", b"lot|code|0.5000|100");
+        assert_eq!(m.len(), 64);
+        assert_eq!(m, a.mac_hex("idempotency", b"lot|code|0.5000|100"));
+        assert_ne!(m, b.mac_hex("idempotency", b"lot|code|0.5000|100"));
+        assert_ne!(m, a.mac_hex("other", b"lot|code|0.5000|100"));
+        assert_ne!(m, sha256_hex(b"lot|code|0.5000|100"));
+    }
 
     #[test]
     fn sealed_bid_opens_only_with_the_right_key_and_context() {

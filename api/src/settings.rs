@@ -138,8 +138,20 @@ pub struct MailSettings {
     pub public_url: String,
 }
 
+/// The platform's address in mail links when `VBP_PUBLIC_URL` is not set: the address
+/// served (`VBP_BIND`), with a wildcard host read as this machine.
+pub fn default_public_url(bind: &str) -> String {
+    let (host, port) = bind.rsplit_once(':').unwrap_or((bind, "8080"));
+    let host = match host {
+        "" | "0.0.0.0" | "[::]" | "::" => "127.0.0.1",
+        h => h,
+    };
+    format!("http://{host}:{port}/")
+}
+
 impl MailSettings {
-    pub fn from_env() -> Result<Self, SettingsError> {
+    /// `bind` is where the server listens (`VBP_BIND`), the default of mail links.
+    pub fn from_env_for(bind: &str) -> Result<Self, SettingsError> {
         let backend = match (var("VBP_SMTP_URL"), var("VBP_MAIL_DIR")) {
             (Some(url), _) => {
                 if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
@@ -169,7 +181,7 @@ impl MailSettings {
             backend,
             from,
             smtp_timeout: Duration::from_secs(parse_num("VBP_SMTP_TIMEOUT_SECS", 30u64)?.max(1)),
-            public_url: var("VBP_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080/".into()),
+            public_url: var("VBP_PUBLIC_URL").unwrap_or_else(|| default_public_url(bind)),
         })
     }
 }
@@ -279,6 +291,30 @@ pub struct Settings {
     pub receipt_key: std::sync::Arc<crate::sealing::ReceiptKey>,
     /// The OCDS prefix of the platform's contracting process ids (`ocds-` and 6 characters).
     pub ocid_prefix: String,
+    /// Origins other than the platform's own whose browser pages may call the API
+    /// (`VBP_CORS_ORIGINS`, comma-separated, e.g. `https://ui.example.cn`); none by default.
+    pub cors_origins: Vec<String>,
+}
+
+/// `https://host[:port]` origins, comma-separated.
+fn parse_origins(list: &str) -> Result<Vec<String>, SettingsError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"))
+                .unwrap_or("");
+            if rest.is_empty() || rest.contains('/') || o == "*" {
+                Err(SettingsError(format!(
+                    "VBP_CORS_ORIGINS: {o:?} is not an origin (scheme://host[:port], no path, no wildcard)"
+                )))
+            } else {
+                Ok(o.to_ascii_lowercase())
+            }
+        })
+        .collect()
 }
 
 /// The OCDS prefix used when `VBP_OCID_PREFIX` is not set; a publisher registers its own
@@ -364,7 +400,7 @@ impl Settings {
         if !(1..=32).contains(&bid_lanes) {
             return Err(SettingsError("VBP_BID_LANES must be 1 to 32".into()));
         }
-        let mail = MailSettings::from_env()?;
+        let mail = MailSettings::from_env_for(&bind)?;
         let jobs = JobSettings::from_env(mail.smtp_timeout)?;
         let master_key = crate::sealing::MasterKey::from_hex(&hex_secret("VBP_MASTER_KEY")?)
             .map_err(|e| SettingsError(format!("VBP_MASTER_KEY: {e}")))?;
@@ -381,7 +417,12 @@ impl Settings {
                 "VBP_OCID_PREFIX={ocid_prefix:?} is not an OCDS prefix: 'ocds-' and 6 lowercase letters or digits"
             )));
         }
+        let cors_origins = var("VBP_CORS_ORIGINS")
+            .map(|v| parse_origins(&v))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            cors_origins,
             ocid_prefix,
             master_key,
             receipt_key: std::sync::Arc::new(receipt_key),
@@ -402,6 +443,15 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::redact_url;
+
+
+    #[test]
+    fn mail_links_follow_the_bound_address() {
+        use super::default_public_url as url;
+        assert_eq!(url("127.0.0.1:9090"), "http://127.0.0.1:9090/");
+        assert_eq!(url("0.0.0.0:8081"), "http://127.0.0.1:8081/");
+        assert_eq!(url("vbp.example.cn:80"), "http://vbp.example.cn:80/");
+    }
 
     #[test]
     fn redacts_password_only() {

@@ -13,6 +13,8 @@ use crate::spec::Unit;
 pub enum BiddingError {
     #[error("price {value} is negative")]
     NegativePrice { value: Decimal },
+    #[error("price {value} is above the largest price a price column holds, {max}")]
+    PriceTooLarge { value: Decimal, max: Decimal },
     #[error("{value} has more than {max} decimal places")]
     TooManyDecimals { value: Decimal, max: u32 },
     #[error("quantity {value} must be greater than zero")]

@@ -34,6 +34,12 @@
 
 pub mod alloc;
 pub mod catalog;
+
+/// The largest annual quantity, in minimum units, that a bid's capacity, a province's
+/// demand or a contract's volume may state: a trillion units, far above any national
+/// round (the largest lots buy a few billion a year) and far below `i64::MAX`, so sums
+/// over every province and every winner cannot overflow.
+pub const MAX_ANNUAL_UNITS: u64 = 1_000_000_000_000;
 pub mod date;
 pub mod error;
 pub mod eval;

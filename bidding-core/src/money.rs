@@ -59,11 +59,20 @@ impl UnitPrice {
     /// Zero yuan.
     pub const ZERO: UnitPrice = UnitPrice(Decimal::ZERO);
 
-    /// A price given from outside (bid, catalog): must be >= 0 and have at most
-    /// 4 decimal places.
+    /// The largest price a price column holds (`NUMERIC(12, 4)`): 99,999,999.9999 yuan.
+    pub const MAX: UnitPrice = UnitPrice(Decimal::from_parts(3_567_587_327, 232, 0, false, 4));
+
+    /// A price given from outside (bid, catalog): must be >= 0, at most [`Self::MAX`],
+    /// and have at most 4 decimal places.
     pub fn new(value: Decimal) -> Result<Self, BiddingError> {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(BiddingError::NegativePrice { value });
+        }
+        if value > Self::MAX.0 {
+            return Err(BiddingError::PriceTooLarge {
+                value,
+                max: Self::MAX.0,
+            });
         }
         if !fits_scale(value, PRICE_DP) {
             return Err(BiddingError::TooManyDecimals {
@@ -240,6 +249,17 @@ mod tests {
         assert_eq!(serde_json::to_string(&p).unwrap(), "\"0.8500\"");
         let back: UnitPrice = serde_json::from_str("\"0.8500\"").unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn unit_price_is_bounded_by_its_column() {
+        assert_eq!(UnitPrice::MAX.to_string(), "99999999.9999");
+        assert!(UnitPrice::new(dec!(99999999.9999)).is_ok());
+        assert!(matches!(
+            UnitPrice::new(dec!(100000000)),
+            Err(BiddingError::PriceTooLarge { .. })
+        ));
+        assert!(serde_json::from_str::<UnitPrice>("\"1e10\"").is_err());
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn test_settings(db_url: &str) -> Settings {
             api::sealing::ReceiptKey::from_hex(&random_hex()).unwrap(),
         ),
         ocid_prefix: api::settings::DEFAULT_OCID_PREFIX.into(),
+        cors_origins: Vec::new(),
         jobs: JobSettings {
             poll_interval: Duration::from_millis(50),
             lease: Duration::from_secs(10),

@@ -191,6 +191,21 @@ impl<R: BufRead> Read for Transcoder<R> {
             }
             self.bytes += n as u64;
             self.line += 1;
+            // CRLF (as Excel writes) becomes LF: the CSV reader counts lines at LF, and a
+            // record ended by CR alone would be placed on the line before its own
+            if self.raw.ends_with(b"\r\n") {
+                self.raw.truncate(self.raw.len() - 2);
+                self.raw.push(b'\n');
+            }
+            // no text column holds U+0000 (PostgreSQL refuses it): named here, with its
+            // column, and left out of the decoded text
+            if let Some(at) = self.raw.iter().position(|&b| b == 0) {
+                self.issue(
+                    at,
+                    "contains a NUL character (U+0000), which no text field may hold".into(),
+                );
+                self.raw.retain(|&b| b != 0);
+            }
             self.decode_line();
         }
         let n = buf.len().min(self.out.len() - self.pos);
@@ -231,6 +246,17 @@ mod tests {
         assert_eq!(s, "code,name\nX,阿托伐他汀钙片\nY,氨氯地平\n");
         assert_eq!(d, Detected::Gbk);
         assert!(i.is_empty());
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_nul_is_named_with_its_column() {
+        let (s, _, i) = decode(b"a,b\r\n1,2\r\n");
+        assert_eq!((s.as_str(), i.len()), ("a,b\n1,2\n", 0));
+        let (s, _, issues) = decode(b"a,b\r\n1,2\r\n3,x\0y\r\n");
+        assert_eq!(s, "a,b\n1,2\n3,xy\n");
+        assert_eq!(issues.len(), 1);
+        assert_eq!((issues[0].line, issues[0].column), (3, 2));
+        assert!(issues[0].message.contains("NUL"));
     }
 
     #[test]

@@ -108,6 +108,42 @@ fn filtered<'a>(f: &ItemFilter, names: Option<&[String]>) -> BoxedItems<'a> {
 }
 
 impl CatalogItem {
+    /// Links the catalog's items to the supplier organisation `org` by manufacturer name
+    /// (case-insensitive), as an import does: items made by `name` are linked to it, and
+    /// items linked to it under another manufacturer name (before a rename) are unlinked.
+    /// Returns (linked, unlinked).
+    pub async fn link_manufacturer(
+        conn: &mut AsyncPgConnection,
+        org: Uuid,
+        name: &str,
+    ) -> QueryResult<(usize, usize)> {
+        use diesel::dsl::sql;
+        let lower_manufacturer = || sql::<Text>("lower(manufacturer)");
+        let unlinked = diesel::update(
+            catalog_items::table
+                .filter(catalog_items::manufacturer_org_id.eq(org))
+                .filter(lower_manufacturer().ne(name.to_lowercase())),
+        )
+        .set((
+            catalog_items::manufacturer_org_id.eq(None::<Uuid>),
+            catalog_items::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+        let linked = diesel::update(
+            catalog_items::table
+                .filter(lower_manufacturer().eq(name.to_lowercase()))
+                .filter(catalog_items::manufacturer_org_id.is_distinct_from(org)),
+        )
+        .set((
+            catalog_items::manufacturer_org_id.eq(org),
+            catalog_items::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+        Ok((linked, unlinked))
+    }
+
     /// The items with these codes, by code (unknown codes are left out).
     pub async fn by_codes(
         conn: &mut AsyncPgConnection,

@@ -234,6 +234,12 @@ pub async fn items_with_ceilings(
     Ok(rows.into_iter().map(|r| (r.item, r.ceiling)).collect())
 }
 
+/// The calendar day in China Standard Time (UTC+8, no daylight saving) at `t`: the day of
+/// every business date of the platform (ceilings, cycles, bars), as docs/rules.md says.
+pub fn china_date(t: DateTime<Utc>) -> chrono::NaiveDate {
+    (t + chrono::TimeDelta::hours(8)).date_naive()
+}
+
 /// The database's clock now (not the transaction's start).
 pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
     diesel::select(diesel::dsl::sql::<Timestamptz>("clock_timestamp()"))
@@ -723,6 +729,19 @@ impl BidRow {
             .order(bids::id)
             .select(Self::as_select())
             .load(conn)
+            .await
+    }
+
+    /// A bid that cannot be revealed (its content is out of range): ended as invalid at
+    /// the opening, its revealed columns left empty.
+    pub async fn invalidate_at_opening(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+        diesel::update(bids::table.find(id))
+            .set((
+                bids::status.eq("invalidated"),
+                bids::ended_at.eq(diesel::dsl::now),
+                bids::opened_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
             .await
     }
 

@@ -54,6 +54,19 @@ pub async fn list(
     user.require(&[Role::Auditor])?;
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
     let q = query.into_inner();
+    let mut errors = Vec::new();
+    for (field, value, max) in [
+        ("entity_type", &q.entity_type, crate::input::MAX_CODE),
+        ("entity_id", &q.entity_id, crate::input::MAX_NAME),
+        ("action", &q.action, crate::input::MAX_CODE),
+    ] {
+        if let Some(v) = value {
+            crate::input::check_len(&mut errors, field, v, max);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let filter = EntryFilter {
         entity_type: q.entity_type,
         entity_id: q.entity_id,

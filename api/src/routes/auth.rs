@@ -92,6 +92,9 @@ pub async fn login(
     if email.is_empty() {
         return Err(ApiError::invalid("email", "is required"));
     }
+    // bounded before anything is looked up, counted or hashed
+    crate::input::bounded("email", &email, 254)?;
+    crate::input::bounded("password", &password, 256)?;
     let ip = client_ip(&req);
     let limits = state.settings.login;
     let window = limits.window.as_secs() as i64;

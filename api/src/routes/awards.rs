@@ -71,6 +71,9 @@ pub async fn evaluate(
             "must be between 1 and 20160 (two weeks)",
         ));
     }
+    if let Some(d) = body.cycle_start {
+        crate::input::check_date("cycle_start", d)?;
+    }
     let settings = &state.settings;
     let actor = user.actor();
     let mut conn = state.pool.get().await?;
@@ -79,7 +82,7 @@ pub async fn evaluate(
             let round = Round::lock(conn, id)
                 .await
                 .map_err(|_| ApiError::not_found("no such round"))?;
-            let today = clock(conn).await?.date_naive();
+            let today = crate::db::rounds::china_date(clock(conn).await?);
             let cycle_start = match (body.cycle_start, round.cycle_start) {
                 (Some(d), _) if d < today => {
                     return Err(ApiError::invalid(
@@ -231,7 +234,8 @@ pub async fn answer_revival(
 
 #[derive(Deserialize, ToSchema)]
 pub struct AwardRequest {
-    /// The digest of the evaluation you reviewed (from `/evaluation`).
+    /// The digest of the evaluation you reviewed (from `/evaluation`): 64 hex characters.
+    #[schema(max_length = 64)]
     pub evaluation_digest: String,
 }
 
@@ -270,6 +274,7 @@ pub async fn award_round(
 ) -> Result<web::Json<AwardOutcome>, ApiError> {
     user.require(OFFICER)?;
     let id = id.into_inner();
+    crate::input::bounded("evaluation_digest", body.evaluation_digest.trim(), 64)?;
     let settings = &state.settings;
     let actor = user.actor();
     let mut conn = state.pool.get().await?;
@@ -390,6 +395,14 @@ pub async fn list_contracts(
             "must be active, failed or completed",
         ));
     }
+    if let Some(p) = &q.province
+        && !(p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::invalid(
+            "province",
+            "must be a GB/T 2260 province code: 6 digits",
+        ));
+    }
     let filter = Filter {
         round_id: q.round_id,
         lot_id: q.lot_id,
@@ -436,6 +449,7 @@ pub async fn get_contract(
 #[derive(Deserialize, ToSchema)]
 pub struct SupplyFailureRequest {
     /// What happened; sent to the suppliers and buyers concerned.
+    #[schema(max_length = 2000)]
     pub reason: String,
     /// Bar the failing supplier from rounds until this day (inclusive).
     pub bar_until: Option<NaiveDate>,
@@ -467,6 +481,9 @@ pub async fn supply_failure(
     let reason = body.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(ApiError::invalid("reason", "must be 1 to 2000 characters"));
+    }
+    if let Some(d) = body.bar_until {
+        crate::input::check_date("bar_until", d)?;
     }
     let settings = &state.settings;
     let actor = user.actor();
@@ -519,6 +536,9 @@ pub async fn bars(
         Role::Auditor,
         Role::Supplier,
     ])?;
+    if let Some(d) = query.active_on {
+        crate::input::check_date("active_on", d)?;
+    }
     let org = if user.role == Role::Supplier {
         Some(user.org_id)
     } else {

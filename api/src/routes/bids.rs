@@ -25,15 +25,17 @@ use crate::{
 pub struct SubmitBid {
     pub lot_id: Uuid,
     /// The catalog item offered (the supplier's own product, of the lot's generic and form).
-    #[schema(example = "XC10AAA126A001010100483")]
+    #[schema(example = "XC10AAA126A001010100483", max_length = 64)]
     pub product_code: String,
     /// Price per minimum unit of the product's own specification, up to 4 decimals.
     #[schema(value_type = String, example = "0.5000")]
     pub unit_price: Decimal,
-    /// Declared annual supply capacity, in minimum units.
+    /// Declared annual supply capacity, in minimum units (1 to 10^12).
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub annual_capacity: u64,
     /// Provinces (GB/T 2260 codes) in order of preference, for the supply-region draft.
     #[serde(default)]
+    #[schema(max_items = 31)]
     pub province_preferences: Vec<String>,
 }
 
@@ -108,6 +110,10 @@ pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKey
     })
 }
 
+/// The longest product code accepted (with surrounding spaces, which are trimmed): NHSA
+/// codes have 23 (drugs) or 27 (consumables) characters.
+const MAX_CODE_CHARS: usize = 64;
+
 /// The checks of a bid's body that need nothing but the body: price, capacity, provinces.
 fn validate(
     body: &SubmitBid,
@@ -125,11 +131,27 @@ fn validate(
             None
         }
     };
-    if body.annual_capacity == 0 {
+    if body.annual_capacity == 0 || body.annual_capacity > bidding_core::MAX_ANNUAL_UNITS {
         errors.push(FieldError::field(
             "annual_capacity",
-            "must be at least 1 minimum unit",
+            format!(
+                "must be from 1 to {} minimum units a year",
+                bidding_core::MAX_ANNUAL_UNITS
+            ),
         ));
+    }
+    if body.product_code.chars().count() > MAX_CODE_CHARS {
+        errors.push(FieldError::field(
+            "product_code",
+            format!("must be at most {MAX_CODE_CHARS} characters (an NHSA code has 23 or 27)"),
+        ));
+    }
+    if body.province_preferences.len() > provinces.len() {
+        errors.push(FieldError::field(
+            "province_preferences",
+            format!("must list at most {} provinces", provinces.len()),
+        ));
+        return Err(ApiError::Validation(errors));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, p) in body.province_preferences.iter().enumerate() {
@@ -217,7 +239,7 @@ async fn prepare(
     let sealed = sealing::seal(
         &terms.public_key,
         &rounds::bid_info(terms.round_id, terms.terms_version, lot.id, claims.org),
-        &plain,
+        &sealing::pad(&plain),
     )
     .map_err(ApiError::internal)?;
     Ok(bid_writer::Submission {
@@ -307,9 +329,13 @@ pub async fn submit(
     }
     let round_id = id.into_inner();
     let body = body.into_inner();
-    let request_hash = sealing::sha256_hex(
+    // Recognises a retried Idempotency-Key. Keyed under the master key, which the
+    // database does not hold: an unkeyed digest of the bid would let whoever holds the
+    // database find the price by trying every price below the ceiling.
+    let request_hash = state.settings.master_key.mac_hex(
+        "bid-request",
         format!(
-            "{}|{}|{}|{}|{}",
+            "{round_id}|{}|{}|{}|{}|{}",
             body.lot_id,
             body.product_code.trim(),
             body.unit_price.normalize(),
@@ -610,6 +636,7 @@ pub async fn my_share(
 #[derive(Deserialize, ToSchema)]
 pub struct OpenRequest {
     /// Your opening-key share (threshold mode); omitted in master-key mode.
+    #[schema(max_length = 1024)]
     pub share: Option<String>,
 }
 
@@ -637,6 +664,9 @@ pub async fn open(
     body: web::Json<OpenRequest>,
 ) -> Result<web::Json<OpeningState>, ApiError> {
     user.require(&[Role::ProcurementOfficer])?;
+    if let Some(share) = &body.share {
+        crate::input::bounded("share", share, 1024)?;
+    }
     let round_id = id.into_inner();
     let settings = &state.settings;
     let actor = user.actor();

@@ -9,7 +9,7 @@ use actix_web::{
     post,
     web::{self, Bytes},
 };
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -201,7 +201,7 @@ pub struct ItemQuery {
 
 /// Today in China Standard Time, the calendar ceilings are published in.
 pub fn today_cst() -> NaiveDate {
-    (Utc::now() + TimeDelta::hours(8)).date_naive()
+    crate::db::rounds::china_date(Utc::now())
 }
 
 fn text_param(name: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
@@ -289,6 +289,7 @@ pub async fn get(
     code: web::Path<String>,
 ) -> Result<web::Json<ItemDetailDto>, ApiError> {
     let code = bidding_core::catalog::normalize_code(&code);
+    crate::input::bounded("code", &code, crate::input::MAX_CODE)?;
     let mut conn = state.pool.get().await?;
     let item = CatalogItem::find(&mut conn, &code)
         .await

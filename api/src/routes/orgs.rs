@@ -12,7 +12,10 @@ use super::{Page, Pagination};
 use crate::{
     AppState, audit,
     auth::{AuthUser, OrgKind, OrgStatus, Role},
-    db::models::{NewOrganisation, Organisation, Province},
+    db::{
+        catalog::CatalogItem,
+        models::{NewOrganisation, Organisation, Province},
+    },
     error::{ApiError, FieldError, Problem},
 };
 
@@ -170,13 +173,20 @@ pub async fn create(
                 },
             )
             .await?;
+            // its products in the catalog become biddable now, not at the next import
+            let (linked, _) = if body.kind == OrgKind::Supplier {
+                CatalogItem::link_manufacturer(conn, org.id, &org.name).await?
+            } else {
+                (0, 0)
+            };
             audit::record(
                 conn,
                 &user.actor(),
                 "org.create",
                 "organisation",
                 &org.id.to_string(),
-                json!({ "name": org.name, "kind": org.kind, "province": org.province }),
+                json!({ "name": org.name, "kind": org.kind, "province": org.province,
+                        "catalog_items_linked": linked }),
             )
             .await?;
             Ok::<_, ApiError>(org)
@@ -254,6 +264,11 @@ pub async fn update(
             let before = Organisation::find(conn, id).await?;
             let after =
                 Organisation::update(conn, id, name, body.status.map(OrgStatus::as_str)).await?;
+            let (linked, unlinked) = if after.kind == OrgKind::Supplier.as_str() && after.name != before.name {
+                CatalogItem::link_manufacturer(conn, id, &after.name).await?
+            } else {
+                (0, 0)
+            };
             audit::record(
                 conn,
                 &user.actor(),
@@ -263,6 +278,7 @@ pub async fn update(
                 json!({
                     "before": { "name": before.name, "status": before.status },
                     "after": { "name": after.name, "status": after.status },
+                    "catalog_items_linked": linked, "catalog_items_unlinked": unlinked,
                 }),
             )
             .await?;

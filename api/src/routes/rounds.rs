@@ -104,7 +104,7 @@ impl RoundDto {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateRound {
-    #[schema(example = "第十二批国家组织药品集中采购")]
+    #[schema(example = "第十二批国家组织药品集中采购", max_length = 200)]
     pub name: String,
     /// `drug` or `consumable`
     pub kind: String,
@@ -122,11 +122,13 @@ pub struct CreateRound {
     pub quorum: Option<i16>,
     /// The officers who each hold a share of the opening key (threshold mode).
     #[serde(default)]
+    #[schema(max_items = 255)]
     pub custodians: Vec<Uuid>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateRound {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     pub bidding_deadline: Option<DateTime<Utc>>,
     pub min_bidders: Option<u32>,
@@ -137,6 +139,7 @@ pub struct UpdateRound {
 #[derive(Deserialize, ToSchema)]
 pub struct CancelRound {
     /// Why; published with the round.
+    #[schema(max_length = 2000)]
     pub reason: String,
 }
 
@@ -147,6 +150,32 @@ pub struct RoundQuery {
 }
 
 const OFFICER: &[Role] = &[Role::ProcurementOfficer];
+
+/// The rules presets a round can start from.
+const PRESETS: &[&str] = &["pilot", "batch7", "batch10", "batch11"];
+
+/// Shares of an opening key are numbered 1 to 255 (Shamir over GF(2^8)).
+const MAX_CUSTODIANS: usize = 255;
+
+/// The most lines a demand report has: one per lot, and no round has this many lots.
+const MAX_DEMAND_LINES: usize = 1000;
+
+/// Every round status, for the list's filter.
+const STATUSES: &[&str] = &[
+    "draft",
+    "demand_collection",
+    "bidding_open",
+    "closed",
+    "opened",
+    "evaluated",
+    "awarded",
+    "cancelled",
+];
+
+/// A bidding deadline within the dates the platform plans for.
+fn check_deadline(deadline: DateTime<Utc>) -> Result<(), ApiError> {
+    crate::input::check_date("bidding_deadline", deadline.date_naive())
+}
 
 fn rules_from(
     preset: &str,
@@ -225,6 +254,21 @@ pub async fn create(
     }
     if !matches!(body.kind.as_str(), "drug" | "consumable") {
         errors.push(FieldError::field("kind", "must be drug or consumable"));
+    }
+    if !PRESETS.contains(&body.preset.as_str()) {
+        errors.push(FieldError::field(
+            "preset",
+            format!("must be one of {}", PRESETS.join(", ")),
+        ));
+    }
+    if let Err(ApiError::Validation(mut e)) = check_deadline(body.bidding_deadline) {
+        errors.append(&mut e);
+    }
+    if body.custodians.len() > MAX_CUSTODIANS {
+        return Err(ApiError::invalid(
+            "custodians",
+            format!("at most {MAX_CUSTODIANS} custodians hold shares of a key"),
+        ));
     }
     let key_mode = body.key_mode.clone().unwrap_or_else(|| "threshold".into());
     let quorum = body.quorum.unwrap_or(1);
@@ -340,6 +384,14 @@ pub async fn list(
     query: web::Query<RoundQuery>,
 ) -> Result<web::Json<Page<RoundDto>>, ApiError> {
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
+    if let Some(status) = query.status.as_deref()
+        && !STATUSES.contains(&status)
+    {
+        return Err(ApiError::invalid(
+            "status",
+            format!("must be one of {}", STATUSES.join(", ")),
+        ));
+    }
     let with_drafts = matches!(
         user.role,
         Role::ProcurementOfficer | Role::Admin | Role::Auditor
@@ -427,6 +479,9 @@ pub async fn update(
             let name = body.name.as_deref().map(str::trim).unwrap_or(&round.name).to_owned();
             if name.is_empty() || name.chars().count() > 200 {
                 return Err(ApiError::invalid("name", "must be 1 to 200 characters"));
+            }
+            if let Some(d) = body.bidding_deadline {
+                check_deadline(d)?;
             }
             let deadline = body.bidding_deadline.unwrap_or(round.bidding_deadline);
             if body.bidding_deadline.is_some() && deadline <= now {
@@ -564,10 +619,13 @@ impl From<LotRow> for LotDto {
 #[derive(Deserialize, ToSchema)]
 pub struct CreateLot {
     /// The representative specification: a catalog item of the round's kind.
+    #[schema(max_length = 64)]
     pub representative_code: String,
     /// Defaults to the representative item's generic name.
+    #[schema(max_length = 200)]
     pub generic_name: Option<String>,
     /// Defaults to the representative item's dosage form.
+    #[schema(max_length = 64)]
     pub dosage_form: Option<String>,
     #[serde(default)]
     pub special_antibacterial: bool,
@@ -601,6 +659,22 @@ pub async fn add_lot(
     user.require(OFFICER)?;
     let id = id.into_inner();
     let body = body.into_inner();
+    let mut errors = Vec::new();
+    crate::input::check_len(&mut errors, "representative_code", &body.representative_code, crate::input::MAX_CODE);
+    if let Some(g) = &body.generic_name {
+        crate::input::check_len(&mut errors, "generic_name", g, crate::input::MAX_NAME);
+    }
+    if let Some(f) = &body.dosage_form
+        && bidding_core::catalog::parse_dosage_form(f).is_none()
+    {
+        errors.push(FieldError::field(
+            "dosage_form",
+            "is not a dosage form of the catalog (see docs/api.md, \"Catalog CSV\")",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let previous_price = body
         .previous_price
         .map(|p| match bidding_core::UnitPrice::new(p) {
@@ -766,7 +840,8 @@ pub async fn publish(
             if round.bidding_deadline <= now {
                 return Err(ApiError::Unprocessable("the bidding deadline has passed: move it first".into()));
             }
-            let today = now.date_naive();
+            // ceilings are published by Beijing's calendar: the day in China Standard Time
+            let today = crate::db::rounds::china_date(now);
             LotRow::freeze_ceilings(conn, id, today).await?;
             let (public, wrapped) = rounds::publish_keys(conn, &round, &settings.master_key).await?;
             diesel::update(r::table.find(id))
@@ -820,6 +895,7 @@ pub async fn cancel(
     if reason.is_empty() {
         return Err(ApiError::invalid("reason", "is required"));
     }
+    crate::input::bounded("reason", &reason, crate::input::MAX_TEXT)?;
     let settings = &state.settings;
     let mut conn = state.pool.get().await?;
     let dto = conn
@@ -957,6 +1033,9 @@ pub async fn report_demand(
         .ok_or_else(|| ApiError::forbidden("a buyer without a province cannot report demand"))?;
     let id = id.into_inner();
     let lines = body.into_inner().lines;
+    if lines.len() > MAX_DEMAND_LINES {
+        return Err(ApiError::invalid("lines", format!("at most {MAX_DEMAND_LINES} lines (one per lot)")));
+    }
     let mut conn = state.pool.get().await?;
     let view = conn
         .transaction(async |conn| {
@@ -977,8 +1056,9 @@ pub async fn report_demand(
                 if !seen.insert(l.lot_id) {
                     errors.push(FieldError::field(format!("lines[{i}].lot_id"), "appears twice"));
                 }
-                if l.annual_quantity < 0 {
-                    errors.push(FieldError::field(format!("lines[{i}].annual_quantity"), "must not be negative"));
+                if !(0..=bidding_core::MAX_ANNUAL_UNITS as i64).contains(&l.annual_quantity) {
+                    errors.push(FieldError::field(format!("lines[{i}].annual_quantity"),
+                        format!("must be from 0 to {} minimum units a year", bidding_core::MAX_ANNUAL_UNITS)));
                 }
             }
             if !errors.is_empty() {

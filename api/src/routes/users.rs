@@ -57,9 +57,10 @@ pub struct CreatedUser {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateUser {
-    #[schema(example = "buyer.zj@example.cn")]
+    #[schema(example = "buyer.zj@example.cn", max_length = 254)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub display_name: String,
     pub role: Role,
     /// The organisation; its kind must match the role (supplier -> supplier, ...).
@@ -72,6 +73,7 @@ pub struct CreateUser {
 pub struct UpdateUser {
     /// `false` deactivates the user and ends all its sessions at once.
     pub active: Option<bool>,
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
     /// A new password (at least 12 characters); ends all the user's sessions.
     pub password: Option<String>,
@@ -165,6 +167,7 @@ pub async fn create(
     if let Err(e) = check_email(&email) {
         errors.push(FieldError::field("email", e));
     }
+    crate::input::check_len(&mut errors, "display_name", &body.display_name, crate::input::MAX_NAME);
     if let Some(p) = &body.password
         && let Err(e) = password::check_policy(p)
     {
@@ -307,6 +310,9 @@ pub async fn update(
     user.require(&[Role::Admin])?;
     let id = id.into_inner();
     let body = body.into_inner();
+    if let Some(name) = &body.display_name {
+        crate::input::bounded("display_name", name, crate::input::MAX_NAME)?;
+    }
     if body.active == Some(false) && id == user.user_id {
         return Err(ApiError::Unprocessable(
             "an admin cannot deactivate itself".into(),

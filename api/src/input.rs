@@ -1,0 +1,234 @@
+//! Checks every request meets before any handler: what no route may take, refused once
+//! here rather than in each handler.
+//!
+//! * U+0000 (NUL) in the path, the query string or a JSON body: PostgreSQL stores no NUL
+//!   in text, so a NUL that reached a query would be a 500. Refused with a 422 naming the
+//!   field (`path`, the query parameter, or the JSON path of the body's value).
+//! * A query string that does not decode (bad percent-encoding, not UTF-8): 400.
+//! * A JSON body larger than [`MAX_JSON_BODY`]: 413.
+//!
+//! Uploaded files (CSV) are checked by their own decoder, which names line and column.
+
+use actix_web::{
+    HttpMessage,
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::header,
+    middleware::Next,
+    web::{Bytes, BytesMut},
+};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest JSON body any route accepts.
+pub const MAX_JSON_BODY: usize = 1 << 20;
+
+/// Longest names (organisations, users, rounds, generic names, manufacturers), in characters.
+pub const MAX_NAME: usize = 200;
+/// Longest free text (a cancellation's or a supply failure's reason), in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Longest code (catalog codes, dosage forms, audit actions and entity types).
+pub const MAX_CODE: usize = 64;
+
+/// `value` (a text input named `field`) has at most `max` characters; otherwise an error
+/// naming the field is pushed.
+pub fn check_len(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
+    if value.chars().count() > max {
+        errors.push(FieldError::field(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
+
+/// [`check_len`] for one field alone: the 422 at once.
+pub fn bounded(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    check_len(&mut errors, field, value, max);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// A date input within what the platform plans for (years 2000 to 2199): PostgreSQL's
+/// own range is wider, chrono's too, but a procurement date outside this is a typo.
+pub fn check_date(field: &str, date: chrono::NaiveDate) -> Result<(), ApiError> {
+    use chrono::Datelike;
+    if (2000..2200).contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("{date} is not a date between 2000-01-01 and 2199-12-31"),
+        ))
+    }
+}
+
+/// The middleware: see the module documentation.
+pub async fn screen(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if let Err(e) = check_uri(req.uri()) {
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    if is_json(&req) {
+        let body = match read_body(req.take_payload()).await {
+            Ok(body) => body,
+            Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+        };
+        if let Some(field) = nul_in_json(&body) {
+            return Ok(req
+                .error_response(ApiError::Validation(vec![nul_error(field)]))
+                .map_into_right_body());
+        }
+        req.set_payload(Payload::from(body));
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Around the CORS middleware: its refusal of a foreign origin as a problem document.
+pub async fn cors_refusals(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let http = req.request().clone();
+    match next.call(req).await {
+        Ok(res) => Ok(res.map_into_left_body()),
+        Err(e) if e.as_error::<actix_cors::CorsError>().is_some() => {
+            let refusal = ApiError::Forbidden(format!(
+                "cross-origin request refused ({e}): only the platform's own pages, and the origins in VBP_CORS_ORIGINS, may call the API"
+            ));
+            Ok(ServiceResponse::new(http, actix_web::ResponseError::error_response(&refusal))
+                .map_into_right_body())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn nul_error(field: String) -> FieldError {
+    FieldError::field(
+        field,
+        "contains a NUL character (U+0000), which no text may hold",
+    )
+}
+
+fn is_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+}
+
+/// The path and the query string: no NUL, and a query that decodes.
+fn check_uri(uri: &actix_web::http::Uri) -> Result<(), ApiError> {
+    if contains_ci(uri.path().as_bytes(), b"%00") {
+        return Err(ApiError::Validation(vec![nul_error("path".into())]));
+    }
+    let Some(query) = uri.query() else {
+        return Ok(());
+    };
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the query string cannot be read ({e}): percent-encode it as UTF-8"
+        ))
+    })?;
+    match pairs
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((k, _)) => Err(ApiError::Validation(vec![nul_error(k.replace('\0', ""))])),
+        None => Ok(()),
+    }
+}
+
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The whole body, at most [`MAX_JSON_BODY`] bytes.
+async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the body cannot be read: {e}")))?;
+        if body.len() + chunk.len() > MAX_JSON_BODY {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the JSON body is larger than {MAX_JSON_BODY} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The JSON path of the first string (or object key) holding a NUL, when the body is JSON
+/// and has one. A body that is not JSON is left to the handler's extractor (a 400).
+fn nul_in_json(body: &[u8]) -> Option<String> {
+    // JSON can carry NUL only escaped; most bodies have no such escape at all
+    if !body.windows(6).any(|w| w == br"\u0000") {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(body).ok()?;
+    find_nul(&value, String::new())
+}
+
+fn find_nul(value: &Value, at: String) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if at.is_empty() { "body".into() } else { at }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_nul(v, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() {
+                k.replace('\0', "")
+            } else {
+                format!("{at}.{}", k.replace('\0', ""))
+            };
+            if k.contains('\0') {
+                Some(path)
+            } else {
+                find_nul(v, path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_with_its_path() {
+        assert_eq!(nul_in_json(br#"{"a":"x"}"#), None);
+        assert_eq!(
+            nul_in_json(br#"{"a":"x","lines":[{"q":1},{"code":"A\u0000"}]}"#).as_deref(),
+            Some("lines[1].code")
+        );
+        assert_eq!(nul_in_json(br#""\u0000""#).as_deref(), Some("body"));
+        assert_eq!(nul_in_json(br#"{"k\u0000":1}"#).as_deref(), Some("k"));
+        // an escaped backslash followed by u0000 is no NUL
+        assert_eq!(nul_in_json(br#"{"a":"\\u0000"}"#), None);
+        // not JSON: left to the extractor
+        assert_eq!(nul_in_json(br#"{"a":"\u0000"#), None);
+    }
+
+    #[test]
+    fn uri_checks() {
+        let ok = |s: &str| check_uri(&s.parse().unwrap_or_default());
+        assert!(ok("/api/v1/rounds?status=draft").is_ok());
+        assert!(ok("/api/v1/rounds/%00").is_err());
+        assert!(ok("/api/v1/catalog/items?q=a%00b").is_err());
+        assert!(ok("/api/v1/catalog/items?q=%E9%98%BF").is_ok());
+        assert!(ok("/api/v1/catalog/items?a%00=1").is_err());
+    }
+}

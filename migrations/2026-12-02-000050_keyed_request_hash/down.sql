@@ -1,0 +1,2 @@
+-- The erased unkeyed digests cannot be restored (and must not be: they leaked prices).
+COMMENT ON COLUMN bids.request_hash IS NULL;
