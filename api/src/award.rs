@@ -573,7 +573,14 @@ async fn compute(
     accepted: &[RevivalRef],
 ) -> Result<(Evaluation, Value), ApiError> {
     let now = clock(conn).await?;
-    let data = read_input(conn, round, cycle_start, crate::db::rounds::china_date(now), accepted).await?;
+    let data = read_input(
+        conn,
+        round,
+        cycle_start,
+        crate::db::rounds::china_date(now),
+        accepted,
+    )
+    .await?;
     let result = bidding_core::run_round(&data.input)
         .map_err(|e| ApiError::Unprocessable(format!("the round cannot be evaluated: {e}")))?;
     let mut lots = Vec::with_capacity(result.lots.len());

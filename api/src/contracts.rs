@@ -505,7 +505,7 @@ pub async fn record_failure(
     })
 }
 
-/// The suppliers of `orgs` barred from bidding today, each with the last day of its bar
+/// The suppliers of `orgs` barred from bidding today (in China Standard Time), each with the last day of its bar
 /// (the latest, when it has several), for a batch of bids (a `db::prepared` statement, run
 /// by the bid writer under custom plans).
 pub async fn barred_today_many(
@@ -522,7 +522,8 @@ pub async fn barred_today_many(
     let mut conn = conn;
     let rows: Vec<Row> = crate::db::prepared::prepared(
         "SELECT org_id, max(barred_until) AS until FROM supplier_bars
-          WHERE org_id = ANY({}) AND barred_from <= current_date AND barred_until >= current_date
+          WHERE org_id = ANY({}) AND barred_from <= (now() AT TIME ZONE 'UTC' + interval '8 hours')::date
+            AND barred_until >= (now() AT TIME ZONE 'UTC' + interval '8 hours')::date
           GROUP BY org_id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)

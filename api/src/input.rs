@@ -91,25 +91,6 @@ pub async fn screen(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// Around the CORS middleware: its refusal of a foreign origin as a problem document.
-pub async fn cors_refusals(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let http = req.request().clone();
-    match next.call(req).await {
-        Ok(res) => Ok(res.map_into_left_body()),
-        Err(e) if e.as_error::<actix_cors::CorsError>().is_some() => {
-            let refusal = ApiError::Forbidden(format!(
-                "cross-origin request refused ({e}): only the platform's own pages, and the origins in VBP_CORS_ORIGINS, may call the API"
-            ));
-            Ok(ServiceResponse::new(http, actix_web::ResponseError::error_response(&refusal))
-                .map_into_right_body())
-        }
-        Err(e) => Err(e),
-    }
-}
-
 fn nul_error(field: String) -> FieldError {
     FieldError::field(
         field,
@@ -158,7 +139,8 @@ fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
 async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the body cannot be read: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("the body cannot be read: {e}")))?;
         if body.len() + chunk.len() > MAX_JSON_BODY {
             return Err(ApiError::PayloadTooLarge(format!(
                 "the JSON body is larger than {MAX_JSON_BODY} bytes"
@@ -182,7 +164,9 @@ fn nul_in_json(body: &[u8]) -> Option<String> {
 
 fn find_nul(value: &Value, at: String) -> Option<String> {
     match value {
-        Value::String(s) if s.contains('\0') => Some(if at.is_empty() { "body".into() } else { at }),
+        Value::String(s) if s.contains('\0') => {
+            Some(if at.is_empty() { "body".into() } else { at })
+        }
         Value::Array(items) => items
             .iter()
             .enumerate()

@@ -106,7 +106,6 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(input::screen))
         .wrap(cors)
-        .wrap(middleware::from_fn(input::cors_refusals))
         .wrap(ErrorHandlers::new().default_handler(problem_body))
         .wrap(middleware::from_fn(metrics::track))
         .wrap(
@@ -115,8 +114,14 @@ pub fn build_app(
                 .add((header::X_FRAME_OPTIONS, "DENY"))
                 .add((header::REFERRER_POLICY, "no-referrer"))
                 .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-                .add((header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
-                .add((header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin")),
+                .add((
+                    header::HeaderName::from_static("cross-origin-opener-policy"),
+                    "same-origin",
+                ))
+                .add((
+                    header::HeaderName::from_static("cross-origin-resource-policy"),
+                    "same-origin",
+                )),
         )
         .wrap(tracing_actix_web::TracingLogger::default())
 }
@@ -131,7 +136,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// Cross-origin requests from browsers: only from the platform's own origin (the one
 /// the request was sent to) and those listed in `VBP_CORS_ORIGINS`. A page of any other
-/// site gets no CORS headers, and a request it makes is refused (403).
+/// site gets no CORS headers, and a request it makes is refused (400) before any handler.
 fn cors(extra: &[String]) -> actix_cors::Cors {
     let extra = extra.to_vec();
     actix_cors::Cors::default()
@@ -157,6 +162,7 @@ fn cors(extra: &[String]) -> actix_cors::Cors {
             header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([header::RETRY_AFTER, header::LOCATION])
+        .block_on_origin_mismatch(true)
         .max_age(600)
 }
 

@@ -85,14 +85,15 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
         {
             let params = op.parameters.as_deref().unwrap_or_default();
             let has = |place: ParameterIn| {
-                params
-                    .iter()
-                    .any(|p| std::mem::discriminant(&p.parameter_in) == std::mem::discriminant(&place))
+                params.iter().any(|p| {
+                    std::mem::discriminant(&p.parameter_in) == std::mem::discriminant(&place)
+                })
             };
             let (path, query) = (has(ParameterIn::Path), has(ParameterIn::Query));
-            let body = op.request_body.as_ref().map(|b| {
-                b.content.keys().any(|t| t.contains("json"))
-            });
+            let body = op
+                .request_body
+                .as_ref()
+                .map(|b| b.content.keys().any(|t| t.contains("json")));
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let mut add = |status: &str, description: &str| {
                 op.responses
@@ -108,8 +109,14 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
                 add("422", "A path segment holds a NUL character");
             }
             if query {
-                add("400", "The query string cannot be read (a value of the wrong type or encoding)");
-                add("422", "A query parameter is out of range or holds a NUL character");
+                add(
+                    "400",
+                    "The query string cannot be read (a value of the wrong type or encoding)",
+                );
+                add(
+                    "422",
+                    "A query parameter is out of range or holds a NUL character",
+                );
             }
             match body {
                 Some(true) => {

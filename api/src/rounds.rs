@@ -745,12 +745,14 @@ async fn notify_round_opened(
     Ok(())
 }
 
-/// Supplier organisations whose catalog products match one of the round's lots.
+/// Supplier organisations whose catalog products match one of the round's lots, less
+/// those barred from today through the round's bidding deadline (they could not bid it,
+/// so they are not invited, reminded or told of it).
 pub async fn matching_suppliers(
     conn: &mut AsyncPgConnection,
     round: Uuid,
 ) -> Result<Vec<Uuid>, ApiError> {
-    use crate::db::schema::{catalog_items, lots};
+    use crate::db::schema::{catalog_items, lots, rounds, supplier_bars};
     let names = lots::table
         .filter(lots::round_id.eq(round))
         .select(lots::generic_name);
@@ -761,7 +763,25 @@ pub async fn matching_suppliers(
         .distinct()
         .load(conn)
         .await?;
-    Ok(orgs.into_iter().flatten().collect())
+    let deadline: DateTime<Utc> = rounds::table
+        .find(round)
+        .select(rounds::bidding_deadline)
+        .first(conn)
+        .await?;
+    let today = crate::db::rounds::china_date(clock(conn).await?);
+    let barred: std::collections::HashSet<Uuid> = supplier_bars::table
+        .filter(supplier_bars::barred_from.le(today))
+        .filter(supplier_bars::barred_until.ge(crate::db::rounds::china_date(deadline)))
+        .select(supplier_bars::org_id)
+        .load::<Uuid>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(orgs
+        .into_iter()
+        .flatten()
+        .filter(|o| !barred.contains(o))
+        .collect())
 }
 
 /// Encodes a share for the custodian.

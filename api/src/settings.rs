@@ -444,7 +444,6 @@ impl Settings {
 mod tests {
     use super::redact_url;
 
-
     #[test]
     fn mail_links_follow_the_bound_address() {
         use super::default_public_url as url;

@@ -27,5 +27,4 @@ def before_call(context, case, kwargs):
         return
     user_id = str((case.path_parameters or {}).get("id", "")).lower()
     if user_id in PROTECTED and isinstance(case.body, dict):
-        if case.body.pop("password", None) is not None and os.environ.get("ST_HOOK_DEBUG"):
-            open(os.environ["ST_HOOK_DEBUG"], "a").write(f"stripped {user_id}\n")
+        case.body.pop("password", None)

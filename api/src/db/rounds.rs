@@ -734,7 +734,10 @@ impl BidRow {
 
     /// A bid that cannot be revealed (its content is out of range): ended as invalid at
     /// the opening, its revealed columns left empty.
-    pub async fn invalidate_at_opening(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    pub async fn invalidate_at_opening(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<usize> {
         diesel::update(bids::table.find(id))
             .set((
                 bids::status.eq("invalidated"),

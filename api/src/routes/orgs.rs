@@ -264,11 +264,12 @@ pub async fn update(
             let before = Organisation::find(conn, id).await?;
             let after =
                 Organisation::update(conn, id, name, body.status.map(OrgStatus::as_str)).await?;
-            let (linked, unlinked) = if after.kind == OrgKind::Supplier.as_str() && after.name != before.name {
-                CatalogItem::link_manufacturer(conn, id, &after.name).await?
-            } else {
-                (0, 0)
-            };
+            let (linked, unlinked) =
+                if after.kind == OrgKind::Supplier.as_str() && after.name != before.name {
+                    CatalogItem::link_manufacturer(conn, id, &after.name).await?
+                } else {
+                    (0, 0)
+                };
             audit::record(
                 conn,
                 &user.actor(),

@@ -660,7 +660,12 @@ pub async fn add_lot(
     let id = id.into_inner();
     let body = body.into_inner();
     let mut errors = Vec::new();
-    crate::input::check_len(&mut errors, "representative_code", &body.representative_code, crate::input::MAX_CODE);
+    crate::input::check_len(
+        &mut errors,
+        "representative_code",
+        &body.representative_code,
+        crate::input::MAX_CODE,
+    );
     if let Some(g) = &body.generic_name {
         crate::input::check_len(&mut errors, "generic_name", g, crate::input::MAX_NAME);
     }
@@ -1034,7 +1039,10 @@ pub async fn report_demand(
     let id = id.into_inner();
     let lines = body.into_inner().lines;
     if lines.len() > MAX_DEMAND_LINES {
-        return Err(ApiError::invalid("lines", format!("at most {MAX_DEMAND_LINES} lines (one per lot)")));
+        return Err(ApiError::invalid(
+            "lines",
+            format!("at most {MAX_DEMAND_LINES} lines (one per lot)"),
+        ));
     }
     let mut conn = state.pool.get().await?;
     let view = conn

@@ -167,7 +167,12 @@ pub async fn create(
     if let Err(e) = check_email(&email) {
         errors.push(FieldError::field("email", e));
     }
-    crate::input::check_len(&mut errors, "display_name", &body.display_name, crate::input::MAX_NAME);
+    crate::input::check_len(
+        &mut errors,
+        "display_name",
+        &body.display_name,
+        crate::input::MAX_NAME,
+    );
     if let Some(p) = &body.password
         && let Err(e) = password::check_policy(p)
     {
