@@ -30,6 +30,10 @@ echo "== build" >&2
 # the end-to-end tests run the vbp binary too
 cargo build --workspace --bins --quiet
 
+echo "== schemathesis: the served OpenAPI document against the server" >&2
+# every operation fuzzed from its schema: no 5xx, and no status the document does not list
+bash scripts/schemathesis.sh
+
 echo "== tests" >&2
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
