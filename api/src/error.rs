@@ -232,36 +232,8 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     }
 }
 
-/// Maps actix's body, path and query extraction failures to problems.
-pub fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as J;
-    match err {
-        J::ContentType => ApiError::UnsupportedMediaType(
-            "the body must be JSON, sent with Content-Type: application/json".into(),
-        ),
-        J::OverflowKnownLength { limit, .. } | J::Overflow { limit } => {
-            ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
-        }
-        // not JSON at all (syntax, cut short, nested too deep): the request cannot be read
-        J::Deserialize(e) if e.is_syntax() || e.is_eof() => ApiError::BadRequest(format!(
-            "the body is not valid JSON (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        )),
-        // JSON, but not what the route takes (a field missing or of the wrong type)
-        J::Deserialize(e) => ApiError::Validation(vec![FieldError {
-            field: None,
-            line: Some(e.line() as u64),
-            message: format!("invalid JSON body: {e}"),
-        }]),
-        other => ApiError::BadRequest(format!("invalid JSON body: {other}")),
-    }
-    .into()
-}
-
+/// Maps actix's query and path extraction failures to problems (bodies are read by
+/// [`crate::input::Json`]).
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _: &actix_web::HttpRequest,

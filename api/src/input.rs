@@ -8,6 +8,8 @@
 //! * A JSON body larger than [`MAX_JSON_BODY`]: 413.
 //!
 //! Uploaded files (CSV) are checked by their own decoder, which names line and column.
+//!
+//! [`Json`] is the body extractor of every route: its errors name the field at fault.
 
 use actix_web::{
     HttpMessage,
@@ -68,6 +70,74 @@ pub fn check_date(field: &str, date: chrono::NaiveDate) -> Result<(), ApiError> 
     }
 }
 
+/// A JSON body. Like `web::Json`, but a body of the wrong shape is a 422 naming the field
+/// at fault (`lines[2].annual_quantity`), and a body that is not JSON at all a 400.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_type);
+        let payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body must be JSON, sent with Content-Type: application/json".into(),
+                )
+                .into());
+            }
+            let body = read_body(payload).await?;
+            Ok(Json(parse_json(&body)?))
+        })
+    }
+}
+
+/// `body` as a `T`, or the problem: 400 when it is not JSON, 422 naming the field.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let parsed = match serde_path_to_error::deserialize(&mut *de) {
+        // nothing but whitespace may follow the value
+        Ok(v) => de.end().map(|()| v).map_err(|e| (".".to_owned(), e)),
+        Err(e) => Err((e.path().to_string(), e.into_inner())),
+    };
+    parsed.map_err(|(path, e)| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::BadRequest(format!(
+                "the body is not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ))
+        } else {
+            // serde's message names the field itself when it is missing or unknown
+            let field = (path != ".").then_some(path);
+            ApiError::Validation(vec![FieldError {
+                field,
+                line: None,
+                message: e.to_string(),
+            }])
+        }
+    })
+}
+
 /// The middleware: see the module documentation.
 pub async fn screen(
     mut req: ServiceRequest,
@@ -102,9 +172,18 @@ fn is_json(req: &ServiceRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+        .is_some_and(is_json_type)
+}
+
+/// `application/json` or `application/<something>+json`, with any parameters.
+fn is_json_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 /// The path and the query string: no NUL, and a query that decodes.
@@ -204,6 +283,47 @@ mod tests {
         assert_eq!(nul_in_json(br#"{"a":"\\u0000"}"#), None);
         // not JSON: left to the extractor
         assert_eq!(nul_in_json(br#"{"a":"\u0000"#), None);
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Line {
+            qty: u32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            lines: Vec<Line>,
+        }
+        let field = |body: &str| match parse_json::<Body>(body.as_bytes()) {
+            Err(ApiError::Validation(e)) => e[0].field.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(r#"{"lines":[{"qty":1},{"qty":"x"}]}"#).as_deref(),
+            Some("lines[1].qty")
+        );
+        assert_eq!(
+            field(r#"{"lines":[{"qty":4294967296}]}"#).as_deref(),
+            Some("lines[0].qty")
+        );
+        assert!(matches!(
+            parse_json::<Body>(br#"{"lines": "#),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"lines": []} x"#),
+            Err(ApiError::BadRequest(_))
+        ));
+        // nested past serde_json's recursion limit: not readable (a free-form JSON field)
+        let deep = "[".repeat(10_000);
+        assert!(matches!(
+            parse_json::<serde_json::Value>(deep.as_bytes()),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(parse_json::<Body>(br#"{"lines":[{"qty":1}]}"#).is_ok());
     }
 
     #[test]

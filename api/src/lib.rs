@@ -93,11 +93,6 @@ pub fn build_app(
     let cors = cors(&state.settings.cors_origins);
     app.app_data(state)
         .app_data(web::Data::new(RouteTable::new(&api)))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(input::MAX_JSON_BODY)
-                .error_handler(error::json_error),
-        )
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))

@@ -34,10 +34,10 @@ async fn errors_are_problem_json() {
             "{\"name\": ",
         )
         .await;
-    assert!(matches!(res.status.as_u16(), 400 | 422), "{}", res.status);
-    let status = res.status.as_u16();
-    let res = res.expect_problem(status);
+    // not JSON at all: the request cannot be read (400); JSON of the wrong shape: 422
+    let res = res.expect_problem(400);
     assert!(res.body["detail"].as_str().unwrap().contains("JSON"));
+    assert_eq!(res.body["code"], "bad_request");
     app.post(
         "/api/v1/orgs",
         &admin,
@@ -265,4 +265,218 @@ async fn openapi_names_every_route_with_request_response_and_error_schemas() {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// A NUL character cannot be stored in text: refused once for every route, as a 422
+/// naming the field, wherever it comes (JSON body, query, path), and nothing is written.
+#[actix_web::test]
+async fn nul_characters_are_refused_naming_the_field() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login_demo("admin").await;
+    // login, without a token
+    let res = app
+        .post_bytes(
+            "/api/v1/auth/login",
+            None,
+            "application/json",
+            r#"{"email": "admin@vbp.demo\u0000", "password": "x"}"#,
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "email");
+    assert_eq!(res.body["code"], "validation");
+    // nested in a body
+    let res = app
+        .post_bytes(
+            "/api/v1/orgs",
+            Some(&admin),
+            "application/json",
+            r#"{"name": "NUL\u0000 Pharma", "kind": "supplier"}"#,
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "name");
+    let res = app
+        .request(
+            "PUT",
+            "/api/v1/rounds/00000000-0000-0000-0000-000000000000/demand",
+            Some(&admin),
+            Some(json!({"lines": [{"lot_id": "x", "note": "a\u{0}"}]})),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "lines[0].note");
+    // query and path
+    let res = app
+        .get("/api/v1/catalog/items?q=%E9%98%BF%00", &admin)
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "q");
+    let res = app
+        .get("/api/v1/catalog/items/XA01%00", &admin)
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "path");
+    // an escaped backslash before "u0000" is no NUL: the body goes through
+    let res = app
+        .post_bytes(
+            "/api/v1/orgs",
+            Some(&admin),
+            "application/json",
+            r#"{"name": "Back\\u0000slash Co.", "kind": "supplier"}"#,
+        )
+        .await
+        .expect(201);
+    assert_eq!(res.body["name"], "Back\\u0000slash Co.");
+    let orgs = app
+        .get("/api/v1/orgs?per_page=200", &admin)
+        .await
+        .expect(200);
+    assert!(!orgs.body.to_string().contains("NUL"));
+}
+
+/// `/api/docs` without its slash leads to the docs.
+#[actix_web::test]
+async fn api_docs_without_the_slash_redirects() {
+    let app = TestApp::spawn().await;
+    let res = awc::Client::builder()
+        .disable_redirects()
+        .finish()
+        .get(format!("{}/api/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 308);
+    assert_eq!(res.headers().get("location").unwrap(), "/api/docs/");
+    app.request("GET", "/api/docs/", None, None)
+        .await
+        .expect(200);
+}
+
+/// The statuses the server sends whatever the handler does are in the document: 400 for
+/// an unreadable query or body, 413, 415 and 422 for bodies, 404 for path ids, 401 for
+/// routes behind a token; and a body sent without a content type really is a 415.
+#[actix_web::test]
+async fn openapi_lists_the_statuses_every_route_of_a_kind_sends() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login_demo("admin").await;
+    let doc = app
+        .request("GET", "/api/openapi.json", None, None)
+        .await
+        .expect(200)
+        .body;
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{} {path}", method.to_uppercase());
+            let responses = op["responses"].as_object().unwrap();
+            let has = |s: &str| responses.contains_key(s);
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_ = |place: &str| params.iter().any(|p| p["in"] == place);
+            if in_("query") {
+                assert!(has("400") && has("422"), "{at}: query without 400/422");
+            }
+            if in_("path") {
+                assert!(has("404") && has("422"), "{at}: path id without 404/422");
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                bodies += 1;
+                for s in ["400", "413", "415", "422"] {
+                    assert!(has(s), "{at}: JSON body without {s}");
+                }
+                // and the server does answer 415 to a body without a content type
+                let concrete = path
+                    .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{lot_id}", "00000000-0000-0000-0000-000000000000");
+                let res = app
+                    .client
+                    .request(
+                        awc::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                        format!("{}{concrete}", app.base),
+                    )
+                    .bearer_auth(&admin)
+                    .send_body("{}")
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 415, "{at}");
+            }
+            if path.starts_with("/api/v1/") {
+                assert!(has("503"), "{at}: no 503");
+            }
+        }
+    }
+    assert!(bodies >= 16, "only {bodies} JSON bodies");
+}
+
+/// Security headers on every response, and cross-origin calls only from the platform's
+/// own origin and the configured ones.
+#[actix_web::test]
+async fn security_headers_and_a_same_origin_cors_policy() {
+    let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://ui.example.cn".into()]).await;
+    for path in ["/healthz", "/api/v1/me", "/", "/api/docs/"] {
+        let res = app.request("GET", path, None, None).await;
+        let h = |n: &str| {
+            res.headers
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{path}: no {n}"))
+        };
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(h("x-frame-options"), "DENY");
+        let csp = h("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+        assert!(csp.contains("object-src 'none'"), "{csp}");
+        assert_eq!(h("cross-origin-opener-policy"), "same-origin");
+    }
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                awc::http::Method::OPTIONS,
+                format!("{}/api/v1/orgs", app.base),
+            )
+            .insert_header(("origin", origin))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header((
+                "access-control-request-headers",
+                "authorization, content-type",
+            ))
+            .send()
+    };
+    // a foreign site: refused, and no CORS header tells the browser otherwise
+    let mut res = preflight("https://evil.example").await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let body: Value = serde_json::from_slice(&res.body().await.unwrap()).unwrap();
+    assert_eq!(body["status"], 400);
+    let res = app
+        .client
+        .get(format!("{}/api/v1/provinces", app.base))
+        .insert_header(("origin", "https://evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    // a configured origin is allowed
+    let res = preflight("https://ui.example.cn").await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").unwrap(),
+        "https://ui.example.cn"
+    );
+    // the platform's own origin (the UI it serves) is allowed
+    let own = app.base.clone();
+    let res = app
+        .client
+        .get(format!("{own}/api/v1/me"))
+        .insert_header(("origin", own.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").unwrap(),
+        own.as_str()
+    );
 }

@@ -1063,3 +1063,334 @@ async fn the_job_worker_pauses_while_a_deadline_is_near() {
         "sends after the deadline"
     );
 }
+
+/// Every run of 64 hex digits in `text` (SHA-256 digests and the like).
+fn hex_digests(text: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    let bytes = text.as_bytes();
+    let mut start = None;
+    for (i, b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        match (b.is_ascii_hexdigit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                // a longer run (a hex ciphertext) holds every 64-digit window
+                for w in s..=i.saturating_sub(64) {
+                    if i - w >= 64 {
+                        out.insert(text[w..w + 64].to_ascii_lowercase());
+                    }
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The price of a bid found by trying every 4-decimal price up to `ceiling` against the
+/// digests in `digests`, as an attacker holding a dump would: each candidate request is
+/// hashed the ways a server could have hashed it (unkeyed SHA-256 of the fields joined).
+fn brute_force(
+    digests: &std::collections::HashSet<String>,
+    round: &str,
+    lot: &str,
+    code: &str,
+    capacity: u64,
+    prefs: &str,
+    ceiling_ten_thousandths: u32,
+) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    for n in 1..=ceiling_ten_thousandths {
+        let exact = format!("{}.{:04}", n / 10_000, n % 10_000);
+        let short = exact.trim_end_matches('0').trim_end_matches('.').to_owned();
+        for price in [&exact, &short] {
+            for message in [
+                format!("{lot}|{code}|{price}|{capacity}|{prefs}"),
+                format!("{round}|{lot}|{code}|{price}|{capacity}|{prefs}"),
+            ] {
+                if digests.contains(&hex::encode(Sha256::digest(message.as_bytes()))) {
+                    return Some(exact.clone());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whoever holds the database (a dump, a backup, a replica) cannot recompute a sealed
+/// price: no digest stored beside a sealed bid (bids, register, jobs, audit log) matches
+/// any price of the grid below the ceiling, and ciphertexts do not differ in length by
+/// the number of digits of the price.
+#[actix_web::test]
+async fn a_database_dump_lets_no_sealed_price_be_recomputed() {
+    let f = published("threshold", 2).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let a = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("dump-a"))
+        .await
+        .expect(201)
+        .body;
+    // a shorter plaintext: a one-digit capacity and no preferences
+    let mut res = app
+        .client
+        .post(format!("{}/api/v1/rounds/{}/bids", app.base, f.round))
+        .bearer_auth(&qilu)
+        .insert_header(("Idempotency-Key", "dump-b"))
+        .send_json(
+            &json!({"lot_id": f.lot, "product_code": QILU_20MG, "unit_price": "0.6171",
+                           "annual_capacity": 7}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "{:?}", res.body().await);
+    let mut conn = app.db.connect().await;
+    let dump = dump_everything(app).await;
+    let digests = hex_digests(&dump);
+    assert!(digests.contains(a["commitment"].as_str().unwrap()));
+    for (code, price, capacity, prefs) in [
+        (HUAHAI_10MG, "0.4321", 2_000_000, "110000,310000"),
+        (QILU_20MG, "0.6171", 7, ""),
+    ] {
+        assert!(
+            !contains_price(&dump, price),
+            "{price} readable in the dump"
+        );
+        // the attack works on a digest of the kind the platform stored before: the test
+        // would find the price if it were there
+        let mut planted = digests.clone();
+        planted.insert(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            format!("{}|{code}|{price}|{capacity}|{prefs}", f.lot).as_bytes(),
+        )));
+        assert_eq!(
+            brute_force(&planted, &f.round, &f.lot, code, capacity, prefs, 8500).as_deref(),
+            Some(price)
+        );
+        // ... and finds nothing in the real dump
+        assert_eq!(
+            brute_force(&digests, &f.round, &f.lot, code, capacity, prefs, 8500),
+            None,
+            "the price of {code} can be recomputed from the dump"
+        );
+    }
+    // the stored request digests are keyed (an HMAC), and the ciphertexts are padded
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        len: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        request_hash: Option<String>,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT octet_length(sealed)::bigint AS len, request_hash FROM bids WHERE round_id = '{}'",
+        f.round
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].len, rows[1].len, "ciphertext lengths differ");
+    assert!(
+        rows.iter()
+            .all(|r| r.request_hash.as_ref().is_some_and(|h| h.len() == 64))
+    );
+    // a retry with the same key is still recognised (the keyed digest works)
+    let again = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("dump-a"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["bid_id"], a["bid_id"]);
+    f.bid(&huahai, HUAHAI_10MG, "0.4322", Some("dump-a"))
+        .await
+        .expect_problem(422);
+}
+
+/// A capacity is bounded by what its column holds (a stated maximum): a bid that would
+/// have made the opening fail is refused at submission, and the largest accepted one
+/// opens.
+#[actix_web::test]
+async fn capacity_past_its_column_is_refused_and_the_largest_opens() {
+    let f = published("master", 1).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let url = format!("/api/v1/rounds/{}/bids", f.round);
+    for capacity in [
+        json!(9_223_372_036_854_775_808u64),
+        json!(u64::MAX),
+        json!(1_000_000_000_001u64),
+        json!(0),
+    ] {
+        let res = app
+            .post(
+                &url,
+                &huahai,
+                json!({"lot_id": f.lot, "product_code": HUAHAI_10MG, "unit_price": "0.4000",
+                       "annual_capacity": capacity}),
+            )
+            .await
+            .expect_problem(422);
+        assert_eq!(
+            res.body["errors"][0]["field"], "annual_capacity",
+            "{capacity}"
+        );
+    }
+    // a price past NUMERIC(12,4), and in exponent form
+    for price in ["100000000", "1e10", "-0.5", "0.00001"] {
+        let res = app
+            .post(
+                &url,
+                &huahai,
+                json!({"lot_id": f.lot, "product_code": HUAHAI_10MG, "unit_price": price,
+                       "annual_capacity": 1}),
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 422, "{price}: {}", res.body);
+    }
+    app.post(
+        &url,
+        &huahai,
+        json!({"lot_id": f.lot, "product_code": HUAHAI_10MG, "unit_price": "0.4000",
+               "annual_capacity": 1_000_000_000_000u64}),
+    )
+    .await
+    .expect(201);
+    f.pass_deadline().await;
+    let opened = f.open("officer", None).await.expect(200).body;
+    assert_eq!(opened["status"], "opened");
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Dump> = diesel::sql_query(format!(
+        "SELECT annual_capacity::text AS text FROM bids WHERE round_id = '{}'",
+        f.round
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].text, "1000000000000");
+}
+
+/// A sealed bid the opening cannot store (as one with a capacity past its column, sealed
+/// before the bound existed) no longer makes the round impossible to open: it is set
+/// aside as invalid, with the reason in the audit log, and the other bids open.
+#[actix_web::test]
+async fn an_unreadable_sealed_bid_is_invalidated_at_the_opening_not_a_500() {
+    let f = published("master", 1).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let huahai_org = me(app, &huahai).await;
+    f.bid(
+        &app.login_demo("supplier2").await,
+        QILU_20MG,
+        "0.7000",
+        None,
+    )
+    .await
+    .expect(201);
+    // sealed to the round's key exactly as the platform did before the bound
+    let round = app
+        .get(&format!("/api/v1/rounds/{}", f.round), &f.officer)
+        .await
+        .expect(200)
+        .body;
+    let public = hex::decode(round["public_key"].as_str().unwrap()).unwrap();
+    let content = json!({"product_code": HUAHAI_10MG, "unit_price": "0.4000",
+                         "annual_capacity": 9_223_372_036_854_775_808u64, "province_preferences": []});
+    let org = huahai_org["org_id"].as_str().unwrap();
+    let info = tests::api::rounds::bid_info(
+        f.round.parse().unwrap(),
+        1,
+        f.lot.parse().unwrap(),
+        org.parse().unwrap(),
+    );
+    let sealed = sealing::seal(&public, &info, content.to_string().as_bytes()).unwrap();
+    let commitment = sealing::sha256_hex(&sealed);
+    let mut conn = app.db.connect().await;
+    conn.batch_execute(&format!(
+        "INSERT INTO bids (id, round_id, lot_id, supplier_org_id, submitted_by, terms_version, sealed,
+                           commitment, submitted_at, receipt_signature)
+         VALUES (gen_random_uuid(), '{}', '{}', '{org}', '{}', 1, '\\x{}', '{commitment}', now(), 'x')",
+        f.round,
+        f.lot,
+        huahai_org["id"].as_str().unwrap(),
+        hex::encode(&sealed)
+    ))
+    .await
+    .unwrap();
+    f.pass_deadline().await;
+    let opened = f.open("officer", None).await.expect(200).body;
+    assert_eq!(opened["status"], "opened");
+    let rows: Vec<Dump> = diesel::sql_query(format!(
+        "SELECT status || ' ' || coalesce(annual_capacity::text, '-') AS text FROM bids
+          WHERE round_id = '{}' ORDER BY status",
+        f.round
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let rows: Vec<_> = rows.into_iter().map(|r| r.text).collect();
+    assert_eq!(rows, ["invalidated -", "live 2000000"]);
+    let auditor = app.login_demo("auditor").await;
+    let entries = app
+        .get("/api/v1/audit?action=bid.invalid_at_opening", &auditor)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(entries["total"], 1);
+    assert!(
+        entries["items"][0]["details"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("capacity")
+    );
+}
+
+/// A price past its column (`NUMERIC(12,4)`) is a 422 naming the field, not a 500.
+#[actix_web::test]
+async fn a_previous_price_past_its_column_is_refused() {
+    let app = TestApp::with_demo().await;
+    let officer = app.login_demo("officer").await;
+    app.post_bytes(
+        "/api/v1/catalog/imports",
+        Some(&officer),
+        "text/csv",
+        catalog_csv(),
+    )
+    .await
+    .expect(200);
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let round = app
+        .post(
+            "/api/v1/rounds",
+            &officer,
+            json!({"name": "上限测试", "kind": "drug", "preset": "batch7",
+                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let url = format!("/api/v1/rounds/{}/lots", round["id"].as_str().unwrap());
+    for price in ["1e10", "100000000", "-1", "0.00001", "1e-30"] {
+        let res = app
+            .post(
+                &url,
+                &officer,
+                json!({"representative_code": QILU_20MG, "previous_price": price}),
+            )
+            .await;
+        assert_eq!(res.status.as_u16(), 422, "{price}: {}", res.body);
+        assert!(
+            res.body.to_string().contains("previous_price"),
+            "{price}: {}",
+            res.body
+        );
+    }
+    app.post(
+        &url,
+        &officer,
+        json!({"representative_code": QILU_20MG, "previous_price": "99999999.9999"}),
+    )
+    .await
+    .expect(201);
+}

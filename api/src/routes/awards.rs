@@ -60,7 +60,7 @@ pub async fn evaluate(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<EvaluateRequest>,
+    body: crate::input::Json<EvaluateRequest>,
 ) -> Result<web::Json<EvaluationResponse>, ApiError> {
     user.require(OFFICER)?;
     let id = id.into_inner();
@@ -206,7 +206,7 @@ pub async fn answer_revival(
     user: AuthUser,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<RevivalAnswer>,
+    body: crate::input::Json<RevivalAnswer>,
 ) -> Result<web::Json<RevivalOfferDto>, ApiError> {
     user.require(&[Role::Supplier])?;
     let (id, lot) = path.into_inner();
@@ -270,7 +270,7 @@ pub async fn award_round(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<AwardRequest>,
+    body: crate::input::Json<AwardRequest>,
 ) -> Result<web::Json<AwardOutcome>, ApiError> {
     user.require(OFFICER)?;
     let id = id.into_inner();
@@ -475,7 +475,7 @@ pub async fn supply_failure(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<SupplyFailureRequest>,
+    body: crate::input::Json<SupplyFailureRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
     let reason = body.reason.trim().to_owned();

@@ -316,7 +316,7 @@ pub async fn submit(
     token: VerifiedToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<SubmitBid>,
+    body: crate::input::Json<SubmitBid>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = token.0;
     if claims.role != Role::Supplier {
@@ -661,7 +661,7 @@ pub async fn open(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<OpenRequest>,
+    body: crate::input::Json<OpenRequest>,
 ) -> Result<web::Json<OpeningState>, ApiError> {
     user.require(&[Role::ProcurementOfficer])?;
     if let Some(share) = &body.share {

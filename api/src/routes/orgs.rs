@@ -126,7 +126,7 @@ pub async fn list(
 pub async fn create(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateOrg>,
+    body: crate::input::Json<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     let body = body.into_inner();
@@ -240,7 +240,7 @@ pub async fn update(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateOrg>,
+    body: crate::input::Json<UpdateOrg>,
 ) -> Result<web::Json<OrgDto>, ApiError> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner();

@@ -243,7 +243,7 @@ pub(crate) async fn visible_round(
 pub async fn create(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateRound>,
+    body: crate::input::Json<CreateRound>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
     let body = body.into_inner();
@@ -454,7 +454,7 @@ pub async fn update(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateRound>,
+    body: crate::input::Json<UpdateRound>,
 ) -> Result<web::Json<RoundDto>, ApiError> {
     user.require(OFFICER)?;
     let body = body.into_inner();
@@ -654,7 +654,7 @@ pub async fn add_lot(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<CreateLot>,
+    body: crate::input::Json<CreateLot>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
     let id = id.into_inner();
@@ -892,7 +892,7 @@ pub async fn cancel(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<CancelRound>,
+    body: crate::input::Json<CancelRound>,
 ) -> Result<web::Json<RoundDto>, ApiError> {
     user.require(OFFICER)?;
     let id = id.into_inner();
@@ -1029,7 +1029,7 @@ pub async fn report_demand(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<ReportDemand>,
+    body: crate::input::Json<ReportDemand>,
 ) -> Result<web::Json<DemandView>, ApiError> {
     user.require(&[Role::ProvincialBuyer])?;
     let province = user

@@ -158,7 +158,7 @@ pub async fn list(
 pub async fn create(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateUser>,
+    body: crate::input::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     let body = body.into_inner();
@@ -310,7 +310,7 @@ pub async fn update(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUser>,
+    body: crate::input::Json<UpdateUser>,
 ) -> Result<web::Json<UserDto>, ApiError> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner();
