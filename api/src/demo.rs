@@ -232,11 +232,15 @@ pub async fn load(
                     kept.len()
                 );
             }
+            // which company each other supplier account bids for
+            let _ = writeln!(out, "\n  more suppliers, same password:");
+            for (i, o) in suppliers.iter().enumerate().skip(2) {
+                let _ = writeln!(out, "  {:<22} {}", format!("supplier{}@vbp.demo", i + 1), o.name);
+            }
             let _ = writeln!(
                 out,
-                "  ... and {} more supplier and buyer accounts (supplier3@ to supplier{}@, buyer-<province code>@vbp.demo), same password",
-                extra.len(),
-                suppliers.len()
+                "  ... and {} buyer accounts (buyer-<province code>@vbp.demo, one per other province), same password",
+                extra.len() + 2 - suppliers.len()
             );
             Ok::<_, diesel::result::Error>(Report(out))
         })

@@ -179,9 +179,30 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             }))
         );
         let id = round["id"].as_str().unwrap_or_default().to_owned();
-        // three lots, a different choice of generics per round
+        // three lots, a different choice of generics per round; the round open for bids
+        // takes generics that supplier@ (Huahai) and supplier2@ (Qilu) both make, so the
+        // first two demo suppliers can bid in it
+        let both: Vec<&String> = generics
+            .iter()
+            .filter(|g| {
+                ["supplier@vbp.demo", "supplier2@vbp.demo"].iter().all(|e| {
+                    offers
+                        .iter()
+                        .any(|o| &o.generic_name == *g && o.email == *e)
+                })
+            })
+            .collect();
+        let chosen: Vec<&String> = if *target == "bidding_open" && !both.is_empty() {
+            both.iter()
+                .copied()
+                .cycle()
+                .take(3.min(both.len()))
+                .collect()
+        } else {
+            generics.iter().cycle().skip(n * 3).take(3).collect()
+        };
         let mut lots = Vec::new();
-        for g in generics.iter().cycle().skip(n * 3).take(3) {
+        for g in chosen {
             let rep = offers
                 .iter()
                 .find(|o| &o.generic_name == g)

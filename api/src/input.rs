@@ -72,18 +72,16 @@ pub fn check_date(field: &str, date: chrono::NaiveDate) -> Result<(), ApiError> 
 
 /// A JSON body. Like `web::Json`, but a body of the wrong shape is a 422 naming the field
 /// at fault (`lines[2].annual_quantity`), and a body that is not JSON at all a 400.
-pub struct Json<T>(pub T);
+///
+/// The body is read before the handler runs, but its verdict is taken by the handler with
+/// [`Json::into_inner`] once the caller's role is checked: a role that may not act gets
+/// its 403 whatever it sent, and learns nothing of the body's rules.
+pub struct Json<T>(Result<T, ApiError>);
 
 impl<T> Json<T> {
-    pub fn into_inner(self) -> T {
+    /// The body, or why it is refused (400, 413, 415 or 422).
+    pub fn into_inner(self) -> Result<T, ApiError> {
         self.0
-    }
-}
-
-impl<T> std::ops::Deref for Json<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
     }
 }
 
@@ -100,13 +98,14 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
         let payload = payload.take();
         Box::pin(async move {
             if !json {
-                return Err(ApiError::UnsupportedMediaType(
+                return Ok(Json(Err(ApiError::UnsupportedMediaType(
                     "the body must be JSON, sent with Content-Type: application/json".into(),
-                )
-                .into());
+                ))));
             }
-            let body = read_body(payload).await?;
-            Ok(Json(parse_json(&body)?))
+            Ok(Json(match read_body(payload).await {
+                Ok(body) => parse_json(&body),
+                Err(e) => Err(e),
+            }))
         })
     }
 }

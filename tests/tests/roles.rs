@@ -1,119 +1,178 @@
-//! Authorization: every role-restricted route refuses every other role with 403, and
-//! admits its own.
+//! Authorization, generated from the route table itself: every operation of the served
+//! OpenAPI document declares the roles it admits (the scopes of its `bearer` security
+//! requirement; none listed: every signed-in role) and its scope (`x-scope`). Every role
+//! not admitted gets 403 on every route; every admitted role gets past the role check;
+//! and every scoped route shows and changes only what is the caller's own (own
+//! organisation, own province, own party to a contract, own session or share). A new
+//! route fails these tests until its roles and scope are declared and checked here.
 
 #![allow(clippy::unwrap_used)]
 
-use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
 use tests::{DEMO_BY_ROLE, TestApp};
 
 const NIL: &str = "00000000-0000-0000-0000-000000000000";
 
-/// (method, path, roles admitted). Bodies are valid so only the role can fail.
-fn restricted(org_id: &str, user_id: &str) -> Vec<(&'static str, String, &'static [&'static str])> {
-    vec![
-        ("GET", "/api/v1/orgs".into(), &["admin", "auditor"]),
-        ("POST", "/api/v1/orgs".into(), &["admin"]),
-        (
-            "GET",
-            format!("/api/v1/orgs/{org_id}"),
-            &["admin", "auditor"],
-        ),
-        ("PATCH", format!("/api/v1/orgs/{org_id}"), &["admin"]),
-        ("GET", "/api/v1/users".into(), &["admin", "auditor"]),
-        ("POST", "/api/v1/users".into(), &["admin"]),
-        (
-            "GET",
-            format!("/api/v1/users/{user_id}"),
-            &["admin", "auditor"],
-        ),
-        ("PATCH", format!("/api/v1/users/{user_id}"), &["admin"]),
-        ("GET", "/api/v1/audit".into(), &["auditor"]),
-        ("GET", "/api/v1/audit/verify".into(), &["auditor"]),
-        // evaluation and award (the round need not exist: the role is checked first)
-        (
-            "POST",
-            format!("/api/v1/rounds/{NIL}/evaluate"),
-            &["procurement_officer"],
-        ),
-        (
-            "GET",
-            format!("/api/v1/rounds/{NIL}/evaluation"),
-            &["procurement_officer", "auditor"],
-        ),
-        (
-            "POST",
-            format!("/api/v1/rounds/{NIL}/award"),
-            &["procurement_officer"],
-        ),
-        (
-            "GET",
-            format!("/api/v1/rounds/{NIL}/revival-offers"),
-            &["procurement_officer", "auditor", "supplier"],
-        ),
-        (
-            "POST",
-            format!("/api/v1/rounds/{NIL}/revival-offers/{NIL}"),
-            &["supplier"],
-        ),
-        (
-            "POST",
-            format!("/api/v1/contracts/{NIL}/supply-failure"),
-            &["procurement_officer"],
-        ),
-        (
-            "GET",
-            "/api/v1/supplier-bars".into(),
-            &["procurement_officer", "admin", "auditor", "supplier"],
-        ),
-    ]
+/// What a route may show or change, beyond its roles.
+const SCOPES: &[&str] = &[
+    "public",       // no token
+    "all",          // whatever the admitted role may see, not narrowed by organisation
+    "self",         // the caller's own session, account or opening-key share
+    "own_org",      // a supplier's own organisation's bids, offers and bars
+    "own_province", // a buyer's own province's demand
+    "party",        // contracts: a supplier's own (or those it backs up), a province's own
+];
+
+struct Op {
+    method: String,
+    path: String,
+    /// Path parameters whose schema is an integer.
+    integer_params: Vec<String>,
+    /// `None`: public; empty: every signed-in role.
+    roles: Option<Vec<String>>,
+    scope: String,
+}
+
+impl Op {
+    fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    fn admits(&self, role: &str) -> bool {
+        self.roles
+            .as_ref()
+            .is_some_and(|r| r.is_empty() || r.iter().any(|x| x == role))
+    }
+}
+
+fn operations(doc: &Value) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let roles = op["security"].as_array().map(|reqs| {
+                reqs.iter()
+                    .filter_map(|r| r["bearer"].as_array())
+                    .flatten()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect()
+            });
+            let integer_params = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path" && p["schema"]["type"] == "integer")
+                .map(|p| format!("{{{}}}", p["name"].as_str().unwrap()))
+                .collect();
+            ops.push(Op {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                integer_params,
+                roles,
+                scope: op["x-scope"].as_str().unwrap_or("").to_owned(),
+            });
+        }
+    }
+    ops
+}
+
+async fn document(app: &TestApp) -> Value {
+    app.request("GET", "/api/openapi.json", None, None)
+        .await
+        .expect(200)
+        .body
 }
 
 #[actix_web::test]
-async fn each_role_gets_403_on_routes_of_other_roles() {
-    let app = TestApp::with_demo().await;
-    let admin = app.login_demo("admin").await;
-    let supplier = app.login_demo("supplier").await;
-    let me = app.get("/api/v1/me", &supplier).await.expect(200).body;
-    let (org_id, user_id) = (me["org_id"].as_str().unwrap(), me["id"].as_str().unwrap());
-    let routes = restricted(org_id, user_id);
-    let mut refused = 0;
-    for (role, who) in DEMO_BY_ROLE {
-        let token = if *role == "admin" {
-            admin.clone()
-        } else {
-            app.login_demo(who).await
-        };
-        for (method, path, allowed) in &routes {
-            if allowed.contains(role) {
-                continue;
-            }
-            let body = match *method {
-                "POST" if path.ends_with("/evaluate") => Some(json!({})),
-                "POST" if path.ends_with("/award") => Some(json!({"evaluation_digest": "x"})),
-                "POST" if path.contains("/revival-offers/") => Some(json!({"accept": true})),
-                "POST" if path.ends_with("/supply-failure") => Some(json!({"reason": "x"})),
-                "POST" if path.ends_with("/orgs") => {
-                    Some(json!({"name": "X Co.", "kind": "supplier"}))
+async fn every_route_declares_its_roles_and_its_scope() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let known: BTreeSet<&str> = DEMO_BY_ROLE.iter().map(|(r, _)| *r).collect();
+    let ops = operations(&doc);
+    assert!(ops.len() >= 50, "only {} operations", ops.len());
+    for op in &ops {
+        assert!(
+            SCOPES.contains(&op.scope.as_str()),
+            "{}: declares no known x-scope ({:?})",
+            op.key(),
+            op.scope
+        );
+        match &op.roles {
+            None => assert_eq!(op.scope, "public", "{}: no token, not public", op.key()),
+            Some(roles) => {
+                assert_ne!(op.scope, "public", "{}: public but needs a token", op.key());
+                for r in roles {
+                    assert!(known.contains(r.as_str()), "{}: unknown role {r}", op.key());
                 }
-                "POST" => Some(json!({"email": "x@y.cn", "role": "supplier", "org_id": org_id})),
-                "PATCH" => Some(json!({"display_name": "x"})),
-                _ => None,
-            };
-            let res = app.request(method, path, Some(&token), body).await;
-            assert_eq!(
-                res.status.as_u16(),
-                403,
-                "{role} {method} {path}: {}",
-                res.body
-            );
-            assert!(res.body["detail"].as_str().unwrap().contains(role));
-            refused += 1;
+            }
         }
     }
-    assert!(refused >= 40, "only {refused} refusals checked");
+}
+
+/// The path of `op` with placeholder ids (the role is checked before anything is read).
+fn concrete(op: &Op) -> String {
+    op.path
+        .replace("{code}", "XA01ABD075A002010100483")
+        .split('/')
+        .map(|s| match s {
+            s if op.integer_params.iter().any(|p| p == s) => "1",
+            s if s.starts_with('{') => NIL,
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[actix_web::test]
+async fn each_role_is_refused_where_it_is_not_admitted_and_let_through_where_it_is() {
+    let app = TestApp::with_demo().await;
+    let doc = document(&app).await;
+    let mut tokens = BTreeMap::new();
+    for (role, who) in DEMO_BY_ROLE {
+        tokens.insert(*role, app.login_demo(who).await);
+    }
+    let (mut refused, mut admitted) = (0, 0);
+    for op in operations(&doc) {
+        // logout would end the session the rest of the test uses (its scope is checked below)
+        if op.roles.is_none() || op.key() == "POST /api/v1/auth/logout" {
+            continue;
+        }
+        let path = concrete(&op);
+        for (role, token) in &tokens {
+            let res = if op.path == "/api/v1/catalog/imports" {
+                app.post_bytes(&path, Some(token), "text/csv", "kind,code\n")
+                    .await
+            } else {
+                let body = (op.method != "GET" && op.method != "DELETE").then(|| json!({}));
+                app.request(&op.method, &path, Some(token), body).await
+            };
+            let status = res.status.as_u16();
+            if op.admits(role) {
+                assert!(
+                    status != 403 && status != 401,
+                    "{role} is declared for {} but got {status}: {}",
+                    op.key(),
+                    res.body
+                );
+                admitted += 1;
+            } else {
+                assert_eq!(status, 403, "{role} on {}: {}", op.key(), res.body);
+                assert!(
+                    res.body["detail"].as_str().unwrap().contains(role),
+                    "{role} on {}: {}",
+                    op.key(),
+                    res.body
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused >= 100, "only {refused} refusals checked");
+    assert!(admitted >= 100, "only {admitted} admissions checked");
     // and nothing was created by the refused calls
     let orgs = app
-        .get("/api/v1/orgs?per_page=200", &admin)
+        .get("/api/v1/orgs?per_page=200", &tokens["admin"])
         .await
         .expect(200);
     assert!(!orgs.body.to_string().contains("X Co."));
@@ -136,4 +195,389 @@ async fn admitted_roles_get_through() {
         let provinces = app.get("/api/v1/provinces", &token).await.expect(200);
         assert_eq!(provinces.body.as_array().unwrap().len(), 31);
     }
+}
+
+/// The demo world: every demo round, and tokens by demo account.
+struct World {
+    app: TestApp,
+    rounds: BTreeMap<String, String>,
+    tokens: BTreeMap<&'static str, String>,
+    orgs: BTreeMap<&'static str, String>,
+}
+
+impl World {
+    async fn new() -> Self {
+        let app = TestApp::with_demo().await;
+        tests::api::demo_rounds::load(app.state.settings.clone())
+            .await
+            .unwrap();
+        let mut tokens = BTreeMap::new();
+        let mut orgs = BTreeMap::new();
+        for who in [
+            "officer",
+            "officer2",
+            "supplier",
+            "supplier2",
+            "supplier3",
+            "buyer",
+            "buyer2",
+            "insurer",
+            "auditor",
+            "admin",
+        ] {
+            let t = app.login_demo(who).await;
+            let me = app.get("/api/v1/me", &t).await.expect(200).body;
+            orgs.insert(who, me["org_id"].as_str().unwrap().to_owned());
+            tokens.insert(who, t);
+        }
+        let list = app
+            .get("/api/v1/rounds?per_page=50", &tokens["officer"])
+            .await
+            .expect(200)
+            .body;
+        let rounds = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["status"].as_str().unwrap().to_owned(),
+                    r["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        Self {
+            app,
+            rounds,
+            tokens,
+            orgs,
+        }
+    }
+
+    fn t(&self, who: &str) -> &str {
+        &self.tokens[who]
+    }
+
+    async fn get(&self, path: &str, who: &str) -> Value {
+        self.app.get(path, self.t(who)).await.expect(200).body
+    }
+}
+
+fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Checks the scope of one route; false when the route has no check here yet.
+async fn check_scope(w: &World, key: &str) -> bool {
+    let app = &w.app;
+    let open = &w.rounds["bidding_open"];
+    let evaluated = &w.rounds["evaluated"];
+    let collecting = &w.rounds["demand_collection"];
+    match key {
+        "GET /api/v1/me" => {
+            for who in ["supplier", "buyer"] {
+                assert_eq!(w.get("/api/v1/me", who).await["org_id"], w.orgs[who]);
+            }
+        }
+        "POST /api/v1/auth/logout" => {
+            // a logout ends the caller's own session only
+            let a = app.login_demo("supplier").await;
+            app.request("POST", "/api/v1/auth/logout", Some(&a), None)
+                .await;
+            app.get("/api/v1/me", &a).await.expect_problem(401);
+            w.get("/api/v1/me", "supplier").await;
+        }
+        "GET /api/v1/rounds/{id}/bids" => {
+            for who in ["supplier", "supplier2"] {
+                let mine = items(&w.get(&format!("/api/v1/rounds/{open}/bids"), who).await);
+                assert!(!mine.is_empty(), "{who} has no bid in the open demo round");
+                assert!(
+                    mine.iter().all(|b| b["supplier_org_id"] == w.orgs[who]),
+                    "{who} sees another's bid"
+                );
+            }
+        }
+        "POST /api/v1/rounds/{id}/bids" => {
+            // a bid is always the caller's own: another supplier's product is refused
+            let theirs = items(
+                &w.get(&format!("/api/v1/rounds/{open}/bids"), "supplier2")
+                    .await,
+            );
+            let lot = theirs[0]["lot_id"].as_str().unwrap();
+            let lots = items(
+                &w.get(&format!("/api/v1/rounds/{open}/lots"), "supplier")
+                    .await,
+            );
+            let rep = lots.iter().find(|l| l["id"] == lot).unwrap()["representative_code"].clone();
+            let res = app
+                .post(
+                    &format!("/api/v1/rounds/{open}/bids"),
+                    w.t("supplier3"),
+                    json!({"lot_id": lot, "product_code": rep, "unit_price": "0.0100", "annual_capacity": 1}),
+                )
+                .await;
+            // Huahai's / Qilu's representative is not Supplier3's product (or not eligible)
+            assert_eq!(res.status.as_u16(), 422, "{}", res.body);
+        }
+        "DELETE /api/v1/rounds/{id}/bids/{bid_id}" => {
+            let theirs = items(
+                &w.get(&format!("/api/v1/rounds/{open}/bids"), "supplier2")
+                    .await,
+            );
+            let bid = theirs[0]["bid_id"].as_str().unwrap();
+            app.request(
+                "DELETE",
+                &format!("/api/v1/rounds/{open}/bids/{bid}"),
+                Some(w.t("supplier")),
+                None,
+            )
+            .await
+            .expect_problem(404);
+            let after = items(
+                &w.get(&format!("/api/v1/rounds/{open}/bids"), "supplier2")
+                    .await,
+            );
+            assert_eq!(after[0]["status"], "live");
+        }
+        "GET /api/v1/rounds/{id}/revival-offers" => {
+            let all = items(
+                &w.get(
+                    &format!("/api/v1/rounds/{evaluated}/revival-offers"),
+                    "officer",
+                )
+                .await,
+            );
+            for who in ["supplier", "supplier2", "supplier3"] {
+                let mine = items(
+                    &w.get(&format!("/api/v1/rounds/{evaluated}/revival-offers"), who)
+                        .await,
+                );
+                let expected = all
+                    .iter()
+                    .filter(|o| o["supplier_org_id"] == w.orgs[who])
+                    .count();
+                assert_eq!(mine.len(), expected, "{who}");
+                assert!(mine.iter().all(|o| o["supplier_org_id"] == w.orgs[who]));
+            }
+        }
+        "POST /api/v1/rounds/{id}/revival-offers/{lot_id}" => {
+            let all = items(
+                &w.get(
+                    &format!("/api/v1/rounds/{evaluated}/revival-offers"),
+                    "officer",
+                )
+                .await,
+            );
+            if let Some(offer) = all.first() {
+                let outsider = ["supplier", "supplier2", "supplier3"]
+                    .into_iter()
+                    .find(|who| offer["supplier_org_id"] != w.orgs[who])
+                    .unwrap();
+                let lot = offer["lot_id"].as_str().unwrap();
+                let res = app
+                    .post(
+                        &format!("/api/v1/rounds/{evaluated}/revival-offers/{lot}"),
+                        w.t(outsider),
+                        json!({"accept": true}),
+                    )
+                    .await;
+                assert!(matches!(res.status.as_u16(), 404 | 403), "{}", res.body);
+                let again = items(
+                    &w.get(
+                        &format!("/api/v1/rounds/{evaluated}/revival-offers"),
+                        "officer",
+                    )
+                    .await,
+                );
+                assert_eq!(again, all, "an outsider's answer changed an offer");
+            } else {
+                // no offer in this demo: the scope is shown by the list above
+                let res = app
+                    .post(
+                        &format!("/api/v1/rounds/{evaluated}/revival-offers/{NIL}"),
+                        w.t("supplier"),
+                        json!({"accept": true}),
+                    )
+                    .await;
+                assert_eq!(res.status.as_u16(), 404);
+            }
+        }
+        "GET /api/v1/supplier-bars" => {
+            // a bar, from a supply failure in the awarded round
+            let contracts = items(&w.get("/api/v1/contracts?per_page=200", "officer").await);
+            let c = contracts
+                .iter()
+                .find(|c| c["backup"].is_object() && c["status"] == "active")
+                .expect("an awarded demo contract with a backup");
+            let barred = c["supplier_org_id"].as_str().unwrap().to_owned();
+            app.post(
+                &format!(
+                    "/api/v1/contracts/{}/supply-failure",
+                    c["id"].as_str().unwrap()
+                ),
+                w.t("officer"),
+                json!({"reason": "scope test", "bar_until": "2099-12-31"}),
+            )
+            .await
+            .expect(201);
+            let officer_view = items(
+                &w.get(&format!("/api/v1/supplier-bars?org_id={barred}"), "officer")
+                    .await,
+            );
+            assert_eq!(officer_view.len(), 1);
+            for who in ["supplier", "supplier2", "supplier3"] {
+                let mine = items(
+                    &w.get(&format!("/api/v1/supplier-bars?org_id={barred}"), who)
+                        .await,
+                );
+                assert!(
+                    mine.iter().all(|b| b["org_id"] == w.orgs[who]),
+                    "{who} sees another's bar"
+                );
+                assert_eq!(mine.len(), usize::from(w.orgs[who] == barred));
+            }
+        }
+        "PUT /api/v1/rounds/{id}/demand" | "GET /api/v1/rounds/{id}/demand" => {
+            let before = w
+                .get(&format!("/api/v1/rounds/{collecting}/demand"), "officer")
+                .await;
+            let lots = items(
+                &w.get(&format!("/api/v1/rounds/{collecting}/lots"), "buyer")
+                    .await,
+            );
+            app.request(
+                "PUT",
+                &format!("/api/v1/rounds/{collecting}/demand"),
+                Some(w.t("buyer")),
+                Some(json!({"lines": [{"lot_id": lots[0]["id"], "annual_quantity": 777}]})),
+            )
+            .await
+            .expect(200);
+            let after = w
+                .get(&format!("/api/v1/rounds/{collecting}/demand"), "officer")
+                .await;
+            let rows = |v: &Value, province: &str| -> Vec<Value> {
+                v["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["province"] == province)
+                    .cloned()
+                    .collect()
+            };
+            assert_eq!(
+                rows(&before, "310000"),
+                rows(&after, "310000"),
+                "Shanghai changed"
+            );
+            assert_ne!(rows(&before, "110000"), rows(&after, "110000"));
+            for (who, province) in [("buyer", "110000"), ("buyer2", "310000")] {
+                let seen = w
+                    .get(&format!("/api/v1/rounds/{collecting}/demand"), who)
+                    .await;
+                let rows = seen["rows"].as_array().unwrap();
+                assert!(!rows.is_empty());
+                assert!(
+                    rows.iter().all(|r| r["province"] == province),
+                    "{who}: {seen}"
+                );
+            }
+        }
+        "GET /api/v1/contracts" | "GET /api/v1/contracts/{id}" => {
+            let all = items(&w.get("/api/v1/contracts?per_page=200", "officer").await);
+            assert!(!all.is_empty());
+            for (who, province) in [
+                ("buyer", "110000"),
+                ("buyer2", "310000"),
+                ("insurer", "110000"),
+            ] {
+                let seen = items(&w.get("/api/v1/contracts?per_page=200", who).await);
+                assert!(!seen.is_empty(), "{who} sees no contract");
+                assert!(seen.iter().all(|c| c["province"] == province), "{who}");
+                let foreign = all.iter().find(|c| c["province"] != province).unwrap();
+                app.get(
+                    &format!("/api/v1/contracts/{}", foreign["id"].as_str().unwrap()),
+                    w.t(who),
+                )
+                .await
+                .expect_problem(404);
+            }
+            for who in ["supplier", "supplier2", "supplier3"] {
+                let org = &w.orgs[who];
+                let seen = items(&w.get("/api/v1/contracts?per_page=200", who).await);
+                assert!(
+                    seen.iter()
+                        .all(|c| &c["supplier_org_id"] == org
+                            || &c["backup"]["supplier_org_id"] == org),
+                    "{who} sees a contract it is no party to"
+                );
+                if let Some(foreign) = all.iter().find(|c| {
+                    &c["supplier_org_id"] != org && &c["backup"]["supplier_org_id"] != org
+                }) {
+                    app.get(
+                        &format!("/api/v1/contracts/{}", foreign["id"].as_str().unwrap()),
+                        w.t(who),
+                    )
+                    .await
+                    .expect_problem(404);
+                }
+            }
+        }
+        "GET /api/v1/rounds/{id}/key-shares/mine" | "POST /api/v1/rounds/{id}/open" => {
+            // an officer who is no custodian of the round holds no share and cannot open it
+            let closed = &w.rounds["closed"];
+            let admin = w.t("admin");
+            let office = &w.orgs["officer"];
+            app.post(
+                "/api/v1/users",
+                admin,
+                json!({"email": "officer4@vbp.demo", "role": "procurement_officer", "org_id": office,
+                       "password": "scope-test-password-1"}),
+            )
+            .await;
+            let outsider = app
+                .login("officer4@vbp.demo", "scope-test-password-1")
+                .await;
+            app.get(
+                &format!("/api/v1/rounds/{closed}/key-shares/mine"),
+                &outsider,
+            )
+            .await
+            .expect_problem(403);
+            app.post(
+                &format!("/api/v1/rounds/{closed}/open"),
+                &outsider,
+                json!({"share": "x"}),
+            )
+            .await
+            .expect_problem(403);
+            let round = w.get(&format!("/api/v1/rounds/{closed}"), "officer").await;
+            assert_eq!(round["status"], "closed");
+        }
+        _ => return false,
+    }
+    true
+}
+
+#[actix_web::test]
+async fn scoped_routes_show_and_change_only_what_is_the_callers() {
+    let w = World::new().await;
+    let doc = document(&w.app).await;
+    let mut unchecked = Vec::new();
+    let mut checked = 0;
+    for op in operations(&doc) {
+        if matches!(op.scope.as_str(), "public" | "all") {
+            continue;
+        }
+        if check_scope(&w, &op.key()).await {
+            checked += 1;
+        } else {
+            unchecked.push(op.key());
+        }
+    }
+    assert!(
+        unchecked.is_empty(),
+        "scoped routes without a scope check in tests/tests/roles.rs: {unchecked:?}"
+    );
+    assert!(checked >= 14, "only {checked} scoped routes checked");
 }

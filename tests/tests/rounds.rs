@@ -119,7 +119,8 @@ async fn published(key_mode: &str, k: i16) -> Fixture {
         .get(&format!("/api/v1/rounds/{round_id}/lots"), &officer)
         .await
         .expect(200)
-        .body;
+        .body["items"]
+        .clone();
     assert_eq!(lots[0]["ceiling"], "0.8500");
     // the suppliers whose catalog products match a lot are told, through the outbox
     let notified = mail_jobs(&app, "round_published").await;
@@ -389,7 +390,8 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
         .await
         .expect(200)
-        .body;
+        .body["items"]
+        .clone();
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert!(!mine.to_string().contains(b["bid_id"].as_str().unwrap()));
     app.request(
@@ -408,7 +410,8 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .get(&format!("/api/v1/rounds/{}/bids", f.round), &qilu)
         .await
         .expect(200)
-        .body;
+        .body["items"]
+        .clone();
     let statuses: BTreeSet<_> = theirs
         .as_array()
         .unwrap()
@@ -663,7 +666,8 @@ async fn changing_a_published_rounds_terms_voids_its_bids() {
         .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
         .await
         .expect(200)
-        .body;
+        .body["items"]
+        .clone();
     assert_eq!(mine[0]["bid_id"], bid["bid_id"]);
     assert_eq!(mine[0]["status"], "invalidated");
     // the supplier bids again under the new terms; only that bid counts

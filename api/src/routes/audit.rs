@@ -35,7 +35,8 @@ pub struct AuditQuery {
 /// Audit entries, newest first.
 #[utoipa::path(
     tag = "audit",
-    security(("bearer" = [])),
+    security(("bearer" = ["auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, AuditQuery),
     responses(
         (status = 200, description = "A page of audit entries", body = Page<AuditEntryDto>),
@@ -85,7 +86,8 @@ pub async fn list(
 /// Recompute the whole hash chain and report the first entry that does not match.
 #[utoipa::path(
     tag = "audit",
-    security(("bearer" = [])),
+    security(("bearer" = ["auditor"])),
+    extensions(("x-scope" = json!("all"))),
     responses(
         (status = 200, description = "The verification report (`intact` false names the first bad entry)", body = VerifyReport),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),

@@ -72,6 +72,7 @@ const BAD_CREDENTIALS: &str = "the email or password is incorrect";
 /// answer is 429 with `Retry-After`, whether or not the password is right.
 #[utoipa::path(
     tag = "auth",
+    extensions(("x-scope" = json!("public"))),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
@@ -87,7 +88,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: crate::input::Json<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, ApiError> {
-    let LoginRequest { email, password } = body.into_inner();
+    let LoginRequest { email, password } = body.into_inner()?;
     let email = email.trim().to_lowercase();
     if email.is_empty() {
         return Err(ApiError::invalid("email", "is required"));
@@ -181,6 +182,7 @@ pub async fn login(
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("self"))),
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -209,6 +211,7 @@ pub async fn logout(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRe
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("self"))),
     responses(
         (status = 200, description = "The signed-in user", body = MeDto),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),

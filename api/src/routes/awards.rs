@@ -44,7 +44,8 @@ pub struct EvaluationResponse {
 /// for review. Nothing is published until the award.
 #[utoipa::path(
     tag = "award",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = EvaluateRequest,
     responses(
@@ -63,6 +64,7 @@ pub async fn evaluate(
     body: crate::input::Json<EvaluateRequest>,
 ) -> Result<web::Json<EvaluationResponse>, ApiError> {
     user.require(OFFICER)?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
     let window = body.revival_window_minutes.unwrap_or(2880);
     if !(1..=20160).contains(&window) {
@@ -122,7 +124,8 @@ fn first_of_next_month(d: NaiveDate) -> Result<NaiveDate, ApiError> {
 /// published).
 #[utoipa::path(
     tag = "award",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "The evaluation and its digest", body = EvaluationResponse),
@@ -152,10 +155,11 @@ pub async fn get_evaluation(
 /// Revival offers of a round: a supplier sees its own, officers and auditors all.
 #[utoipa::path(
     tag = "award",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Round id")),
+    security(("bearer" = ["supplier", "procurement_officer", "auditor"])),
+    extensions(("x-scope" = json!("own_org"))),
+    params(("id" = Uuid, Path, description = "Round id"), Pagination),
     responses(
-        (status = 200, description = "The offers", body = Vec<RevivalOfferDto>),
+        (status = 200, description = "The offers", body = Page<RevivalOfferDto>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Suppliers, officers and auditors only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
@@ -166,14 +170,14 @@ pub async fn revival_offers(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-) -> Result<web::Json<Vec<RevivalOfferDto>>, ApiError> {
+    paging: web::Query<Pagination>,
+) -> Result<web::Json<Page<RevivalOfferDto>>, ApiError> {
     user.require(&[Role::Supplier, Role::ProcurementOfficer, Role::Auditor])?;
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
     let supplier = (user.role == Role::Supplier).then_some(user.org_id);
-    Ok(web::Json(
-        award::offers(&mut conn, round.id, supplier).await?,
-    ))
+    let offers = award::offers(&mut conn, round.id, supplier).await?;
+    Ok(web::Json(Page::of_all(offers, paging.into_inner())?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -186,7 +190,8 @@ pub struct RevivalAnswer {
 /// clock). An answer is final.
 #[utoipa::path(
     tag = "award",
-    security(("bearer" = [])),
+    security(("bearer" = ["supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
     params(
         ("id" = Uuid, Path, description = "Round id"),
         ("lot_id" = Uuid, Path, description = "Lot id"),
@@ -209,6 +214,7 @@ pub async fn answer_revival(
     body: crate::input::Json<RevivalAnswer>,
 ) -> Result<web::Json<RevivalOfferDto>, ApiError> {
     user.require(&[Role::Supplier])?;
+    let body = body.into_inner()?;
     let (id, lot) = path.into_inner();
     let actor = user.actor();
     let mut conn = state.pool.get().await?;
@@ -253,7 +259,8 @@ pub struct AwardOutcome {
 /// when the evaluation changed since you read its digest.
 #[utoipa::path(
     tag = "award",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = AwardRequest,
     responses(
@@ -273,6 +280,7 @@ pub async fn award_round(
     body: crate::input::Json<AwardRequest>,
 ) -> Result<web::Json<AwardOutcome>, ApiError> {
     user.require(OFFICER)?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
     crate::input::bounded("evaluation_digest", body.evaluation_digest.trim(), 64)?;
     let settings = &state.settings;
@@ -300,6 +308,7 @@ pub async fn award_round(
 #[utoipa::path(
     tag = "award",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "The results", body = Results),
@@ -325,6 +334,7 @@ pub async fn results(
 #[utoipa::path(
     tag = "award",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "OCDS 1.1 release package", body = Object),
@@ -371,6 +381,7 @@ fn scope_of(user: &AuthUser) -> Scope {
 #[utoipa::path(
     tag = "contracts",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("party"))),
     params(Pagination, ContractQuery),
     responses(
         (status = 200, description = "A page of contracts", body = Page<ContractDto>),
@@ -427,6 +438,7 @@ pub async fn list_contracts(
 #[utoipa::path(
     tag = "contracts",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("party"))),
     params(("id" = Uuid, Path, description = "Contract id")),
     responses(
         (status = 200, description = "The contract", body = ContractDto),
@@ -459,7 +471,8 @@ pub struct SupplyFailureRequest {
 /// supplier takes over at its own winning price, and the failing supplier may be barred.
 #[utoipa::path(
     tag = "contracts",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Contract id")),
     request_body = SupplyFailureRequest,
     responses(
@@ -478,6 +491,7 @@ pub async fn supply_failure(
     body: crate::input::Json<SupplyFailureRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
+    let body = body.into_inner()?;
     let reason = body.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(ApiError::invalid("reason", "must be 1 to 2000 characters"));
@@ -516,10 +530,11 @@ pub struct BarQuery {
 /// Supplier bars (after supply failures). A supplier sees its own.
 #[utoipa::path(
     tag = "contracts",
-    security(("bearer" = [])),
-    params(BarQuery),
+    security(("bearer" = ["procurement_officer", "admin", "auditor", "supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
+    params(BarQuery, Pagination),
     responses(
-        (status = 200, description = "Bars, newest first", body = Vec<BarDto>),
+        (status = 200, description = "Bars, newest first", body = Page<BarDto>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Officers, admins, auditors and suppliers only", body = Problem, content_type = "application/problem+json"),
     )
@@ -529,7 +544,8 @@ pub async fn bars(
     user: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<BarQuery>,
-) -> Result<web::Json<Vec<BarDto>>, ApiError> {
+    paging: web::Query<Pagination>,
+) -> Result<web::Json<Page<BarDto>>, ApiError> {
     user.require(&[
         Role::ProcurementOfficer,
         Role::Admin,
@@ -545,7 +561,6 @@ pub async fn bars(
         query.org_id
     };
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(
-        contracts::bars(&mut conn, org, query.active_on).await?,
-    ))
+    let bars = contracts::bars(&mut conn, org, query.active_on).await?;
+    Ok(web::Json(Page::of_all(bars, paging.into_inner())?))
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::{Page, Pagination};
 use crate::{
     AppState, audit,
     auth::{AuthUser, Claims, Role, VerifiedToken},
@@ -96,6 +97,7 @@ pub struct ReceiptKeyDto {
 /// The public key that signs bid receipts; anyone may verify a receipt with it.
 #[utoipa::path(
     tag = "bids",
+    extensions(("x-scope" = json!("public"))),
     responses(
         (status = 200, description = "The receipt-signing public key", body = ReceiptKeyDto),
         (status = 500, description = "Not configured", body = Problem, content_type = "application/problem+json"),
@@ -293,7 +295,8 @@ async fn refused_early(
 /// per batch.
 #[utoipa::path(
     tag = "bids",
-    security(("bearer" = [])),
+    security(("bearer" = ["supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
     params(
         ("id" = Uuid, Path, description = "Round id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission return the first receipt"),
@@ -328,7 +331,14 @@ pub async fn submit(
         ));
     }
     let round_id = id.into_inner();
-    let body = body.into_inner();
+    let body = match body.into_inner() {
+        Ok(body) => body,
+        // the session first: a dead token gets its 401, not the body's problem
+        Err(e) => {
+            AuthUser::check(&state, claims).await?;
+            return Err(e);
+        }
+    };
     // Recognises a retried Idempotency-Key. Keyed under the master key, which the
     // database does not hold: an unkeyed digest of the bid would let whoever holds the
     // database find the price by trying every price below the ceiling.
@@ -392,10 +402,11 @@ pub async fn submit(
 /// The caller's own bids in a round (receipts; prices stay sealed until the opening).
 #[utoipa::path(
     tag = "bids",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Round id")),
+    security(("bearer" = ["supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
+    params(("id" = Uuid, Path, description = "Round id"), Pagination),
     responses(
-        (status = 200, description = "Your organisation's bids, newest first", body = Vec<Receipt>),
+        (status = 200, description = "Your organisation's bids, newest first", body = Page<Receipt>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
     )
@@ -405,20 +416,21 @@ pub async fn mine(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-) -> Result<web::Json<Vec<Receipt>>, ApiError> {
+    paging: web::Query<Pagination>,
+) -> Result<web::Json<Page<Receipt>>, ApiError> {
     user.require(&[Role::Supplier])?;
     let mut conn = state.pool.get().await?;
     let key = state.settings.receipt_key.public_hex();
     let rows = BidRow::of_supplier(&mut conn, *id, user.org_id).await?;
-    Ok(web::Json(
-        rows.iter().map(|b| receipt(b, key.clone())).collect(),
-    ))
+    let receipts = rows.iter().map(|b| receipt(b, key.clone())).collect();
+    Ok(web::Json(Page::of_all(receipts, paging.into_inner())?))
 }
 
 /// Withdraw one of your live bids before the deadline.
 #[utoipa::path(
     tag = "bids",
-    security(("bearer" = [])),
+    security(("bearer" = ["supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
     params(("id" = Uuid, Path, description = "Round id"), ("bid_id" = Uuid, Path, description = "Bid id")),
     responses(
         (status = 200, description = "Withdrawn", body = Receipt),
@@ -495,6 +507,7 @@ pub struct Register {
 #[utoipa::path(
     tag = "bids",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "The register", body = Register),
@@ -563,7 +576,8 @@ pub struct KeyShare {
 /// Fetch your opening-key share, once; the server erases it as it hands it over.
 #[utoipa::path(
     tag = "bids",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("self"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "Your share (shown once)", body = KeyShare),
@@ -644,7 +658,8 @@ pub struct OpenRequest {
 /// the bids are decrypted, checked against the register and revealed.
 #[utoipa::path(
     tag = "bids",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("self"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = OpenRequest,
     responses(
@@ -664,6 +679,7 @@ pub async fn open(
     body: crate::input::Json<OpenRequest>,
 ) -> Result<web::Json<OpeningState>, ApiError> {
     user.require(&[Role::ProcurementOfficer])?;
+    let body = body.into_inner()?;
     if let Some(share) = &body.share {
         crate::input::bounded("share", share, 1024)?;
     }

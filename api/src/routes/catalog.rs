@@ -221,6 +221,7 @@ fn text_param(name: &str, value: Option<String>, max: usize) -> Result<Option<St
 #[utoipa::path(
     tag = "catalog",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, ItemQuery),
     responses(
         (status = 200, description = "A page of items, by code, each with the ceiling valid today", body = Page<ItemDto>),
@@ -275,6 +276,7 @@ pub async fn search(
 #[utoipa::path(
     tag = "catalog",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(("code" = String, Path, description = "NHSA code", example = "XA01ABD075A002010100483")),
     responses(
         (status = 200, description = "The item", body = ItemDetailDto),
@@ -336,7 +338,8 @@ fn import_error(e: ImportError, too_large: bool) -> ApiError {
 /// file with 422, listing the first 100 errors by `line` and `field` (the column).
 #[utoipa::path(
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer", "admin"])),
+    extensions(("x-scope" = json!("all"))),
     request_body(content = String, content_type = "text/csv", description = "Catalog CSV (docs/api.md, \"Catalog CSV\")"),
     responses(
         (status = 200, description = "Imported: counts of created, updated and unchanged rows", body = ImportReport),
@@ -424,6 +427,7 @@ pub async fn import(
 #[utoipa::path(
     tag = "catalog",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     responses(
         (status = 200, description = "The catalog (UTF-8, header row first)", body = String, content_type = "text/csv"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),

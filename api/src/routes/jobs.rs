@@ -24,7 +24,8 @@ pub struct JobQuery {
 /// Jobs, newest first, with their attempts and last error.
 #[utoipa::path(
     tag = "jobs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, JobQuery),
     responses(
         (status = 200, description = "A page of jobs", body = Page<JobDto>),
@@ -63,7 +64,8 @@ pub async fn list(
 /// Put a dead job back in the queue with a fresh set of attempts.
 #[utoipa::path(
     tag = "jobs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = i64, Path, description = "Job id")),
     responses(
         (status = 200, description = "Queued again", body = JobDto),

@@ -126,6 +126,19 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// One page of a list read whole (lists that are short by nature: a round's lots, a
+    /// supplier's bids or offers in a round, bars).
+    pub fn of_all(all: Vec<T>, paging: Pagination) -> Result<Self, crate::error::ApiError> {
+        let (page, per_page, limit, offset) = paging.resolve()?;
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect();
+        Ok(Self::new(items, page, per_page, total))
+    }
+
     pub fn new(items: Vec<T>, page: u32, per_page: u32, total: i64) -> Self {
         Self {
             items,

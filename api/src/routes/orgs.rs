@@ -81,7 +81,8 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) {
 /// List organisations.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, OrgQuery),
     responses(
         (status = 200, description = "A page of organisations", body = Page<OrgDto>),
@@ -112,7 +113,8 @@ pub async fn list(
 /// Register an organisation.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     request_body = CreateOrg,
     responses(
         (status = 201, description = "Created", body = OrgDto),
@@ -129,7 +131,7 @@ pub async fn create(
     body: crate::input::Json<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let name = body.name.trim().to_owned();
     let mut errors = Vec::new();
     check_name(&name, &mut errors);
@@ -198,7 +200,8 @@ pub async fn create(
 /// One organisation.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = OrgDto),
@@ -223,7 +226,8 @@ pub async fn get(
 /// Rename, suspend or reactivate an organisation.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Organisation id")),
     request_body = UpdateOrg,
     responses(
@@ -243,8 +247,8 @@ pub async fn update(
     body: crate::input::Json<UpdateOrg>,
 ) -> Result<web::Json<OrgDto>, ApiError> {
     user.require(&[Role::Admin])?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
-    let body = body.into_inner();
     let name = body.name.as_deref().map(str::trim);
     let mut errors = Vec::new();
     if let Some(name) = name {

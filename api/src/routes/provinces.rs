@@ -23,6 +23,7 @@ pub struct ProvinceDto {
 #[utoipa::path(
     tag = "reference",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     responses(
         (status = 200, description = "All provinces", body = Vec<ProvinceDto>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),

@@ -230,7 +230,8 @@ pub(crate) async fn visible_round(
 /// Create a round (draft).
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     request_body = CreateRound,
     responses(
         (status = 201, description = "Created as a draft", body = RoundDto),
@@ -246,7 +247,7 @@ pub async fn create(
     body: crate::input::Json<CreateRound>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let mut errors = Vec::new();
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
@@ -369,6 +370,7 @@ pub async fn create(
 #[utoipa::path(
     tag = "rounds",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, RoundQuery),
     responses(
         (status = 200, description = "A page of rounds", body = Page<RoundDto>),
@@ -416,6 +418,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "rounds",
     security(("bearer" = [])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "The round", body = RoundDto),
@@ -438,7 +441,8 @@ pub async fn get(
 /// and its supplier is told to submit again.
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = UpdateRound,
     responses(
@@ -457,7 +461,7 @@ pub async fn update(
     body: crate::input::Json<UpdateRound>,
 ) -> Result<web::Json<RoundDto>, ApiError> {
     user.require(OFFICER)?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let id = id.into_inner();
     let mut conn = state.pool.get().await?;
     let settings = &state.settings;
@@ -638,7 +642,8 @@ pub struct CreateLot {
 /// Add a lot (draft or demand collection).
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = CreateLot,
     responses(
@@ -657,8 +662,8 @@ pub async fn add_lot(
     body: crate::input::Json<CreateLot>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(OFFICER)?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
-    let body = body.into_inner();
     let mut errors = Vec::new();
     crate::input::check_len(
         &mut errors,
@@ -736,9 +741,10 @@ pub async fn add_lot(
 #[utoipa::path(
     tag = "rounds",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Round id")),
+    extensions(("x-scope" = json!("all"))),
+    params(("id" = Uuid, Path, description = "Round id"), Pagination),
     responses(
-        (status = 200, description = "The lots, by number", body = Vec<LotDto>),
+        (status = 200, description = "The lots, by number", body = Page<LotDto>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
     )
@@ -748,22 +754,23 @@ pub async fn list_lots(
     user: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-) -> Result<web::Json<Vec<LotDto>>, ApiError> {
+    paging: web::Query<Pagination>,
+) -> Result<web::Json<Page<LotDto>>, ApiError> {
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
-    Ok(web::Json(
-        LotRow::of_round(&mut conn, round.id)
-            .await?
-            .into_iter()
-            .map(LotDto::from)
-            .collect(),
-    ))
+    let lots = LotRow::of_round(&mut conn, round.id)
+        .await?
+        .into_iter()
+        .map(LotDto::from)
+        .collect();
+    Ok(web::Json(Page::of_all(lots, paging.into_inner())?))
 }
 
 /// Start collecting provincial demand (draft -> demand collection).
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "Collecting demand", body = RoundDto),
@@ -814,7 +821,8 @@ pub async fn start_demand(
 /// the round's key pair and deals the opening-key shares; schedules the closing.
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "Open for bids", body = RoundDto),
@@ -876,7 +884,8 @@ pub async fn publish(
 /// Cancel a round before award, with a reason.
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = CancelRound,
     responses(
@@ -895,6 +904,7 @@ pub async fn cancel(
     body: crate::input::Json<CancelRound>,
 ) -> Result<web::Json<RoundDto>, ApiError> {
     user.require(OFFICER)?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
     let reason = body.reason.trim().to_owned();
     if reason.is_empty() {
@@ -1013,7 +1023,8 @@ async fn demand_view(
 /// Report (replace) the caller's province's annual demand, while the round collects it.
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["provincial_buyer"])),
+    extensions(("x-scope" = json!("own_province"))),
     params(("id" = Uuid, Path, description = "Round id")),
     request_body = ReportDemand,
     responses(
@@ -1032,12 +1043,13 @@ pub async fn report_demand(
     body: crate::input::Json<ReportDemand>,
 ) -> Result<web::Json<DemandView>, ApiError> {
     user.require(&[Role::ProvincialBuyer])?;
+    let body = body.into_inner()?;
     let province = user
         .province
         .clone()
         .ok_or_else(|| ApiError::forbidden("a buyer without a province cannot report demand"))?;
     let id = id.into_inner();
-    let lines = body.into_inner().lines;
+    let lines = body.lines;
     if lines.len() > MAX_DEMAND_LINES {
         return Err(ApiError::invalid(
             "lines",
@@ -1086,7 +1098,8 @@ pub async fn report_demand(
 /// and the totals per lot.
 #[utoipa::path(
     tag = "rounds",
-    security(("bearer" = [])),
+    security(("bearer" = ["provincial_buyer", "procurement_officer", "auditor", "admin"])),
+    extensions(("x-scope" = json!("own_province"))),
     params(("id" = Uuid, Path, description = "Round id")),
     responses(
         (status = 200, description = "Demand per lot and province", body = DemandView),

@@ -15,7 +15,11 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "system", responses((status = 200, description = "The process is up", body = Health)))]
+#[utoipa::path(
+    tag = "system",
+    extensions(("x-scope" = json!("public"))),
+    responses((status = 200, description = "The process is up", body = Health))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -24,7 +28,8 @@ pub async fn healthz() -> web::Json<Health> {
 /// The database answers.
 #[utoipa::path(
     tag = "system",
-    responses(
+    extensions(("x-scope" = json!("public"))),
+responses(
         (status = 200, description = "The database answers", body = Health),
         (status = 503, description = "The database does not answer", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -41,7 +46,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 /// Prometheus text exposition.
 #[utoipa::path(
     tag = "system",
-    responses(
+    extensions(("x-scope" = json!("public"))),
+responses(
         (status = 200, description = "Metrics in the Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"),
         (status = 500, description = "Metrics could not be rendered", body = crate::error::Problem, content_type = "application/problem+json"),
     )

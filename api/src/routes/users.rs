@@ -107,7 +107,8 @@ fn check_email(email: &str) -> Result<(), String> {
 /// List users.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(Pagination, UserQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<UserDto>),
@@ -144,7 +145,8 @@ pub async fn list(
 /// Create a user in an organisation; the user is told by mail (without the password).
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created; `initial_password` when none was given", body = CreatedUser),
@@ -161,7 +163,7 @@ pub async fn create(
     body: crate::input::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let body = body.into_inner();
+    let body = body.into_inner()?;
     let email = body.email.trim().to_lowercase();
     let mut errors = Vec::new();
     if let Err(e) = check_email(&email) {
@@ -269,7 +271,8 @@ pub async fn create(
 /// One user.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = UserDto),
@@ -294,7 +297,8 @@ pub async fn get(
 /// Deactivate or reactivate a user, rename it, or reset its password.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
+    extensions(("x-scope" = json!("all"))),
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UpdateUser,
     responses(
@@ -313,8 +317,8 @@ pub async fn update(
     body: crate::input::Json<UpdateUser>,
 ) -> Result<web::Json<UserDto>, ApiError> {
     user.require(&[Role::Admin])?;
+    let body = body.into_inner()?;
     let id = id.into_inner();
-    let body = body.into_inner();
     if let Some(name) = &body.display_name {
         crate::input::bounded("display_name", name, crate::input::MAX_NAME)?;
     }
