@@ -193,6 +193,14 @@ fn check_uri(uri: &actix_web::http::Uri) -> Result<(), ApiError> {
     let Some(query) = uri.query() else {
         return Ok(());
     };
+    // percent-escapes that do not decode to UTF-8 would be read as U+FFFD and match nothing
+    if std::str::from_utf8(&percent_encoding::percent_decode_str(query).collect::<Vec<u8>>())
+        .is_err()
+    {
+        return Err(ApiError::BadRequest(
+            "the query string cannot be read: its percent-escapes are not UTF-8 (percent-encode it as UTF-8)".into(),
+        ));
+    }
     let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query).map_err(|e| {
         ApiError::BadRequest(format!(
             "the query string cannot be read ({e}): percent-encode it as UTF-8"
@@ -333,5 +341,9 @@ mod tests {
         assert!(ok("/api/v1/catalog/items?q=a%00b").is_err());
         assert!(ok("/api/v1/catalog/items?q=%E9%98%BF").is_ok());
         assert!(ok("/api/v1/catalog/items?a%00=1").is_err());
+        assert!(matches!(
+            ok("/api/v1/catalog/items?q=%E9%98"),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 }
