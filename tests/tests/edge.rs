@@ -324,6 +324,9 @@ fn real_path(method: &str, path: &str, ids: &Ids) -> String {
         .replace("{code}", "XA01ABD075A002010100483")
 }
 
+/// A request body: its content type and bytes.
+type Body = (String, Vec<u8>);
+
 struct Case {
     at: String,
     what: String,
@@ -364,7 +367,7 @@ async fn every_operation_refuses_hostile_input_with_a_4xx_and_stores_nothing() {
             });
             let real = real_path(&method, path, &ids);
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
-            let mut requests: Vec<(String, String, Option<(String, Vec<u8>)>)> = Vec::new();
+            let mut requests: Vec<(String, String, Option<Body>)> = Vec::new();
 
             // path parameters
             for p in params.iter().filter(|p| p["in"] == "path") {
