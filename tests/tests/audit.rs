@@ -262,3 +262,185 @@ async fn concurrent_writers_and_sealers_give_one_intact_chain() {
     assert_eq!(report.checked as usize, expected);
     assert_eq!(report.unsealed, 0);
 }
+
+/// The server's whole log of a run (every request of a login, a failed login, a user
+/// created with a password, custodians fetching and presenting their opening-key shares,
+/// a sealed bid) holds no password, token, share, key or sealed price, even at debug
+/// level.
+#[actix_web::test]
+async fn the_servers_log_holds_no_secret() {
+    use tests::{ServeProcess, random_hex};
+    let db = tests::TestDb::new().await;
+    let (master, receipt) = (random_hex(), random_hex());
+    let jwt = "log-test-secret-that-is-at-least-32-bytes-long";
+    let password = "demo-password-in-no-log-1";
+    let mail = std::env::temp_dir().join(format!("vbp-log-mail-{}", uuid::Uuid::new_v4().simple()));
+    let env = [
+        ("VBP_MASTER_KEY", master.clone()),
+        ("VBP_RECEIPT_KEY", receipt.clone()),
+        ("VBP_JWT_SECRET", jwt.to_owned()),
+        ("VBP_MAIL_DIR", mail.display().to_string()),
+        ("RUST_LOG", "debug".to_owned()),
+    ];
+    let demo = Command::new(vbp_binary())
+        .args(["demo", "--password", password])
+        .env("DATABASE_URL", &db.url)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let mut server = ServeProcess::start(&db.url, &env).await;
+    let client = awc::Client::default();
+    let base = server.base.clone();
+    let login = |email: &'static str, pw: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let mut res = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .send_json(&json!({"email": email, "password": pw}))
+                .await
+                .unwrap();
+            let body: serde_json::Value = res.json().await.unwrap_or_default();
+            body["access_token"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let call =
+        |method: &'static str, path: String, token: String, body: Option<serde_json::Value>| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let req = client
+                    .request(
+                        awc::http::Method::from_bytes(method.as_bytes()).unwrap(),
+                        format!("{base}{path}"),
+                    )
+                    .bearer_auth(token);
+                let mut res = match body {
+                    Some(b) => req.send_json(&b).await.unwrap(),
+                    None => req.send().await.unwrap(),
+                };
+                let status = res.status().as_u16();
+                let body: serde_json::Value = res.json().limit(16 << 20).await.unwrap_or_default();
+                (status, body)
+            }
+        };
+    let mut secrets: Vec<String> = vec![
+        password.into(),
+        master.clone(),
+        receipt.clone(),
+        jwt.into(),
+        "wrong-password-in-no-log-2".into(),
+        "new-user-password-in-no-log-3".into(),
+    ];
+    let admin = login("admin@vbp.demo", password).await;
+    assert!(!admin.is_empty());
+    assert!(
+        login("admin@vbp.demo", "wrong-password-in-no-log-2")
+            .await
+            .is_empty()
+    );
+    let (_, me) = call("GET", "/api/v1/me".into(), admin.clone(), None).await;
+    let (status, _) = call(
+        "POST",
+        "/api/v1/users".into(),
+        admin.clone(),
+        Some(json!({"email": "log-test@vbp.demo", "role": "auditor",
+                    "org_id": me["org_id"], "password": "new-user-password-in-no-log-3"})),
+    )
+    .await;
+    assert!(matches!(status, 201 | 422), "{status}"); // an admin's org may not hold auditors
+    // the closed demo round: two custodians fetch and present their shares
+    let officer = login("officer@vbp.demo", password).await;
+    let officer2 = login("officer2@vbp.demo", password).await;
+    let supplier = login("supplier@vbp.demo", password).await;
+    let (_, rounds) = call(
+        "GET",
+        "/api/v1/rounds?status=closed".into(),
+        officer.clone(),
+        None,
+    )
+    .await;
+    let closed = rounds["items"][0]["id"].as_str().unwrap().to_owned();
+    for t in [&officer, &officer2] {
+        let (status, share) = call(
+            "GET",
+            format!("/api/v1/rounds/{closed}/key-shares/mine"),
+            t.clone(),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{share}");
+        let share = share["share"].as_str().unwrap().to_owned();
+        let (status, _) = call(
+            "POST",
+            format!("/api/v1/rounds/{closed}/open"),
+            t.clone(),
+            Some(json!({"share": share})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        secrets.push(share);
+    }
+    // a sealed bid in the open round
+    let (_, open) = call(
+        "GET",
+        "/api/v1/rounds?status=bidding_open".into(),
+        officer.clone(),
+        None,
+    )
+    .await;
+    let open = open["items"][0]["id"].as_str().unwrap().to_owned();
+    let (_, mine) = call(
+        "GET",
+        format!("/api/v1/rounds/{open}/bids"),
+        supplier.clone(),
+        None,
+    )
+    .await;
+    let lot = mine["items"][0]["lot_id"].clone();
+    let (_, lots) = call(
+        "GET",
+        format!("/api/v1/rounds/{open}/lots"),
+        supplier.clone(),
+        None,
+    )
+    .await;
+    let _ = lots;
+    let (status, body) = call(
+        "POST",
+        format!("/api/v1/rounds/{open}/bids"),
+        supplier.clone(),
+        Some(
+            json!({"lot_id": lot, "product_code": "NO-SUCH-CODE", "unit_price": "0.3141",
+                    "annual_capacity": 1000}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    for t in [&admin, &officer, &officer2, &supplier] {
+        secrets.push(t.clone());
+        // the signature alone identifies a token
+        secrets.push(t.rsplit('.').next().unwrap().to_owned());
+    }
+    call("POST", "/api/v1/auth/logout".into(), supplier.clone(), None).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.kill();
+    let mut log = std::fs::read_to_string(&server.log).unwrap_or_default();
+    log.push_str(&std::fs::read_to_string(server.log.with_extension("err")).unwrap_or_default());
+    assert!(
+        log.contains("/api/v1/auth/login"),
+        "the log has no requests: {log}"
+    );
+    assert!(log.contains("/key-shares/mine"));
+    for s in &secrets {
+        assert!(s.len() >= 16, "a short secret {s:?} would prove nothing");
+        assert!(!log.contains(s.as_str()), "the log holds a secret: {s}");
+    }
+    assert!(!log.contains("0.3141"), "the log holds a bid's price");
+    let _ = std::fs::remove_dir_all(&mail);
+}
