@@ -53,6 +53,20 @@ use crate::{
     settings::Settings,
 };
 
+/// Bids written by this process since it started: the job worker reads its rate to tell
+/// a deadline rush that is really on from a quiet deadline.
+static WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts `n` bids written (the bid writer does; tests may simulate a rush).
+pub fn note_written(n: u64) {
+    WRITTEN.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Bids written by this process so far.
+pub fn written() -> u64 {
+    WRITTEN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The most bids one transaction writes.
 pub const MAX_BATCH: usize = 64;
 /// Writer lanes per process when `VBP_BID_LANES` is not set: one per core. Each lane is one
@@ -566,6 +580,7 @@ async fn write_all(
     )
     .await;
     let (_, inserted, _, _) = (cached?, inserted?, logged?, mailed?);
+    note_written(inserted.len() as u64);
     let by_id: HashMap<Uuid, BidRow> = inserted.into_iter().map(|b| (b.id, b)).collect();
 
     let mut accepted_iter = signed.iter();

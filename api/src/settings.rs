@@ -200,10 +200,12 @@ pub struct JobSettings {
     pub backoff_max: Duration,
     /// Jobs a worker takes at once.
     pub batch: i64,
-    /// The worker pauses while a round's bidding deadline is this close (the deadline
-    /// rush gets the whole machine; receipts are in the responses, their mails follow).
-    /// Zero: never pause.
+    /// The worker holds back bid receipt mails while a round's bidding deadline is this
+    /// close and bids are pouring in (the rush gets the machine; receipts are in the
+    /// responses, their mails follow). Zero: never.
     pub pause_before_deadline: Duration,
+    /// Bids a second (written by this process) from which a deadline is a rush.
+    pub pause_min_bids_per_sec: f64,
 }
 
 impl Default for JobSettings {
@@ -216,6 +218,7 @@ impl Default for JobSettings {
             backoff_max: Duration::from_secs(3600),
             batch: 8,
             pause_before_deadline: Duration::from_secs(300),
+            pause_min_bids_per_sec: 20.0,
         }
     }
 }
@@ -242,6 +245,11 @@ impl JobSettings {
                 "VBP_JOB_PAUSE_BEFORE_DEADLINE_SECS",
                 d.pause_before_deadline.as_secs(),
             )?),
+            pause_min_bids_per_sec: parse_num(
+                "VBP_JOB_PAUSE_MIN_BIDS_PER_SEC",
+                d.pause_min_bids_per_sec,
+            )?
+            .max(0.0),
         };
         if s.max_attempts < 1 {
             return Err(SettingsError(

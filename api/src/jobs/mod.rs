@@ -179,10 +179,10 @@ pub async fn enqueue_emails(
 }
 
 /// Whether a round open for bids reaches its deadline within `window` (database clock).
-/// The worker pauses then: at a deadline rush, sending receipt mails (two writes each)
-/// took a quarter of the machine from the submissions (docs/benchmarks.md). Receipts are
-/// in the responses; their mails, closing and reminders follow the deadline. Closing
-/// does not wait: the first register or opening request after the deadline closes too.
+/// With bids pouring in too, the worker holds back bid receipt mails then: at a deadline
+/// rush, sending them (two writes each) took a quarter of the machine from the
+/// submissions (docs/benchmarks.md). Receipts are in the responses; their mails follow
+/// the rush. Every other job (notices, closing, reminders) runs as usual.
 pub async fn deadline_near(conn: &mut AsyncPgConnection, window: Duration) -> QueryResult<bool> {
     if window.is_zero() {
         return Ok(false);
@@ -208,24 +208,33 @@ pub async fn deadline_near(conn: &mut AsyncPgConnection, window: Duration) -> Qu
 /// Each part walks its partial index in order and stops at `limit`, so a claim costs the
 /// same with 10 or 100,000 jobs waiting (an `OR` of the two conditions made PostgreSQL
 /// sort the whole backlog: 300 ms with 87,000 pending, measured in the load benchmark).
+///
+/// `hold_receipts`: leave bid receipt mails waiting (a deadline rush is on); the other
+/// due jobs are then read from their own partial index, which receipts never enter, so
+/// a backlog of thousands of receipts costs the claim nothing.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     worker: &str,
     lease: Duration,
     limit: i64,
+    hold_receipts: bool,
 ) -> QueryResult<Vec<Job>> {
-    diesel::sql_query(
+    let due = if hold_receipts {
+        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
+            AND (kind <> 'email' OR payload->>'template' IS DISTINCT FROM 'bid_receipt')"
+    } else {
+        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()"
+    };
+    diesel::sql_query(format!(
         "WITH expired AS (
              SELECT id FROM jobs WHERE status = 'running' AND locked_until < now()
              ORDER BY locked_until LIMIT $3 FOR UPDATE SKIP LOCKED),
-         due AS (
-             SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
-             ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         due AS ({due} ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
                 locked_until = now() + ($2 * interval '1 second'), updated_at = now()
          WHERE id IN (SELECT id FROM expired UNION ALL SELECT id FROM due)
-         RETURNING *",
-    )
+         RETURNING *"
+    ))
     .bind::<Text, _>(worker)
     .bind::<Double, _>(lease.as_secs_f64())
     .bind::<BigInt, _>(limit)
@@ -323,6 +332,8 @@ pub struct Worker {
     pub mailer: Mailer,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    /// When the bid count was last read, and what it was: the rate of the rush.
+    last_seen: std::sync::Mutex<(std::time::Instant, u64)>,
 }
 
 impl Worker {
@@ -338,6 +349,10 @@ impl Worker {
             pool,
             mail,
             jobs,
+            last_seen: std::sync::Mutex::new((
+                std::time::Instant::now(),
+                crate::bid_writer::written(),
+            )),
         })
     }
 
@@ -356,15 +371,31 @@ impl Worker {
         }
     }
 
-    /// One round: claim a batch and run it. Returns how many jobs were run (none while a
-    /// bidding deadline is near, see [`deadline_near`]).
+    /// Bids a second written by this process since the last look.
+    fn bid_rate(&self) -> f64 {
+        let now = (std::time::Instant::now(), crate::bid_writer::written());
+        let Ok(mut last) = self.last_seen.lock() else {
+            return 0.0;
+        };
+        let secs = now.0.duration_since(last.0).as_secs_f64().max(0.001);
+        let rate = now.1.saturating_sub(last.1) as f64 / secs;
+        *last = now;
+        rate
+    }
+
+    /// Whether a deadline rush is on: bids pouring in, a deadline near.
+    pub async fn rush(&self, conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+        let pouring = self.bid_rate() >= self.jobs.pause_min_bids_per_sec;
+        Ok(pouring && deadline_near(conn, self.jobs.pause_before_deadline).await?)
+    }
+
+    /// One round: claim a batch and run it. Returns how many jobs were run (receipt mails
+    /// wait while a deadline rush is on, see [`deadline_near`]).
     pub async fn run_once(&self) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
         let claimed = {
             let mut conn = self.pool.get().await?;
-            if deadline_near(&mut conn, self.jobs.pause_before_deadline).await? {
-                return Ok(0);
-            }
-            claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch).await?
+            let rush = self.rush(&mut conn).await?;
+            claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch, rush).await?
         };
         let n = claimed.len();
         futures_util::future::join_all(claimed.into_iter().map(|job| self.run_job(job))).await;
