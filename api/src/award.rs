@@ -513,9 +513,11 @@ pub fn reason_text(outcome: &BidOutcome) -> String {
                     I::WrongGeneric { expected, found } => {
                         format!("the product is {found}, the lot is {expected}")
                     }
-                    I::WrongKind { expected, found } => {
-                        format!("the product is a {found:?}, the lot takes {expected:?}")
-                    }
+                    I::WrongKind { expected, found } => format!(
+                        "the product is a {}, the lot takes a {}",
+                        bidding_core::catalog::kind_name(*found),
+                        bidding_core::catalog::kind_name(*expected)
+                    ),
                     I::ConsistencyNotPassed { .. } => {
                         "the product has not passed the consistency evaluation".to_owned()
                     }
@@ -563,6 +565,69 @@ pub fn reason_text(outcome: &BidOutcome) -> String {
             },
         },
     }
+}
+
+/// Why a bid lost, in Chinese (the first half of the bilingual notices); `None` for a
+/// winner. The same cases as [`reason_text`].
+pub fn reason_text_zh(outcome: &BidOutcome) -> Option<String> {
+    use bidding_core::{CeilingCheck, Ineligibility as I, UnsuccessfulReason as U};
+    let kind_zh = |k: bidding_core::ProductKind| match k {
+        bidding_core::ProductKind::Drug => "药品",
+        bidding_core::ProductKind::Consumable => "医用耗材",
+    };
+    let BidOutcome::Lost { reason } = outcome else {
+        return None;
+    };
+    Some(match reason {
+        LossReason::Ineligible { reason } => {
+            let why = match reason {
+                I::NotInCatalog => "产品不在国家目录中".to_owned(),
+                I::WrongGeneric { expected, found } => {
+                    format!("产品为{found}，本组采购{expected}")
+                }
+                I::WrongKind { expected, found } => {
+                    format!("产品为{}，本组采购{}", kind_zh(*found), kind_zh(*expected))
+                }
+                I::ConsistencyNotPassed { .. } => "产品未通过质量和疗效一致性评价".to_owned(),
+                I::SupplierInactive => "企业处于停用状态".to_owned(),
+                I::SupplierBarred { until } => match until {
+                    Some(d) => format!("企业被限制参加集中采购至 {d}"),
+                    None => "企业被限制参加集中采购".to_owned(),
+                },
+                I::ZeroPrice => "报价为零".to_owned(),
+                I::NotComparable { detail } => format!("规格与代表品无法比较（{detail}）"),
+                I::DuplicateSupplierBid { .. } => "企业在本组已有更优报价".to_owned(),
+            };
+            format!("未中选，不具备申报资格：{why}")
+        }
+        LossReason::AboveCeiling { check } => match check {
+            CeilingCheck::ItemCeiling { price, ceiling } => {
+                format!("未中选，无效报价：报价 {price} 高于该产品最高有效申报价 {ceiling}")
+            }
+            CeilingCheck::LotCeilingUcp { ucp, ceiling_ucp } => {
+                format!("未中选，无效报价：单位可比价 {ucp} 高于本组最高有效申报价 {ceiling_ucp}")
+            }
+        },
+        LossReason::AboveSelectionLimit { ucp, limit } => {
+            format!("未中选：单位可比价 {ucp} 高于入围限价 {limit}")
+        }
+        LossReason::MaxWinnersReached {
+            rank,
+            max_winners,
+            valid_bidders,
+        } => format!(
+            "未中选：排名第 {rank}，{valid_bidders} 家有效申报企业至多 {max_winners} 家中选"
+        ),
+        LossReason::LotUnsuccessful { reason } => match reason {
+            U::NoValidBid => "未中选：本组无有效报价".to_owned(),
+            U::TooFewBidders {
+                valid_bidders,
+                min_bidders,
+            } => format!(
+                "未中选：本组流标（有效申报企业 {valid_bidders} 家，至少需要 {min_bidders} 家）"
+            ),
+        },
+    })
 }
 
 /// Runs bidding-core on the round and maps the result back to the database's ids.
@@ -1205,9 +1270,13 @@ async fn notify_award(
                     "provinces": provinces, "agreed_volume": volume,
                 }));
             } else {
+                let reason_zh = serde_json::from_value::<BidOutcome>(b.outcome.clone())
+                    .ok()
+                    .and_then(|o| reason_text_zh(&o))
+                    .unwrap_or_else(|| b.reason.clone());
                 lost.entry(b.supplier_org_id).or_default().push(json!({
                     "lot_number": lot.number, "generic_name": lot.generic_name,
-                    "reason": b.reason,
+                    "reason": b.reason, "reason_zh": reason_zh,
                 }));
             }
         }

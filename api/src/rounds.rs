@@ -209,7 +209,9 @@ pub fn check_offer(
     let domain_lot = domain_lot
         .as_ref()
         .map_err(|e| ApiError::internal(e.clone()))?;
-    let refuse = |e: bidding_core::BiddingError| ApiError::Unprocessable(e.to_string());
+    // a product the rules cannot compare with the lot's representative is ineligible too
+    let refuse =
+        |e: bidding_core::BiddingError| ApiError::Unprocessable(format!("ineligible: {e}"));
     if let Some(check) =
         bidding_core::above_ceiling(domain_lot, &product, price, &terms.rules).map_err(refuse)?
     {

@@ -291,7 +291,11 @@ fn form_factor(
     }
     Err(BiddingError::NotComparable {
         what: "dosage form",
-        detail: format!("no price ratio between {form:?} and {rep:?}"),
+        detail: format!(
+            "no price ratio between {} and {}",
+            crate::catalog::dosage_form_name(form),
+            crate::catalog::dosage_form_name(rep)
+        ),
     })
 }
 

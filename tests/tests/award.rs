@@ -669,14 +669,19 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
     assert_eq!(per_winner4[&supplier_name(16)], 10_240);
     assert_eq!(per_winner4[&supplier_name(17)], 9_600);
 
-    // the award names the evaluation it approves
-    app.post(
-        &format!("/api/v1/rounds/{rid}/award"),
-        &officer,
-        json!({"evaluation_digest": "0".repeat(64)}),
-    )
-    .await
-    .expect_problem(409);
+    // the award names the evaluation it approves; a wrong digest is told to fetch the
+    // evaluation again, not handed the current digest to award unread
+    let stale = app
+        .post(
+            &format!("/api/v1/rounds/{rid}/award"),
+            &officer,
+            json!({"evaluation_digest": "0".repeat(64)}),
+        )
+        .await
+        .expect_problem(409);
+    let detail = stale.body["detail"].as_str().unwrap();
+    assert!(!detail.contains(digest.as_str()), "{detail}");
+    assert!(detail.contains("/evaluation"), "{detail}");
     let awarded = app
         .post(
             &format!("/api/v1/rounds/{rid}/award"),
@@ -802,6 +807,12 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
     assert!(notices["non_award_notice"].contains(&"tender19@e2e-pharma.test".to_owned()));
     assert!(!notices["award_notice"].contains(&"tender06@e2e-pharma.test".to_owned()));
     assert!(notices["contracts_awarded"].contains(&"buyer@vbp.demo".to_owned()));
+    // the Chinese half of a non-award notice gives the reason in Chinese
+    for (zh, en) in non_award_reasons(&app).await {
+        assert!(zh.starts_with("未中选"), "{zh}");
+        assert!(!zh.contains("lost"), "{zh}");
+        assert!(en.starts_with("lost"), "{en}");
+    }
 
     // S04 fails Beijing: S01, its backup, takes over at its own price 0.3000:
     // 248,000 x 0.3000 = 74,400.00; S04 is barred until the end of 2031
@@ -907,6 +918,30 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
 }
 
 /// Mail recipients by template, from the outbox.
+/// (Chinese, English) reasons of every lot of every non-award notice queued.
+async fn non_award_reasons(app: &TestApp) -> Vec<(String, String)> {
+    use diesel::{QueryableByName, sql_types::Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        zh: String,
+        #[diesel(sql_type = Text)]
+        en: String,
+    }
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT l->>'reason_zh' AS zh, l->>'reason' AS en FROM jobs,
+                jsonb_array_elements(payload->'context'->'lost') AS l
+          WHERE kind = 'email' AND payload->>'template' = 'non_award_notice'",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert!(!rows.is_empty(), "no non-award notice queued");
+    rows.into_iter().map(|r| (r.zh, r.en)).collect()
+}
+
 async fn mail_recipients(app: &TestApp) -> BTreeMap<String, Vec<String>> {
     use diesel::{QueryableByName, sql_types::Text};
     use diesel_async::RunQueryDsl;

@@ -177,6 +177,20 @@ async fn one_bad_row_imports_nothing_and_names_line_and_column() {
             "generic_name",
             "broken encoding",
         ),
+        (
+            "CRLF line endings, as Excel writes them",
+            file(&good.replace("XC10AAZ902A002020100483", "XC10AAZ902A0020201004"))
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            "code",
+            "23 characters",
+        ),
+        (
+            "a NUL in a cell",
+            file(&good.replace("测试瑞舒伐他汀钙片", "测试瑞舒伐\0他汀钙片")).into_bytes(),
+            "generic_name",
+            "NUL",
+        ),
     ];
     for (what, body, column, reason) in cases {
         let res = app
@@ -543,4 +557,63 @@ async fn vbp_import_catalog_reports_and_refuses_with_line_and_column() {
     );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A supplier organisation created after its products were imported can bid them at once:
+/// it is linked to its catalog items by manufacturer name (any case) when created, and
+/// a rename moves the link as an import would.
+#[actix_web::test]
+async fn a_supplier_created_after_the_import_is_linked_to_its_products() {
+    let app = TestApp::with_demo().await;
+    let admin = app.login_demo("admin").await;
+    let code = "XC10AAZ903A002010100483";
+    import(
+        &app,
+        &admin,
+        file(&format!(
+            "drug,{code},测试辛伐他汀片,tablet,20,mg,28,tablet,passed,\"Late Pharma Co., Ltd.\",0.5000,2026-01-01\n"
+        )),
+    )
+    .await;
+    let linked = |v: &Value| v["manufacturer_org_id"].clone();
+    assert_eq!(
+        linked(&item(&app, &admin, code).await.expect(200).body),
+        Value::Null
+    );
+    let org = app
+        .post(
+            "/api/v1/orgs",
+            &admin,
+            json!({"name": "LATE PHARMA CO., LTD.", "kind": "supplier"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        linked(&item(&app, &admin, code).await.expect(200).body),
+        org["id"]
+    );
+    let url = format!("/api/v1/orgs/{}", org["id"].as_str().unwrap());
+    app.patch(&url, &admin, json!({"name": "Renamed Pharma Co."}))
+        .await
+        .expect(200);
+    assert_eq!(
+        linked(&item(&app, &admin, code).await.expect(200).body),
+        Value::Null
+    );
+    app.patch(&url, &admin, json!({"name": "Late Pharma Co., Ltd."}))
+        .await
+        .expect(200);
+    assert_eq!(
+        linked(&item(&app, &admin, code).await.expect(200).body),
+        org["id"]
+    );
+    // the creation's audit entry counts the items it linked
+    let auditor = app.login_demo("auditor").await;
+    let entries = app
+        .get("/api/v1/audit?action=org.create", &auditor)
+        .await
+        .expect(200)
+        .body;
+    assert!(entries.to_string().contains("\"catalog_items_linked\":1"));
 }

@@ -272,7 +272,10 @@ mod tests {
             "offers": [{"lot_number": 1, "generic_name": "g", "revival_ucp": "0.5000", "unit_price": "0.5000", "own_price": "0.6000"}],
             "won": [{"lot_number": 1, "generic_name": "g", "unit_price": "0.3000", "ucp": "0.3000", "rank": 1,
                      "agreed_volume": 70000, "provinces": [{"province": "北京市", "agreed_volume": 70000}]}],
-            "lost": [{"lot_number": 2, "generic_name": "h", "reason": "lost: UCP 0.6 above the selection limit 0.54"}],
+            // a job queued before reasons had a Chinese text, and one after
+            "lost": [{"lot_number": 2, "generic_name": "h", "reason": "lost: UCP 0.6 above the selection limit 0.54"},
+                     {"lot_number": 3, "generic_name": "i", "reason": "lost: the lot has no valid bid",
+                      "reason_zh": "未中选：本组无有效报价"}],
             "contracts": [{"lot_number": 1, "generic_name": "g", "supplier": "s", "unit_price": "0.3000",
                            "agreed_volume": 70000, "backup": "b"}],
             "province": "110000", "failed_supplier": "f", "backup_supplier": "b", "unit_price": "0.5000",
