@@ -595,7 +595,7 @@ pub fn reason_text_zh(outcome: &BidOutcome) -> Option<String> {
                     None => "企业被限制参加集中采购".to_owned(),
                 },
                 I::ZeroPrice => "报价为零".to_owned(),
-                I::NotComparable { detail } => format!("规格与代表品无法比较（{detail}）"),
+                I::NotComparable { .. } => "规格与代表品无法比较（无相应的差比价关系）".to_owned(),
                 I::DuplicateSupplierBid { .. } => "企业在本组已有更优报价".to_owned(),
             };
             format!("未中选，不具备申报资格：{why}")

@@ -238,7 +238,8 @@ async fn write_batch(pool: &Pool, settings: &Settings, batch: Vec<Pending>) {
         Err(e) => {
             let msg = e.to_string();
             for r in replies {
-                let _ = r.send(Err(ApiError::internal(msg.clone()).into()));
+                // no connection in time: the same 503 as every other route, to retry
+                let _ = r.send(Err(ApiError::Unavailable(msg.clone().into()).into()));
             }
             return;
         }

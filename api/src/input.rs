@@ -244,8 +244,20 @@ fn nul_in_json(body: &[u8]) -> Option<String> {
     if !body.windows(6).any(|w| w == br"\u0000") {
         return None;
     }
-    let value: Value = serde_json::from_slice(body).ok()?;
-    find_nul(&value, String::new())
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => find_nul(&value, String::new()),
+        // Unreadable as a whole (a number out of range, nested too deep), yet a route's
+        // own parser may still read it, skipping the unreadable part as an unknown field:
+        // the NUL must not slip through with it.
+        Err(_) => nul_outside_escaped_backslash(body).then(|| "body".to_owned()),
+    }
+}
+
+/// Whether `\u0000` stands in `body` as an escape (not after an escaped backslash).
+fn nul_outside_escaped_backslash(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(i, w)| {
+        w == br"\u0000" && body[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
 }
 
 fn find_nul(value: &Value, at: String) -> Option<String> {
@@ -289,7 +301,13 @@ mod tests {
         // an escaped backslash followed by u0000 is no NUL
         assert_eq!(nul_in_json(br#"{"a":"\\u0000"}"#), None);
         // not JSON: left to the extractor
-        assert_eq!(nul_in_json(br#"{"a":"\u0000"#), None);
+        assert_eq!(nul_in_json(br#"{"a":"x"#), None);
+        // unreadable as a whole but readable by a route that skips the unknown field
+        assert_eq!(
+            nul_in_json(br#"{"name":"a\u0000","x":1e400}"#).as_deref(),
+            Some("body")
+        );
+        assert_eq!(nul_in_json(br#"{"name":"a\\u0000","x":1e400}"#), None);
     }
 
     #[test]

@@ -90,7 +90,9 @@ pub fn build_app(
         .configure(routes::configure)
         .split_for_parts();
     let api = openapi::finish(api);
-    let cors = cors(&state.settings.cors_origins);
+    let mut origins = state.settings.cors_origins.clone();
+    origins.extend(settings::origin_of(&state.settings.mail.public_url));
+    let cors = cors(&origins);
     app.app_data(state)
         .app_data(web::Data::new(RouteTable::new(&api)))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -118,7 +120,7 @@ pub fn build_app(
                     "same-origin",
                 )),
         )
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<telemetry::RootSpan>::new())
 }
 
 /// What a page of the platform may load: its own scripts, styles and images only (inline
@@ -130,7 +132,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      frame-ancestors 'none'";
 
 /// Cross-origin requests from browsers: only from the platform's own origin (the one
-/// the request was sent to) and those listed in `VBP_CORS_ORIGINS`. A page of any other
+/// the request was sent to, or that of `VBP_PUBLIC_URL`, for a proxy that rewrites
+/// `Host`) and those listed in `VBP_CORS_ORIGINS`. A page of any other
 /// site gets no CORS headers, and a request it makes is refused (400) before any handler.
 fn cors(extra: &[String]) -> actix_cors::Cors {
     let extra = extra.to_vec();

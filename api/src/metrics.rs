@@ -81,8 +81,9 @@ impl Metrics {
 /// so ids do not explode the label set), and writes the access log: one line a request,
 /// at `debug` when it succeeded (thousands a second at a deadline), `info` for a refusal
 /// and `warn` for a fault. The line names the method, the path without its query string
-/// (search terms stay out of the log), the status and the time taken; never a header or
-/// a body, so no token, password or share.
+/// (search terms stay out of the log; the request's span, `telemetry::RootSpan`, records
+/// no query either), the status and the time taken; never a header or a body, so no
+/// token, password or share.
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -62,6 +62,8 @@ impl Modify for BearerAuth {
 /// Final touches once every path is collected: the statuses every route of a kind can
 /// answer, whatever its handler does, added where the handler's own list lacks them.
 ///
+/// * any route: 400 (a query string that does not decode, a refused cross-origin request),
+///   413 (a JSON body over 1 MiB) and 422 (a NUL in the path or the query string);
 /// * any `/api/v1` route: 503 (the database is unreachable or busy);
 /// * a route with a bearer token: 401;
 /// * a path parameter: 404 (no such thing, or a malformed id) and 422 (a NUL character);
@@ -132,6 +134,15 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
                 }
                 None => {}
             }
+            // whatever the route: a query string that does not decode or a browser's request
+            // from a foreign origin (400), a JSON body over 1 MiB (413), a NUL in the path
+            // or the query string (422)
+            add(
+                "400",
+                "The request cannot be read (a query string that does not decode, or a cross-origin request from an origin not allowed)",
+            );
+            add("413", "A JSON body larger than 1 MiB");
+            add("422", "A NUL character in the path or the query string");
             if api_v1 {
                 add("503", "The database is unreachable or busy: retry shortly");
             }

@@ -448,6 +448,7 @@ async fn reveal_all(
             register.len()
         )));
     }
+    let mut revealed = 0;
     for bid in &bids {
         let commitment = sealing::sha256_hex(&bid.sealed);
         if register.get(&bid.id) != Some(&commitment) || commitment != bid.commitment {
@@ -467,6 +468,7 @@ async fn reveal_all(
         // it is set aside as invalid, with the reason in the audit log.
         match readable(&plain) {
             Ok((content, capacity)) => {
+                revealed += 1;
                 BidRow::reveal(
                     conn,
                     bid.id,
@@ -491,7 +493,7 @@ async fn reveal_all(
             }
         }
     }
-    Ok(bids.len())
+    Ok(revealed)
 }
 
 /// A decrypted bid's content and its capacity as its column holds it, or why it cannot

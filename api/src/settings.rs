@@ -304,6 +304,13 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
 }
 
+/// The origin (`scheme://host[:port]`, lower case) of a URL such as `VBP_PUBLIC_URL`.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}").to_ascii_lowercase())
+}
+
 /// `https://host[:port]` origins, comma-separated.
 fn parse_origins(list: &str) -> Result<Vec<String>, SettingsError> {
     list.split(',')
@@ -451,6 +458,20 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::redact_url;
+
+    #[test]
+    fn origin_of_a_url() {
+        use super::origin_of;
+        assert_eq!(
+            origin_of("https://VBP.example.cn/app/").as_deref(),
+            Some("https://vbp.example.cn")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin_of("nonsense"), None);
+    }
 
     #[test]
     fn mail_links_follow_the_bound_address() {

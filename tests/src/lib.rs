@@ -408,6 +408,29 @@ pub async fn seal_all(conn: &mut AsyncPgConnection) -> usize {
     }
 }
 
+/// The id of one round in each status (the demo has one in each), as `token` sees them.
+pub async fn rounds_by_status(
+    app: &TestApp,
+    token: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let list = app
+        .get("/api/v1/rounds?per_page=50", token)
+        .await
+        .expect(200)
+        .body;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap().to_owned(),
+                r["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The demo account (local part of the email) for each role.
 pub const DEMO_BY_ROLE: &[(&str, &str)] = &[
     ("admin", "admin"),

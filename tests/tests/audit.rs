@@ -422,6 +422,16 @@ async fn the_servers_log_holds_no_secret() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
+    // a search: its terms are no secret, but the log keeps no query string at all
+    let (status, _) = call(
+        "GET",
+        "/api/v1/catalog/items?q=query-term-in-no-log-4".into(),
+        supplier.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    secrets.push("query-term-in-no-log-4".into());
     for t in [&admin, &officer, &officer2, &supplier] {
         secrets.push(t.clone());
         // the signature alone identifies a token

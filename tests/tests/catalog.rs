@@ -186,6 +186,12 @@ async fn one_bad_row_imports_nothing_and_names_line_and_column() {
             "23 characters",
         ),
         (
+            "a strength in 万IU past its column once in IU",
+            file(&good.replace(",10,mg,7,", ",100000000000,万IU,7,")).into_bytes(),
+            "strength",
+            "10^12",
+        ),
+        (
             "a NUL in a cell",
             file(&good.replace("测试瑞舒伐他汀钙片", "测试瑞舒伐\0他汀钙片")).into_bytes(),
             "generic_name",

@@ -225,22 +225,7 @@ struct Ids {
 
 async fn ids(app: &TestApp, tokens: &BTreeMap<&str, String>) -> Ids {
     let officer = &tokens["procurement_officer"];
-    let list = app
-        .get("/api/v1/rounds?per_page=50", officer)
-        .await
-        .expect(200)
-        .body;
-    let rounds: BTreeMap<String, String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["status"].as_str().unwrap().to_owned(),
-                r["id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let rounds = tests::rounds_by_status(app, officer).await;
     let me = app
         .get("/api/v1/me", &tokens["supplier"])
         .await
@@ -523,4 +508,67 @@ async fn every_operation_refuses_hostile_input_with_a_4xx_and_stores_nothing() {
     assert!(checked * 10 > sent * 8, "statuses: {by_status:?}");
     let after = row_counts(&app).await;
     assert_eq!(before, after, "hostile requests stored something");
+}
+
+/// A round's custom rules hold no number past what a real rule could need: a ratio the
+/// evaluation's exact arithmetic would overflow on is refused when the round is created
+/// or changed, not found by a failing evaluation after the opening.
+#[actix_web::test]
+async fn rules_with_numbers_past_any_real_rule_are_refused() {
+    let app = TestApp::with_demo().await;
+    let officer = app.login_demo("officer").await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let round = app
+        .post(
+            "/api/v1/rounds",
+            &officer,
+            json!({"name": "规则", "kind": "drug", "preset": "batch7",
+                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
+        )
+        .await
+        .expect(201)
+        .body;
+    // the preset's rules, with one ratio set to `ratio` wherever it stands
+    fn with_ratio(v: &Value, ratio: &str) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        let v = if k == "ratio_to_lowest" {
+                            json!(ratio)
+                        } else {
+                            with_ratio(v, ratio)
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    assert!(
+        round["rules"].to_string().contains("ratio_to_lowest"),
+        "{}",
+        round["rules"]
+    );
+    let mut rules = with_ratio(&round["rules"], "79228162514264337593543950335");
+    let res = app
+        .post(
+            "/api/v1/rounds",
+            &officer,
+            json!({"name": "规则上限", "kind": "drug", "preset": "batch7", "rules": rules,
+                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "rules", "{}", res.body);
+    rules = with_ratio(&round["rules"], "1.8");
+    app.post(
+        "/api/v1/rounds",
+        &officer,
+        json!({"name": "规则上限", "kind": "drug", "preset": "batch7", "rules": rules,
+               "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
+    )
+    .await
+    .expect(201);
 }

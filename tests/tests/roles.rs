@@ -230,22 +230,7 @@ impl World {
             orgs.insert(who, me["org_id"].as_str().unwrap().to_owned());
             tokens.insert(who, t);
         }
-        let list = app
-            .get("/api/v1/rounds?per_page=50", &tokens["officer"])
-            .await
-            .expect(200)
-            .body;
-        let rounds = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["status"].as_str().unwrap().to_owned(),
-                    r["id"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let rounds = tests::rounds_by_status(&app, &tokens["officer"]).await;
         Self {
             app,
             rounds,

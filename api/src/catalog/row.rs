@@ -297,7 +297,20 @@ fn quantity(
         }
     };
     let (value, (unit, factor)) = (value?, unit?);
-    Some((value * factor, unit.as_str()))
+    // the amount in the stored unit (万IU as IU) is what the column holds
+    let stored = value
+        .checked_mul(factor)
+        .filter(|v| *v < Decimal::from(MAX_AMOUNT));
+    if stored.is_none() {
+        errors.push(err(
+            amount_col,
+            format!(
+                "{amount} {} is 10^12 or more once in the stored unit",
+                unit.as_str()
+            ),
+        ));
+    }
+    Some((stored?, unit.as_str()))
 }
 
 /// Validates one data row; all of its errors at once.

@@ -219,15 +219,16 @@ pub async fn claim(
     limit: i64,
     hold_receipts: bool,
 ) -> QueryResult<Vec<Job>> {
-    let due = if hold_receipts {
-        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
-            AND (kind <> 'email' OR payload->>'template' IS DISTINCT FROM 'bid_receipt')"
+    let not_receipt = if hold_receipts {
+        "AND (kind <> 'email' OR payload->>'template' IS DISTINCT FROM 'bid_receipt')"
     } else {
-        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()"
+        ""
     };
+    let due =
+        format!("SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now() {not_receipt}");
     diesel::sql_query(format!(
         "WITH expired AS (
-             SELECT id FROM jobs WHERE status = 'running' AND locked_until < now()
+             SELECT id FROM jobs WHERE status = 'running' AND locked_until < now() {not_receipt}
              ORDER BY locked_until LIMIT $3 FOR UPDATE SKIP LOCKED),
          due AS ({due} ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
@@ -325,6 +326,9 @@ pub fn message_id(job_id: i64, from: &str) -> String {
     format!("<vbp-job-{job_id}@{domain}>")
 }
 
+/// The shortest window the bid rate of a rush is measured over, in seconds.
+const RATE_WINDOW_SECS: f64 = 1.0;
+
 /// What a worker needs.
 pub struct Worker {
     pub id: String,
@@ -332,8 +336,9 @@ pub struct Worker {
     pub mailer: Mailer,
     pub mail: MailSettings,
     pub jobs: JobSettings,
-    /// When the bid count was last read, and what it was: the rate of the rush.
-    last_seen: std::sync::Mutex<(std::time::Instant, u64)>,
+    /// When the bid count was last sampled, the count then, and the rate over the window
+    /// that ended there.
+    last_seen: std::sync::Mutex<(std::time::Instant, u64, f64)>,
 }
 
 impl Worker {
@@ -352,6 +357,7 @@ impl Worker {
             last_seen: std::sync::Mutex::new((
                 std::time::Instant::now(),
                 crate::bid_writer::written(),
+                0.0,
             )),
         })
     }
@@ -371,16 +377,20 @@ impl Worker {
         }
     }
 
-    /// Bids a second written by this process since the last look.
+    /// Bids a second written by this process, measured over windows of at least a
+    /// second (the writer counts whole batches, so shorter windows swing between 0 and a
+    /// peak): the rate of the last whole window.
     fn bid_rate(&self) -> f64 {
-        let now = (std::time::Instant::now(), crate::bid_writer::written());
+        let (now, count) = (std::time::Instant::now(), crate::bid_writer::written());
         let Ok(mut last) = self.last_seen.lock() else {
             return 0.0;
         };
-        let secs = now.0.duration_since(last.0).as_secs_f64().max(0.001);
-        let rate = now.1.saturating_sub(last.1) as f64 / secs;
-        *last = now;
-        rate
+        let (since, seen, _) = *last;
+        let secs = now.duration_since(since).as_secs_f64();
+        if secs >= RATE_WINDOW_SECS {
+            *last = (now, count, count.saturating_sub(seen) as f64 / secs);
+        }
+        last.2
     }
 
     /// Whether a deadline rush is on: bids pouring in, a deadline near.

@@ -160,21 +160,30 @@ const MAX_CUSTODIANS: usize = 255;
 /// The most lines a demand report has: one per lot, and no round has this many lots.
 const MAX_DEMAND_LINES: usize = 1000;
 
-/// Every round status, for the list's filter.
-const STATUSES: &[&str] = &[
-    "draft",
-    "demand_collection",
-    "bidding_open",
-    "closed",
-    "opened",
-    "evaluated",
-    "awarded",
-    "cancelled",
-];
-
 /// A bidding deadline within the dates the platform plans for.
 fn check_deadline(deadline: DateTime<Utc>) -> Result<(), ApiError> {
     crate::input::check_date("bidding_deadline", deadline.date_naive())
+}
+
+/// The largest number a round's custom rules may hold (ratios, fractions, thresholds,
+/// counts): far above any real rule, far below what the evaluation's exact arithmetic
+/// could overflow on.
+const MAX_RULE_NUMBER: i64 = 1_000_000;
+
+/// Whether every number in `v` (JSON numbers and decimal strings) is within
+/// [`MAX_RULE_NUMBER`] either way.
+fn rule_numbers_bounded(v: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    let max = Decimal::from(MAX_RULE_NUMBER);
+    match v {
+        V::Number(n) => n
+            .as_f64()
+            .is_some_and(|f| f.abs() <= MAX_RULE_NUMBER as f64),
+        V::String(s) => s.parse::<Decimal>().map_or(true, |d| d.abs() <= max),
+        V::Array(items) => items.iter().all(rule_numbers_bounded),
+        V::Object(map) => map.values().all(rule_numbers_bounded),
+        V::Null | V::Bool(_) => true,
+    }
 }
 
 fn rules_from(
@@ -182,6 +191,20 @@ fn rules_from(
     rules: Option<serde_json::Value>,
     min_bidders: Option<u32>,
 ) -> Result<RoundRules, ApiError> {
+    if let Some(v) = &rules
+        && !rule_numbers_bounded(v)
+    {
+        return Err(ApiError::invalid(
+            "rules",
+            format!("every number must be between -{MAX_RULE_NUMBER} and {MAX_RULE_NUMBER}"),
+        ));
+    }
+    if min_bidders.is_some_and(|m| i64::from(m) > MAX_RULE_NUMBER) {
+        return Err(ApiError::invalid(
+            "min_bidders",
+            format!("must be at most {MAX_RULE_NUMBER}"),
+        ));
+    }
     let mut rules = match rules {
         Some(v) => serde_json::from_value::<RoundRules>(v)
             .map_err(|e| ApiError::invalid("rules", e.to_string()))?,
@@ -387,11 +410,15 @@ pub async fn list(
 ) -> Result<web::Json<Page<RoundDto>>, ApiError> {
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
     if let Some(status) = query.status.as_deref()
-        && !STATUSES.contains(&status)
+        && bidding_core::RoundStatus::parse(status).is_none()
     {
+        let all: Vec<&str> = bidding_core::RoundStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
         return Err(ApiError::invalid(
             "status",
-            format!("must be one of {}", STATUSES.join(", ")),
+            format!("must be one of {}", all.join(", ")),
         ));
     }
     let with_drafts = matches!(
@@ -713,7 +740,13 @@ pub async fn add_lot(
             if generic != item.generic_name {
                 return Err(ApiError::invalid("generic_name", format!("the representative {code} is {}", item.generic_name)));
             }
-            let form = body.dosage_form.clone().or(item.dosage_form.clone());
+            // stored in the catalog's spelling, whatever alias was sent
+            let form = body
+                .dosage_form
+                .as_deref()
+                .and_then(bidding_core::catalog::parse_dosage_form)
+                .map(|f| bidding_core::catalog::dosage_form_name(f).to_owned())
+                .or(item.dosage_form.clone());
             let number = LotRow::next_number(conn, id).await?;
             let lot = LotRow::insert(
                 conn,
