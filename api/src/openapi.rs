@@ -20,7 +20,13 @@ use crate::error::{FieldError, Problem};
                        for centralized volume-based procurement of drugs and medical consumables.\n\n\
                        Every `/api/v1` route except login needs `Authorization: Bearer <token>`. \
                        Errors are RFC 9457 `application/problem+json` documents (`Problem`). \
-                       Money is an exact decimal string; times are RFC 3339 UTC.",
+                       Money is an exact decimal string; times are RFC 3339 UTC.\n\n\
+                       Each operation declares the roles it admits as the scopes of its `bearer` \
+                       requirement (none listed: every signed-in role; others get 403) and, in \
+                       `x-scope`, what it may show or change: `public` (no token), `all` (whatever \
+                       the role may see), `self` (the caller's own session, account or key share), \
+                       `own_org` (a supplier's own bids, offers and bars), `own_province` (a \
+                       buyer's own province), `party` (contracts the caller is party to).",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
