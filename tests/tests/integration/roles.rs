@@ -562,7 +562,7 @@ async fn scoped_routes_show_and_change_only_what_is_the_callers() {
     }
     assert!(
         unchecked.is_empty(),
-        "scoped routes without a scope check in tests/tests/roles.rs: {unchecked:?}"
+        "scoped routes without a scope check in tests/tests/integration/roles.rs: {unchecked:?}"
     );
     assert!(checked >= 14, "only {checked} scoped routes checked");
 }
