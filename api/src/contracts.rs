@@ -522,8 +522,8 @@ pub async fn barred_today_many(
     let mut conn = conn;
     let rows: Vec<Row> = crate::db::prepared::prepared(
         "SELECT org_id, max(barred_until) AS until FROM supplier_bars
-          WHERE org_id = ANY({}) AND barred_from <= (now() AT TIME ZONE 'UTC' + interval '8 hours')::date
-            AND barred_until >= (now() AT TIME ZONE 'UTC' + interval '8 hours')::date
+          WHERE org_id = ANY({}) AND barred_from <= china_today()
+            AND barred_until >= china_today()
           GROUP BY org_id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)

@@ -113,11 +113,11 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
     // accounts: one offer per manufacturer, its smallest pack of the representative strength
     let offers: Vec<Offer> = diesel::sql_query(
         "SELECT DISTINCT ON (ci.generic_name, u.email) ci.generic_name, ci.code, u.email,
-                catalog_ceiling_at(ci.code, (now() AT TIME ZONE 'UTC' + interval '8 hours')::date)::text AS ceiling
+                catalog_ceiling_at(ci.code, china_today())::text AS ceiling
            FROM catalog_items ci
            JOIN users u ON u.org_id = ci.manufacturer_org_id AND u.role = 'supplier' AND u.email LIKE '%@vbp.demo'
           WHERE ci.kind = 'drug' AND ci.consistency IN ('originator', 'reference', 'passed')
-            AND catalog_ceiling_at(ci.code, (now() AT TIME ZONE 'UTC' + interval '8 hours')::date) IS NOT NULL
+            AND catalog_ceiling_at(ci.code, china_today()) IS NOT NULL
             AND ci.generic_name IN (
                 SELECT c2.generic_name FROM catalog_items c2
                   JOIN users u2 ON u2.org_id = c2.manufacturer_org_id AND u2.role = 'supplier'

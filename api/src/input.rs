@@ -90,11 +90,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &actix_web::HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_type);
+        let json = sent_as_json(req.headers());
         let payload = payload.take();
         Box::pin(async move {
             if !json {
@@ -145,7 +141,7 @@ pub async fn screen(
     if let Err(e) = check_uri(req.uri()) {
         return Ok(req.error_response(e).map_into_right_body());
     }
-    if is_json(&req) {
+    if sent_as_json(req.headers()) {
         let body = match read_body(req.take_payload()).await {
             Ok(body) => body,
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
@@ -167,15 +163,15 @@ fn nul_error(field: String) -> FieldError {
     )
 }
 
-fn is_json(req: &ServiceRequest) -> bool {
-    req.headers()
+/// Whether the body is declared JSON: `Content-Type: application/json` or
+/// `application/<something>+json`, with any parameters.
+fn sent_as_json(headers: &header::HeaderMap) -> bool {
+    let Some(content_type) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(is_json_type)
-}
-
-/// `application/json` or `application/<something>+json`, with any parameters.
-fn is_json_type(content_type: &str) -> bool {
+    else {
+        return false;
+    };
     let mime = content_type
         .split(';')
         .next()
@@ -187,20 +183,24 @@ fn is_json_type(content_type: &str) -> bool {
 
 /// The path and the query string: no NUL, and a query that decodes.
 fn check_uri(uri: &actix_web::http::Uri) -> Result<(), ApiError> {
-    if contains_ci(uri.path().as_bytes(), b"%00") {
+    if uri.path().as_bytes().windows(3).any(|w| w == b"%00") {
         return Err(ApiError::Validation(vec![nul_error("path".into())]));
     }
     let Some(query) = uri.query() else {
         return Ok(());
     };
-    // percent-escapes that do not decode to UTF-8 would be read as U+FFFD and match nothing
-    if std::str::from_utf8(&percent_encoding::percent_decode_str(query).collect::<Vec<u8>>())
-        .is_err()
-    {
+    // decoded once; percent-escapes that are not UTF-8 would be read as U+FFFD and match
+    // nothing
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(query).collect();
+    let Ok(decoded) = std::str::from_utf8(&decoded) else {
         return Err(ApiError::BadRequest(
             "the query string cannot be read: its percent-escapes are not UTF-8 (percent-encode it as UTF-8)".into(),
         ));
+    };
+    if !decoded.contains('\0') {
+        return Ok(());
     }
+    // a NUL: name the parameter that holds it
     let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query).map_err(|e| {
         ApiError::BadRequest(format!(
             "the query string cannot be read ({e}): percent-encode it as UTF-8"
@@ -213,12 +213,6 @@ fn check_uri(uri: &actix_web::http::Uri) -> Result<(), ApiError> {
         Some((k, _)) => Err(ApiError::Validation(vec![nul_error(k.replace('\0', ""))])),
         None => Ok(()),
     }
-}
-
-fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The whole body, at most [`MAX_JSON_BODY`] bytes.

@@ -501,11 +501,14 @@ async fn reveal_all(
 fn readable(plain: &[u8]) -> Result<(SealedContent, i64), &'static str> {
     let content: SealedContent = serde_json::from_slice(plain)
         .map_err(|_| "the sealed content is not a readable bid (a price out of range?)")?;
-    let capacity = i64::try_from(content.annual_capacity)
-        .ok()
-        .filter(|c| (1..=bidding_core::MAX_ANNUAL_UNITS).contains(&c.unsigned_abs()))
+    let capacity = Some(content.annual_capacity)
+        .filter(|c| (1..=bidding_core::MAX_ANNUAL_UNITS).contains(c))
+        .and_then(|c| i64::try_from(c).ok())
         .ok_or("the declared annual capacity is out of range")?;
-    if content.product_code.chars().count() > 64 || content.province_preferences.len() > 64 {
+    // looser than the submission's own bounds (a code of 64 characters, 31 provinces)
+    if content.product_code.chars().count() > crate::input::MAX_CODE
+        || content.province_preferences.len() > 64
+    {
         return Err("the product code or the province preferences are out of range");
     }
     Ok((content, capacity))
@@ -754,11 +757,11 @@ async fn notify_round_opened(
 /// so they are not invited, reminded or told of it).
 pub async fn matching_suppliers(
     conn: &mut AsyncPgConnection,
-    round: Uuid,
+    round: &Round,
 ) -> Result<Vec<Uuid>, ApiError> {
-    use crate::db::schema::{catalog_items, lots, rounds, supplier_bars};
+    use crate::db::schema::{catalog_items, lots, supplier_bars};
     let names = lots::table
-        .filter(lots::round_id.eq(round))
+        .filter(lots::round_id.eq(round.id))
         .select(lots::generic_name);
     let orgs: Vec<Option<Uuid>> = catalog_items::table
         .filter(catalog_items::generic_name.eq_any(names))
@@ -767,15 +770,12 @@ pub async fn matching_suppliers(
         .distinct()
         .load(conn)
         .await?;
-    let deadline: DateTime<Utc> = rounds::table
-        .find(round)
-        .select(rounds::bidding_deadline)
-        .first(conn)
-        .await?;
     let today = crate::db::rounds::china_date(clock(conn).await?);
     let barred: std::collections::HashSet<Uuid> = supplier_bars::table
         .filter(supplier_bars::barred_from.le(today))
-        .filter(supplier_bars::barred_until.ge(crate::db::rounds::china_date(deadline)))
+        .filter(
+            supplier_bars::barred_until.ge(crate::db::rounds::china_date(round.bidding_deadline)),
+        )
         .select(supplier_bars::org_id)
         .load::<Uuid>(conn)
         .await?

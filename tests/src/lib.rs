@@ -408,6 +408,14 @@ pub async fn seal_all(conn: &mut AsyncPgConnection) -> usize {
     }
 }
 
+/// The body that creates a draft drug round named `name`: batch 7, master-key mode
+/// (quorum 1), bidding closing in two hours.
+pub fn master_round(name: &str) -> Value {
+    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    json!({"name": name, "kind": "drug", "preset": "batch7", "bidding_deadline": deadline,
+           "key_mode": "master", "quorum": 1})
+}
+
 /// The id of one round in each status (the demo has one in each), as `token` sees them.
 pub async fn rounds_by_status(
     app: &TestApp,

@@ -515,7 +515,7 @@ impl Worker {
             if r.status != "bidding_open" {
                 return Ok(());
             }
-            let orgs = crate::rounds::matching_suppliers(conn, round).await?;
+            let orgs = crate::rounds::matching_suppliers(conn, &r).await?;
             crate::rounds::notify_suppliers(
                 conn,
                 jobs,

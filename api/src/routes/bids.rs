@@ -112,10 +112,6 @@ pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKey
     })
 }
 
-/// The longest product code accepted (with surrounding spaces, which are trimmed): NHSA
-/// codes have 23 (drugs) or 27 (consumables) characters.
-const MAX_CODE_CHARS: usize = 64;
-
 /// The checks of a bid's body that need nothing but the body: price, capacity, provinces.
 fn validate(
     body: &SubmitBid,
@@ -142,12 +138,13 @@ fn validate(
             ),
         ));
     }
-    if body.product_code.chars().count() > MAX_CODE_CHARS {
-        errors.push(FieldError::field(
-            "product_code",
-            format!("must be at most {MAX_CODE_CHARS} characters (an NHSA code has 23 or 27)"),
-        ));
-    }
+    // NHSA codes have 23 (drugs) or 27 (consumables) characters
+    crate::input::check_len(
+        &mut errors,
+        "product_code",
+        &body.product_code,
+        crate::input::MAX_CODE,
+    );
     if body.province_preferences.len() > provinces.len() {
         errors.push(FieldError::field(
             "province_preferences",

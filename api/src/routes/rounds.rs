@@ -701,14 +701,20 @@ pub async fn add_lot(
     if let Some(g) = &body.generic_name {
         crate::input::check_len(&mut errors, "generic_name", g, crate::input::MAX_NAME);
     }
-    if let Some(f) = &body.dosage_form
-        && bidding_core::catalog::parse_dosage_form(f).is_none()
-    {
-        errors.push(FieldError::field(
-            "dosage_form",
-            "is not a dosage form of the catalog (see docs/api.md, \"Catalog CSV\")",
-        ));
-    }
+    // stored in the catalog's spelling, whatever alias was sent
+    let dosage_form = match body.dosage_form.as_deref() {
+        None => None,
+        Some(f) => match bidding_core::catalog::parse_dosage_form(f) {
+            Some(form) => Some(bidding_core::catalog::dosage_form_name(form)),
+            None => {
+                errors.push(FieldError::field(
+                    "dosage_form",
+                    "is not a dosage form of the catalog (see docs/api.md, \"Catalog CSV\")",
+                ));
+                None
+            }
+        },
+    };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -740,13 +746,7 @@ pub async fn add_lot(
             if generic != item.generic_name {
                 return Err(ApiError::invalid("generic_name", format!("the representative {code} is {}", item.generic_name)));
             }
-            // stored in the catalog's spelling, whatever alias was sent
-            let form = body
-                .dosage_form
-                .as_deref()
-                .and_then(bidding_core::catalog::parse_dosage_form)
-                .map(|f| bidding_core::catalog::dosage_form_name(f).to_owned())
-                .or(item.dosage_form.clone());
+            let form = dosage_form.map(str::to_owned).or(item.dosage_form.clone());
             let number = LotRow::next_number(conn, id).await?;
             let lot = LotRow::insert(
                 conn,
@@ -903,7 +903,7 @@ pub async fn publish(
                 .await?;
             let round = Round::find(conn, id).await?;
             schedule_close(conn, settings, &round).await?;
-            let suppliers = rounds::matching_suppliers(conn, id).await?;
+            let suppliers = rounds::matching_suppliers(conn, &round).await?;
             let notified = rounds::notify_suppliers(conn, &settings.jobs, &settings.mail.public_url, &round, &suppliers, "round_published", "published").await?;
             audit::record(conn, &user.actor(), "round.publish", "round", &id.to_string(),
                 json!({ "public_key": hex::encode(&public), "ceilings_date": today, "key_mode": round.key_mode,
@@ -966,7 +966,7 @@ pub async fn cancel(
                 .await?;
             let round = Round::find(conn, id).await?;
             if round.published_at.is_some() {
-                let suppliers = rounds::matching_suppliers(conn, id).await?;
+                let suppliers = rounds::matching_suppliers(conn, &round).await?;
                 rounds::notify_suppliers(
                     conn,
                     &settings.jobs,

@@ -517,14 +517,8 @@ async fn every_operation_refuses_hostile_input_with_a_4xx_and_stores_nothing() {
 async fn rules_with_numbers_past_any_real_rule_are_refused() {
     let app = TestApp::with_demo().await;
     let officer = app.login_demo("officer").await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let round = app
-        .post(
-            "/api/v1/rounds",
-            &officer,
-            json!({"name": "规则", "kind": "drug", "preset": "batch7",
-                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
-        )
+        .post("/api/v1/rounds", &officer, tests::master_round("规则"))
         .await
         .expect(201)
         .body;
@@ -551,24 +545,13 @@ async fn rules_with_numbers_past_any_real_rule_are_refused() {
         "{}",
         round["rules"]
     );
-    let mut rules = with_ratio(&round["rules"], "79228162514264337593543950335");
+    let mut body = tests::master_round("规则上限");
+    body["rules"] = with_ratio(&round["rules"], "79228162514264337593543950335");
     let res = app
-        .post(
-            "/api/v1/rounds",
-            &officer,
-            json!({"name": "规则上限", "kind": "drug", "preset": "batch7", "rules": rules,
-                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
-        )
+        .post("/api/v1/rounds", &officer, body.clone())
         .await
         .expect_problem(422);
     assert_eq!(res.body["errors"][0]["field"], "rules", "{}", res.body);
-    rules = with_ratio(&round["rules"], "1.8");
-    app.post(
-        "/api/v1/rounds",
-        &officer,
-        json!({"name": "规则上限", "kind": "drug", "preset": "batch7", "rules": rules,
-               "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
-    )
-    .await
-    .expect(201);
+    body["rules"] = with_ratio(&round["rules"], "1.8");
+    app.post("/api/v1/rounds", &officer, body).await.expect(201);
 }

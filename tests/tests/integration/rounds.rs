@@ -1406,14 +1406,8 @@ async fn a_previous_price_past_its_column_is_refused() {
     )
     .await
     .expect(200);
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let round = app
-        .post(
-            "/api/v1/rounds",
-            &officer,
-            json!({"name": "上限测试", "kind": "drug", "preset": "batch7",
-                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
-        )
+        .post("/api/v1/rounds", &officer, tests::master_round("上限测试"))
         .await
         .expect(201)
         .body;
