@@ -7,8 +7,12 @@ use clap::{Parser, Subcommand};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::{
-    AppState, audit, build_app, catalog, db, demo,
-    settings::{DatabaseSettings, Settings, redact_url},
+    bids::writer::BidWriter,
+    build_app, catalog, demo,
+    platform::{
+        AppState, audit, db,
+        settings::{DatabaseSettings, Settings, redact_url},
+    },
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -83,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             print!("{report}");
             // rounds need the keys `serve` uses; without them the demo stops at accounts and catalog
             match Settings::from_env() {
-                Ok(settings) => print!("{}", crate::demo_rounds::load(settings).await?),
+                Ok(settings) => print!("{}", crate::demo::rounds::load(settings).await?),
                 Err(e) => println!("\ndemo rounds skipped: {e}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -215,8 +219,9 @@ async fn serve() -> Result<ExitCode, BoxError> {
     let workers = settings.workers;
     let seal_every = settings.audit_seal_interval;
     let state = web::Data::new(AppState::new(settings)?);
+    let bids = web::Data::new(BidWriter::for_state(&state));
     actix_web::rt::spawn(audit::run_sealer(state.pool.clone(), seal_every));
-    let worker = crate::jobs::Worker::new(
+    let worker = crate::platform::jobs::Worker::new(
         state.pool.clone(),
         state.settings.mail.clone(),
         state.settings.jobs.clone(),
@@ -224,7 +229,7 @@ async fn serve() -> Result<ExitCode, BoxError> {
     actix_web::rt::spawn(worker.run());
     let server = HttpServer::new({
         let state = state.clone();
-        move || build_app(state.clone())
+        move || build_app(state.clone(), bids.clone())
     })
     .workers(workers)
     .bind(&bind)

@@ -3,29 +3,17 @@
 //! [`build_app`] assembles the whole HTTP surface; the binary and the end-to-end tests
 //! both use it, so what is tested is what runs. Start with docs/architecture.md.
 
-pub mod audit;
-pub mod auth;
+pub mod accounts;
+pub mod admin;
 pub mod award;
-pub mod bid_writer;
+pub mod bids;
 pub mod catalog;
 pub mod cli;
 pub mod contracts;
-pub mod db;
 pub mod demo;
-pub mod demo_catalog;
-pub mod demo_rounds;
-pub mod error;
-pub mod input;
-pub mod jobs;
-pub mod mail;
-pub mod metrics;
-pub mod ocds;
-pub mod openapi;
+pub mod platform;
 pub mod rounds;
 pub mod routes;
-pub mod sealing;
-pub mod settings;
-pub mod telemetry;
 
 use actix_web::{
     App, HttpRequest, HttpResponse,
@@ -40,41 +28,21 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::TokenKeys,
-    db::Pool,
-    error::{ApiError, PROBLEM_JSON, Problem},
-    metrics::Metrics,
-    openapi::RouteTable,
-    settings::Settings,
+    bids::writer::BidWriter,
+    platform::{
+        AppState, error,
+        error::{ApiError, PROBLEM_JSON, Problem},
+        input, metrics, openapi,
+        openapi::RouteTable,
+        settings, telemetry,
+    },
 };
-
-/// What every request can reach: the pool, the token keys, the settings, the metrics.
-pub struct AppState {
-    pub pool: Pool,
-    pub tokens: TokenKeys,
-    pub settings: Settings,
-    pub metrics: Metrics,
-    /// Writes sealed bids in batches (group commit).
-    pub bids: bid_writer::BidWriter,
-}
-
-impl AppState {
-    pub fn new(settings: Settings) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let metrics = Metrics::new()?;
-        Ok(Self {
-            pool: db::build_pool(&settings.database)?,
-            tokens: TokenKeys::new(&settings.jwt_secret.0),
-            bids: bid_writer::BidWriter::new(settings.bid_lanes, metrics.bid_batch.clone()),
-            metrics,
-            settings,
-        })
-    }
-}
 
 /// The whole HTTP application. Routes are registered in [`routes::configure`]; the
 /// OpenAPI document is collected from the same registrations, so it cannot miss a route.
 pub fn build_app(
     state: web::Data<AppState>,
+    bids: web::Data<BidWriter>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -94,6 +62,7 @@ pub fn build_app(
     origins.extend(settings::origin_of(&state.settings.mail.public_url));
     let cors = cors(&origins);
     app.app_data(state)
+        .app_data(bids)
         .app_data(web::Data::new(RouteTable::new(&api)))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))

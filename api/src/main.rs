@@ -5,7 +5,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    api::telemetry::init();
+    api::platform::telemetry::init();
     match actix_web::rt::System::new().block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {

@@ -14,9 +14,14 @@ use std::{net::TcpListener, time::Duration};
 
 use actix_web::{HttpServer, web};
 use api::{
-    AppState, build_app,
-    settings::{
-        DatabaseSettings, JobSettings, JwtSecret, LoginLimits, MailBackend, MailSettings, Settings,
+    bids::writer::BidWriter,
+    build_app,
+    platform::{
+        AppState,
+        settings::{
+            DatabaseSettings, JobSettings, JwtSecret, LoginLimits, MailBackend, MailSettings,
+            Settings,
+        },
     },
 };
 use awc::http::StatusCode;
@@ -83,7 +88,7 @@ impl TestDb {
                 .batch_execute(&format!("CREATE DATABASE {building}"))
                 .await
                 .unwrap();
-            api::db::run_migrations(&format!("{server}/{building}"))
+            api::platform::db::run_migrations(&format!("{server}/{building}"))
                 .await
                 .unwrap();
             admin
@@ -161,7 +166,7 @@ pub fn test_settings(db_url: &str) -> Settings {
         token_ttl: Duration::from_secs(3600),
         login: LoginLimits::default(),
         audit_seal_interval: Duration::from_millis(50),
-        bid_lanes: api::bid_writer::default_lanes(),
+        bid_lanes: api::bids::writer::default_lanes(),
         workers: 1,
         mail: MailSettings {
             backend: MailBackend::File {
@@ -172,11 +177,11 @@ pub fn test_settings(db_url: &str) -> Settings {
             smtp_timeout: Duration::from_secs(5),
             public_url: "http://127.0.0.1:8080/".into(),
         },
-        master_key: api::sealing::MasterKey::from_hex(&random_hex()).unwrap(),
+        master_key: api::platform::sealing::MasterKey::from_hex(&random_hex()).unwrap(),
         receipt_key: std::sync::Arc::new(
-            api::sealing::ReceiptKey::from_hex(&random_hex()).unwrap(),
+            api::platform::sealing::ReceiptKey::from_hex(&random_hex()).unwrap(),
         ),
-        ocid_prefix: api::settings::DEFAULT_OCID_PREFIX.into(),
+        ocid_prefix: api::platform::settings::DEFAULT_OCID_PREFIX.into(),
         cors_origins: Vec::new(),
         jobs: JobSettings {
             poll_interval: Duration::from_millis(50),
@@ -241,16 +246,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
-        api::telemetry::init();
+        api::platform::telemetry::init();
         let db = TestDb::new().await;
         let mut settings = test_settings(&db.url);
         tweak(&mut settings);
         let state = web::Data::new(AppState::new(settings).unwrap());
+        let bids = web::Data::new(BidWriter::for_state(&state));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = HttpServer::new({
             let state = state.clone();
-            move || build_app(state.clone())
+            move || build_app(state.clone(), bids.clone())
         })
         .workers(1)
         .disable_signals()
@@ -282,7 +288,7 @@ impl TestApp {
 
     /// Runs the job worker of this app (mail) in the background, as `vbp serve` does.
     pub fn start_worker(&self) {
-        let worker = api::jobs::Worker::new(
+        let worker = api::platform::jobs::Worker::new(
             self.state.pool.clone(),
             self.state.settings.mail.clone(),
             self.state.settings.jobs.clone(),
@@ -394,8 +400,8 @@ pub async fn seal_all(conn: &mut AsyncPgConnection) -> usize {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut sealed = 0;
     loop {
-        sealed += api::audit::seal_pending(conn).await.unwrap();
-        let report = api::audit::verify(conn).await.unwrap();
+        sealed += api::platform::audit::seal_pending(conn).await.unwrap();
+        let report = api::platform::audit::verify(conn).await.unwrap();
         if report.unsealed == 0 {
             return sealed;
         }

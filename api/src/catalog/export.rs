@@ -3,8 +3,8 @@
 
 use rust_decimal::Decimal;
 
-use super::row::COLUMNS;
-use crate::db::catalog::ExportRow;
+use crate::catalog::queries::ExportRow;
+use crate::catalog::row::COLUMNS;
 
 /// Items per database round trip while streaming an export.
 pub const CHUNK: i64 = 1000;

@@ -26,14 +26,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
+use crate::catalog::{
     decode::{Detected, Transcoder},
     row::{Header, validate},
 };
 use crate::{
-    audit::{self, Actor},
-    db::catalog::{StagedItem, Staging, lock_catalog},
-    error::FieldError,
+    catalog::queries::{StagedItem, Staging, lock_catalog},
+    platform::{
+        audit::{self, Actor},
+        error::FieldError,
+    },
 };
 
 /// Rows staged per statement.

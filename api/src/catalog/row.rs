@@ -13,7 +13,7 @@ use bidding_core::{
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::db::catalog::{StagedCeiling, StagedItem};
+use crate::catalog::queries::{StagedCeiling, StagedItem};
 
 /// A column of the catalog CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api::auth::{Claims, ISSUER, Role, TokenKeys};
+use api::platform::auth::{Claims, ISSUER, Role, TokenKeys};
 use chrono::Utc;
 use diesel::{QueryableByName, sql_types};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};

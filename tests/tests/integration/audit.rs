@@ -7,7 +7,7 @@ use std::process::Command;
 
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use serde_json::json;
-use tests::{TestApp, api::audit, seal_all, vbp_binary};
+use tests::{TestApp, api::platform::audit, seal_all, vbp_binary};
 
 async fn write(conn: &mut AsyncPgConnection, tag: &str) {
     audit::record(

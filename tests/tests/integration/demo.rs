@@ -10,7 +10,7 @@ use tests::{DEMO_PASSWORD, TestApp};
 #[actix_web::test]
 async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
     let app = TestApp::with_demo().await;
-    let report = tests::api::demo_rounds::load(app.state.settings.clone())
+    let report = tests::api::demo::rounds::load(app.state.settings.clone())
         .await
         .unwrap();
     assert!(report.contains("opened"), "{report}");
@@ -104,7 +104,7 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
         app.login(&format!("{who}@vbp.demo"), DEMO_PASSWORD).await;
     }
     // a second run changes nothing
-    let again = tests::api::demo_rounds::load(app.state.settings.clone())
+    let again = tests::api::demo::rounds::load(app.state.settings.clone())
         .await
         .unwrap();
     assert!(again.contains("exist already"), "{again}");
@@ -113,5 +113,5 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
     let total = app.get("/api/v1/rounds", &officer).await.expect(200).body["total"].clone();
     assert_eq!(total, 8);
     assert!(tests::seal_all(&mut conn).await > 0);
-    assert!(tests::api::audit::verify(&mut conn).await.unwrap().intact);
+    assert!(tests::api::platform::audit::verify(&mut conn).await.unwrap().intact);
 }

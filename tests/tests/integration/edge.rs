@@ -323,7 +323,7 @@ struct Case {
 #[actix_web::test]
 async fn every_operation_refuses_hostile_input_with_a_4xx_and_stores_nothing() {
     let app = TestApp::with_demo().await;
-    tests::api::demo_rounds::load(app.state.settings.clone())
+    tests::api::demo::rounds::load(app.state.settings.clone())
         .await
         .unwrap();
     let mut tokens = BTreeMap::new();

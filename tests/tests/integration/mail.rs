@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use api::{
+use api::platform::{
     jobs::{self, Job},
     settings::MailBackend,
 };
@@ -33,7 +33,10 @@ async fn create_supplier_user(app: &TestApp, admin: &str, email: &str) -> (Value
 }
 
 /// An app mailing through `url`, with the demo loaded and its job worker running.
-async fn mailing_app(url: String, tweak: impl FnOnce(&mut api::settings::Settings)) -> TestApp {
+async fn mailing_app(
+    url: String,
+    tweak: impl FnOnce(&mut api::platform::settings::Settings),
+) -> TestApp {
     let app = TestApp::spawn_with(|s| {
         s.mail.backend = MailBackend::Smtp { url };
         tweak(s);

@@ -208,7 +208,7 @@ struct World {
 impl World {
     async fn new() -> Self {
         let app = TestApp::with_demo().await;
-        tests::api::demo_rounds::load(app.state.settings.clone())
+        tests::api::demo::rounds::load(app.state.settings.clone())
             .await
             .unwrap();
         let mut tokens = BTreeMap::new();

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
-use tests::{TestApp, api::sealing};
+use tests::{TestApp, api::platform::sealing};
 
 const HUAHAI: &str = "Zhejiang Huahai Pharmaceutical Co., Ltd.";
 const QILU: &str = "Qilu Pharmaceutical Co., Ltd.";
@@ -1036,7 +1036,7 @@ async fn concurrent_submissions_are_written_in_batches_without_loss_or_doubles()
 #[actix_web::test]
 async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
     let f = published("threshold", 1).await;
-    let worker = tests::api::jobs::Worker::new(
+    let worker = tests::api::platform::jobs::Worker::new(
         f.app.state.pool.clone(),
         f.app.state.settings.mail.clone(),
         f.app.state.settings.jobs.clone(),
@@ -1092,7 +1092,7 @@ async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
     assert!(other.body["id"].is_string());
     // the rate is measured over windows of a second
     let window = std::time::Duration::from_millis(1100);
-    tests::api::bid_writer::note_written(100_000);
+    tests::api::bids::writer::note_written(100_000);
     actix_web::rt::time::sleep(window).await;
     assert!(
         worker.run_once().await.unwrap() > 0,
@@ -1345,7 +1345,7 @@ async fn an_unreadable_sealed_bid_is_invalidated_at_the_opening_not_a_500() {
     let content = json!({"product_code": HUAHAI_10MG, "unit_price": "0.4000",
                          "annual_capacity": 9_223_372_036_854_775_808u64, "province_preferences": []});
     let org = huahai_org["org_id"].as_str().unwrap();
-    let info = tests::api::rounds::bid_info(
+    let info = tests::api::rounds::service::bid_info(
         f.round.parse().unwrap(),
         1,
         f.lot.parse().unwrap(),

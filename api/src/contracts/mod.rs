@@ -1,0 +1,3 @@
+//! Contracts per lot, winner and province; supply failure, the backup's takeover and bars.
+
+pub mod service;

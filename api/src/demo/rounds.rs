@@ -1,0 +1,410 @@
+//! `vbp demo`, part two: one tender round in each state the platform has so far (draft,
+//! collecting demand, open for bids, closed, opened, evaluated, awarded, cancelled), built by driving the real
+//! HTTP application in process, as the officers, buyers and suppliers of the demo would.
+//! Moving a deadline into the past is the only shortcut (time cannot be waited for).
+
+use std::fmt::Write as _;
+
+use actix_web::{http::Method, test, web};
+use diesel::{prelude::*, sql_types::Text};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use serde_json::{Value, json};
+
+use crate::{
+    accounts::queries::{Organisation, User},
+    bids::writer::BidWriter,
+    build_app,
+    platform::{
+        AppState,
+        auth::issue_session,
+        db::schema::{organisations, rounds, users},
+        settings::Settings,
+    },
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const PREFIX: &str = "【演示】";
+
+#[derive(diesel::QueryableByName)]
+struct Offer {
+    #[diesel(sql_type = Text)]
+    generic_name: String,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    ceiling: String,
+}
+
+/// Loads the demo rounds unless they exist. Returns what was done, for the operator.
+pub async fn load(settings: Settings) -> Result<String, BoxError> {
+    let state = web::Data::new(AppState::new(settings)?);
+    let bids = web::Data::new(BidWriter::for_state(&state));
+    let mut conn = state.pool.get().await?;
+    let existing: i64 = rounds::table
+        .filter(rounds::name.like(format!("{PREFIX}%")))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if existing > 0 {
+        return Ok(format!(
+            "demo rounds: {existing} exist already, left as they are\n"
+        ));
+    }
+    let app = test::init_service(build_app(state.clone(), bids)).await;
+    let started = chrono::Utc::now();
+
+    // a token for a demo user, as if it had logged in
+    let mut tokens = std::collections::HashMap::new();
+    let all: Vec<(User, Organisation)> = users::table
+        .inner_join(organisations::table)
+        .filter(users::email.like("%@vbp.demo"))
+        .select((User::as_select(), Organisation::as_select()))
+        .load(&mut conn)
+        .await?;
+    for (user, org) in &all {
+        let token = conn
+            .transaction(async |c| {
+                issue_session(
+                    c,
+                    &state.tokens,
+                    user,
+                    org,
+                    std::time::Duration::from_secs(600),
+                    None,
+                )
+                .await
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        tokens.insert(user.email.clone(), token);
+    }
+    let token = |email: &str| {
+        tokens
+            .get(email)
+            .cloned()
+            .ok_or_else(|| format!("demo user {email} missing"))
+    };
+
+    macro_rules! call {
+        ($method:expr, $path:expr, $who:expr, $body:expr) => {{
+            let mut req = test::TestRequest::default()
+                .method($method)
+                .uri(AsRef::<str>::as_ref(&$path))
+                .insert_header(("authorization", format!("Bearer {}", token($who)?)));
+            let body: Option<Value> = $body;
+            if let Some(b) = body {
+                req = req.set_json(b);
+            }
+            let res = test::call_service(&app, req.to_request()).await;
+            let status = res.status();
+            let bytes = test::read_body(res).await;
+            let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if !status.is_success() {
+                return Err(
+                    format!("demo: {} {} as {}: {status} {value}", $method, $path, $who).into(),
+                );
+            }
+            value
+        }};
+    }
+
+    // generics with at least three eligible products of manufacturers that have demo
+    // accounts: one offer per manufacturer, its smallest pack of the representative strength
+    let offers: Vec<Offer> = diesel::sql_query(
+        "SELECT DISTINCT ON (ci.generic_name, u.email) ci.generic_name, ci.code, u.email,
+                catalog_ceiling_at(ci.code, china_today())::text AS ceiling
+           FROM catalog_items ci
+           JOIN users u ON u.org_id = ci.manufacturer_org_id AND u.role = 'supplier' AND u.email LIKE '%@vbp.demo'
+          WHERE ci.kind = 'drug' AND ci.consistency IN ('originator', 'reference', 'passed')
+            AND catalog_ceiling_at(ci.code, china_today()) IS NOT NULL
+            AND ci.generic_name IN (
+                SELECT c2.generic_name FROM catalog_items c2
+                  JOIN users u2 ON u2.org_id = c2.manufacturer_org_id AND u2.role = 'supplier'
+                 WHERE c2.kind = 'drug' AND c2.consistency IN ('originator', 'reference', 'passed')
+                 GROUP BY c2.generic_name HAVING count(DISTINCT u2.org_id) >= 3)
+          ORDER BY ci.generic_name, u.email, ci.strength DESC, ci.pack_count, ci.code",
+    )
+    .load(&mut conn)
+    .await?;
+    let mut generics: Vec<String> = offers.iter().map(|o| o.generic_name.clone()).collect();
+    generics.dedup();
+    if generics.len() < 3 {
+        return Ok("demo rounds: skipped (the catalog has too few generics with three eligible demo suppliers)\n".into());
+    }
+    let provinces: Vec<String> = crate::accounts::queries::Province::all(&mut conn)
+        .await?
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
+    let buyer_of = |code: &str| match code {
+        "110000" => "buyer@vbp.demo".to_owned(),
+        "310000" => "buyer2@vbp.demo".to_owned(),
+        other => format!("buyer-{other}@vbp.demo"),
+    };
+    let officers: Vec<Value> = ["officer", "officer2", "officer3"]
+        .iter()
+        .filter_map(|o| {
+            all.iter()
+                .find(|(u, _)| u.email == format!("{o}@vbp.demo"))
+                .map(|(u, _)| json!(u.id))
+        })
+        .collect();
+
+    let mut out = String::from("\ndemo rounds (built through the API):\n");
+    let stages = [
+        ("draft", "第十四批国家组织药品集中采购（起草中）"),
+        (
+            "demand_collection",
+            "第十三批国家组织药品集中采购（需求填报中）",
+        ),
+        ("bidding_open", "第十二批国家组织药品集中采购（报价中）"),
+        ("closed", "第十一批国家组织药品集中采购（已截标，待开标）"),
+        ("opened", "第十批国家组织药品集中采购（已开标）"),
+        ("cancelled", "第九批国家组织药品集中采购（已终止）"),
+        ("evaluated", "第八批国家组织药品集中采购（评审中）"),
+        ("awarded", "第七批国家组织药品集中采购（已中选）"),
+    ];
+    for (n, (target, title)) in stages.iter().enumerate() {
+        let name = format!("{PREFIX}{title}");
+        let deadline = (chrono::Utc::now() + chrono::Duration::days(7))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let round = call!(
+            Method::POST,
+            String::from("/api/v1/rounds"),
+            "officer@vbp.demo",
+            Some(json!({
+                "name": name, "kind": "drug", "preset": if n % 2 == 0 { "batch10" } else { "batch7" },
+                "bidding_deadline": deadline, "key_mode": "threshold", "quorum": 2, "custodians": officers,
+            }))
+        );
+        let id = round["id"].as_str().unwrap_or_default().to_owned();
+        // three lots, a different choice of generics per round; the round open for bids
+        // takes generics that supplier@ (Huahai) and supplier2@ (Qilu) both make, so the
+        // first two demo suppliers can bid in it
+        let both: Vec<&String> = generics
+            .iter()
+            .filter(|g| {
+                ["supplier@vbp.demo", "supplier2@vbp.demo"].iter().all(|e| {
+                    offers
+                        .iter()
+                        .any(|o| &o.generic_name == *g && o.email == *e)
+                })
+            })
+            .collect();
+        let chosen: Vec<&String> = if *target == "bidding_open" && !both.is_empty() {
+            both.iter()
+                .copied()
+                .cycle()
+                .take(3.min(both.len()))
+                .collect()
+        } else {
+            generics.iter().cycle().skip(n * 3).take(3).collect()
+        };
+        let mut lots = Vec::new();
+        for g in chosen {
+            let rep = offers
+                .iter()
+                .find(|o| &o.generic_name == g)
+                .map(|o| o.code.clone())
+                .unwrap_or_default();
+            let lot = call!(
+                Method::POST,
+                format!("/api/v1/rounds/{id}/lots"),
+                "officer@vbp.demo",
+                Some(json!({"representative_code": rep}))
+            );
+            lots.push((lot["id"].clone(), g.clone()));
+        }
+        if *target == "cancelled" {
+            call!(
+                Method::POST,
+                format!("/api/v1/rounds/{id}/cancel"),
+                "officer@vbp.demo",
+                Some(
+                    json!({"reason": "采购文件中代表品规格有误，重新编制后另行发布 / the representative specifications were wrong; the round will be reissued"})
+                )
+            );
+            let _ = writeln!(out, "  cancelled          {name}");
+            continue;
+        }
+        if *target == "draft" {
+            let _ = writeln!(out, "  draft              {name}");
+            continue;
+        }
+        call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/demand-collection"),
+            "officer@vbp.demo",
+            None
+        );
+        // annual demand from every province (fewer while still collecting)
+        let reporting = if *target == "demand_collection" {
+            20
+        } else {
+            provinces.len()
+        };
+        for (pi, code) in provinces.iter().take(reporting).enumerate() {
+            let lines: Vec<Value> = lots
+                .iter()
+                .enumerate()
+                .map(|(li, (lot, _))| json!({"lot_id": lot, "annual_quantity": 200_000 + ((pi * 7919 + li * 104_729) % 60) * 50_000}))
+                .collect();
+            call!(
+                Method::PUT,
+                format!("/api/v1/rounds/{id}/demand"),
+                &buyer_of(code),
+                Some(json!({"lines": lines}))
+            );
+        }
+        if *target == "demand_collection" {
+            let _ = writeln!(
+                out,
+                "  demand_collection  {name} ({reporting} of 31 provinces reported)"
+            );
+            continue;
+        }
+        call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/publish"),
+            "officer@vbp.demo",
+            None
+        );
+        // sealed bids: every eligible demo supplier, somewhere between 35 % and 80 % of its ceiling
+        let mut bids = 0;
+        for (li, (lot, generic)) in lots.iter().enumerate() {
+            for (oi, offer) in offers
+                .iter()
+                .filter(|o| &o.generic_name == generic)
+                .enumerate()
+            {
+                let ceiling: rust_decimal::Decimal = offer.ceiling.parse()?;
+                let factor = rust_decimal::Decimal::new(35 + ((oi * 13 + li * 7) % 46) as i64, 2);
+                let price = (ceiling * factor).round_dp_with_strategy(
+                    4,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                if price <= rust_decimal::Decimal::ZERO {
+                    continue;
+                }
+                let prefs: Vec<&String> = provinces
+                    .iter()
+                    .skip((oi * 5) % provinces.len())
+                    .take(3)
+                    .collect();
+                call!(
+                    Method::POST,
+                    format!("/api/v1/rounds/{id}/bids"),
+                    &offer.email,
+                    Some(json!({
+                        "lot_id": lot, "product_code": offer.code, "unit_price": price.to_string(),
+                        "annual_capacity": 5_000_000 + oi * 1_000_000, "province_preferences": prefs,
+                    }))
+                );
+                bids += 1;
+            }
+        }
+        if *target == "bidding_open" {
+            let _ = writeln!(
+                out,
+                "  bidding_open       {name} ({bids} sealed bids; closes {deadline})"
+            );
+            continue;
+        }
+        // the deadline passes (the only shortcut), and the register freezes
+        conn.batch_execute(&format!(
+            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{id}'"
+        ))
+        .await?;
+        let register = call!(
+            Method::GET,
+            format!("/api/v1/rounds/{id}/register"),
+            "auditor@vbp.demo",
+            None
+        );
+        let registered = register["bids"].as_array().map_or(0, Vec::len);
+        if *target == "closed" {
+            let _ = writeln!(
+                out,
+                "  closed             {name} (register of {registered} bids frozen; opening-key shares await their custodians)"
+            );
+            continue;
+        }
+        // two of the three custodians fetch their shares and open the bids
+        for who in ["officer@vbp.demo", "officer2@vbp.demo"] {
+            let share = call!(
+                Method::GET,
+                format!("/api/v1/rounds/{id}/key-shares/mine"),
+                who,
+                None
+            );
+            call!(
+                Method::POST,
+                format!("/api/v1/rounds/{id}/open"),
+                who,
+                Some(json!({"share": share["share"]}))
+            );
+        }
+        if *target == "opened" {
+            let _ = writeln!(
+                out,
+                "  opened             {name} ({registered} bids revealed by 2 of 3 custodians)"
+            );
+            continue;
+        }
+        // evaluation by bidding-core, for the officers' review
+        let evaluated = call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/evaluate"),
+            "officer@vbp.demo",
+            Some(json!({}))
+        );
+        let lots_ev = evaluated["evaluation"]["lots"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let winners: usize = lots_ev
+            .iter()
+            .map(|l| {
+                l["bids"]
+                    .as_array()
+                    .map_or(0, |b| b.iter().filter(|b| b["won"] == true).count())
+            })
+            .sum();
+        if *target == "evaluated" {
+            let revival = lots_ev.iter().filter(|l| !l["revival"].is_null()).count();
+            let _ = writeln!(
+                out,
+                "  evaluated          {name} ({winners} winning bids under review; {revival} lots with a revival offer)"
+            );
+            continue;
+        }
+        let awarded = call!(
+            Method::POST,
+            format!("/api/v1/rounds/{id}/award"),
+            "officer@vbp.demo",
+            Some(json!({"evaluation_digest": evaluated["digest"]}))
+        );
+        let _ = writeln!(
+            out,
+            "  awarded            {name} ({winners} winners, {} contracts; results, contracts and the OCDS record published)",
+            awarded["contracts"]
+        );
+    }
+    // the demo's own sessions end with it
+    {
+        use crate::platform::db::schema::sessions;
+        diesel::update(
+            sessions::table
+                .filter(sessions::issued_at.ge(started - chrono::Duration::seconds(5)))
+                .filter(sessions::client_ip.is_null())
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(diesel::dsl::now))
+        .execute(&mut conn)
+        .await?;
+    }
+    Ok(out)
+}

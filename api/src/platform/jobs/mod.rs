@@ -1,0 +1,677 @@
+//! The job queue: a transactional outbox in PostgreSQL, worked by every `vbp serve`.
+//!
+//! * [`enqueue`] inserts a job in the caller's transaction: the job exists if and only if
+//!   the change that caused it committed.
+//! * Workers [`claim`] due jobs with `FOR UPDATE SKIP LOCKED` (so several processes never
+//!   take the same job) and hold them under a lease (`locked_until`). A worker that dies
+//!   leaves its jobs to be reclaimed when their lease runs out.
+//! * A failed attempt is retried after an exponential backoff; a permanent failure or
+//!   too many attempts makes the job `dead`, visible to admins who can retry it.
+//! * Mail jobs carry the template and its context, rendered when sent; the Message-ID is
+//!   derived from the job id, so every attempt sends the same message. A retry after a
+//!   crash can re-send a message the server had already accepted (at-least-once at the
+//!   SMTP boundary, in the instant between the server's acceptance and our commit); it
+//!   carries the same Message-ID.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Double, Text},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::platform::{
+    db::{Pool, schema::jobs},
+    mail::{self, Email, MailError, Mailer},
+    settings::{JobSettings, MailSettings},
+};
+
+pub const EMAIL: &str = "email";
+/// Closes a round's bidding at its deadline (payload `{round_id}`).
+pub const CLOSE_ROUND: &str = "close_round";
+/// Reminds matching suppliers a day before the deadline (payload `{round_id}`).
+pub const DEADLINE_REMINDER: &str = "deadline_reminder";
+
+/// A failed attempt of a job.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Retrying cannot help.
+    #[error("{0}")]
+    Permanent(String),
+    /// Worth retrying later.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl JobError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JobError::Permanent(_))
+    }
+}
+
+impl From<MailError> for JobError {
+    fn from(e: MailError) -> Self {
+        if e.is_permanent() {
+            JobError::Permanent(e.to_string())
+        } else {
+            JobError::Transient(e.to_string())
+        }
+    }
+}
+
+impl From<crate::platform::error::ApiError> for JobError {
+    fn from(e: crate::platform::error::ApiError) -> Self {
+        JobError::Transient(e.to_string())
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub message_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub dedupe_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Adds a job; call inside the transaction of the change that causes it. With a
+/// `dedupe_key`, a second job for the same event is not added (returns `None`).
+pub async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    payload: &Value,
+    max_attempts: i32,
+    dedupe_key: Option<&str>,
+) -> QueryResult<Option<i64>> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::kind.eq(kind),
+            jobs::payload.eq(payload),
+            jobs::max_attempts.eq(max_attempts),
+            jobs::dedupe_key.eq(dedupe_key),
+        ))
+        .on_conflict_do_nothing()
+        .returning(jobs::id)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// An `email` job's payload: the template, the recipient and the template's context. The
+/// worker renders the message when it sends it, so a job row stays small (a receipt mail's
+/// context is about 400 bytes of JSON; the rendered text and HTML were 2 kB, compressed
+/// by PostgreSQL on every insert, in every bid's transaction).
+fn email_payload(
+    template: &str,
+    to: &str,
+    context: &Value,
+) -> Result<Value, crate::platform::error::ApiError> {
+    if !mail::has_template(template) {
+        return Err(crate::platform::error::ApiError::internal(format!(
+            "no mail template {template}"
+        )));
+    }
+    serde_json::to_value(mail::MailJob {
+        template: template.into(),
+        to: to.into(),
+        context: context.clone(),
+    })
+    .map_err(crate::platform::error::ApiError::internal)
+}
+
+/// Enqueues the mail of `template` for `to`.
+pub async fn enqueue_email(
+    conn: &mut AsyncPgConnection,
+    jobs: &JobSettings,
+    template: &str,
+    to: &str,
+    context: &Value,
+    dedupe_key: Option<&str>,
+) -> Result<Option<i64>, crate::platform::error::ApiError> {
+    let payload = email_payload(template, to, context)?;
+    Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key).await?)
+}
+
+/// Enqueues the mail of `template` for each (recipient, context, dedupe key), in one
+/// statement whose text does not depend on their number (`unnest`). Takes
+/// `&AsyncPgConnection`, so it can be pipelined with the other writes of its transaction.
+pub async fn enqueue_emails(
+    conn: &AsyncPgConnection,
+    jobs_settings: &JobSettings,
+    template: &str,
+    mails: &[(String, Value, String)],
+) -> Result<usize, crate::platform::error::ApiError> {
+    use diesel::sql_types::{Array, Integer, Jsonb};
+    let payloads = mails
+        .iter()
+        .map(|(to, context, _)| email_payload(template, to, context))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut conn = conn;
+    Ok(crate::platform::db::prepared::prepared(
+        "INSERT INTO jobs (kind, payload, max_attempts, dedupe_key)
+         SELECT {}, t.payload, {}, t.dedupe_key FROM unnest({}::jsonb[], {}::text[]) AS t(payload, dedupe_key)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(EMAIL)
+    .bind::<Integer, _>(jobs_settings.max_attempts)
+    .bind::<Array<Jsonb>, _>(&payloads)
+    .bind::<Array<Text>, _>(mails.iter().map(|(_, _, d)| d.as_str()).collect::<Vec<_>>())
+    .execute(&mut conn)
+    .await?)
+}
+
+/// Whether a round open for bids reaches its deadline within `window` (database clock).
+/// With bids pouring in too, the worker holds back bid receipt mails then: at a deadline
+/// rush, sending them (two writes each) took a quarter of the machine from the
+/// submissions (docs/benchmarks.md). Receipts are in the responses; their mails follow
+/// the rush. Every other job (notices, closing, reminders) runs as usual.
+pub async fn deadline_near(conn: &mut AsyncPgConnection, window: Duration) -> QueryResult<bool> {
+    if window.is_zero() {
+        return Ok(false);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Near {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        near: bool,
+    }
+    diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE status = 'bidding_open'
+                           AND bidding_deadline > now()
+                           AND bidding_deadline < now() + $1 * interval '1 second') AS near",
+    )
+    .bind::<Double, _>(window.as_secs_f64())
+    .get_result::<Near>(conn)
+    .await
+    .map(|n| n.near)
+}
+
+/// Claims up to `limit` due jobs, and up to `limit` jobs whose lease ran out, for `worker`.
+///
+/// Each part walks its partial index in order and stops at `limit`, so a claim costs the
+/// same with 10 or 100,000 jobs waiting (an `OR` of the two conditions made PostgreSQL
+/// sort the whole backlog: 300 ms with 87,000 pending, measured in the load benchmark).
+///
+/// `hold_receipts`: leave bid receipt mails waiting (a deadline rush is on); the other
+/// due jobs are then read from their own partial index, which receipts never enter, so
+/// a backlog of thousands of receipts costs the claim nothing.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+    hold_receipts: bool,
+) -> QueryResult<Vec<Job>> {
+    let not_receipt = if hold_receipts {
+        "AND (kind <> 'email' OR payload->>'template' IS DISTINCT FROM 'bid_receipt')"
+    } else {
+        ""
+    };
+    let due =
+        format!("SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now() {not_receipt}");
+    diesel::sql_query(format!(
+        "WITH expired AS (
+             SELECT id FROM jobs WHERE status = 'running' AND locked_until < now() {not_receipt}
+             ORDER BY locked_until LIMIT $3 FOR UPDATE SKIP LOCKED),
+         due AS ({due} ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+                locked_until = now() + ($2 * interval '1 second'), updated_at = now()
+         WHERE id IN (SELECT id FROM expired UNION ALL SELECT id FROM due)
+         RETURNING *"
+    ))
+    .bind::<Text, _>(worker)
+    .bind::<Double, _>(lease.as_secs_f64())
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
+/// Marks a job done, if this worker still holds it. Returns false when the lease was
+/// lost (another worker took the job over).
+pub async fn complete(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    worker: &str,
+    message_id: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        jobs::table
+            .find(id)
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::status.eq("running")),
+    )
+    .set((
+        jobs::status.eq("done"),
+        jobs::finished_at.eq(diesel::dsl::now),
+        jobs::updated_at.eq(diesel::dsl::now),
+        jobs::sent_at.eq(diesel::dsl::now),
+        jobs::message_id.eq(message_id),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<DateTime<Utc>>),
+        jobs::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Delay before attempt `attempts + 1`: base x 2^(attempts-1), at most `max`, with
+/// +-20 % jitter so that a burst of failures does not retry in lockstep.
+pub fn backoff(settings: &JobSettings, attempts: i32) -> Duration {
+    let exp = attempts.saturating_sub(1).clamp(0, 30) as u32;
+    let raw = settings
+        .backoff_base
+        .saturating_mul(2u32.saturating_pow(exp));
+    let capped = raw.min(settings.backoff_max);
+    let jitter = 0.8 + 0.4 * rand::random::<f64>();
+    capped.mul_f64(jitter)
+}
+
+/// Records a failed attempt: back to `pending` after a backoff, or `dead`.
+pub async fn fail(
+    conn: &mut AsyncPgConnection,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    permanent: bool,
+    settings: &JobSettings,
+) -> QueryResult<bool> {
+    let dead = permanent || job.attempts >= job.max_attempts;
+    let delay = backoff(settings, job.attempts);
+    let run_at = Utc::now() + delay;
+    let n = diesel::update(
+        jobs::table
+            .find(job.id)
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::status.eq("running")),
+    )
+    .set((
+        jobs::status.eq(if dead { "dead" } else { "pending" }),
+        jobs::run_at.eq(run_at),
+        jobs::last_error.eq(error),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<DateTime<Utc>>),
+        jobs::updated_at.eq(diesel::dsl::now),
+        jobs::finished_at.eq(dead.then(Utc::now)),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// The Message-ID of a job's mail: the same for every attempt.
+pub fn message_id(job_id: i64, from: &str) -> String {
+    let domain = from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim())
+        .filter(|d| !d.is_empty())
+        .unwrap_or("vbp.localhost");
+    format!("<vbp-job-{job_id}@{domain}>")
+}
+
+/// The shortest window the bid rate of a rush is measured over, in seconds.
+const RATE_WINDOW_SECS: f64 = 1.0;
+
+/// What a worker needs.
+pub struct Worker {
+    pub id: String,
+    pub pool: Pool,
+    pub mailer: Mailer,
+    pub mail: MailSettings,
+    pub jobs: JobSettings,
+    /// When the bid count was last sampled, the count then, and the rate over the window
+    /// that ended there.
+    last_seen: std::sync::Mutex<(std::time::Instant, u64, f64)>,
+}
+
+impl Worker {
+    pub fn new(pool: Pool, mail: MailSettings, jobs: JobSettings) -> Result<Self, MailError> {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "vbp".into());
+        Ok(Self {
+            id: format!(
+                "{host}:{}:{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+            mailer: Mailer::new(&mail)?,
+            pool,
+            mail,
+            jobs,
+            last_seen: std::sync::Mutex::new((
+                std::time::Instant::now(),
+                crate::bids::writer::written(),
+                0.0,
+            )),
+        })
+    }
+
+    /// Claims and runs due jobs until the process ends.
+    pub async fn run(self) {
+        tracing::info!(worker = %self.id, "job worker started");
+        loop {
+            match self.run_once().await {
+                Ok(0) => tokio::time::sleep(self.jobs.poll_interval).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "job worker: cannot reach the database; retrying");
+                    tokio::time::sleep(self.jobs.poll_interval.max(Duration::from_secs(1))).await;
+                }
+            }
+        }
+    }
+
+    /// Bids a second written by this process, measured over windows of at least a
+    /// second (the writer counts whole batches, so shorter windows swing between 0 and a
+    /// peak): the rate of the last whole window.
+    fn bid_rate(&self) -> f64 {
+        let (now, count) = (std::time::Instant::now(), crate::bids::writer::written());
+        let Ok(mut last) = self.last_seen.lock() else {
+            return 0.0;
+        };
+        let (since, seen, _) = *last;
+        let secs = now.duration_since(since).as_secs_f64();
+        if secs >= RATE_WINDOW_SECS {
+            *last = (now, count, count.saturating_sub(seen) as f64 / secs);
+        }
+        last.2
+    }
+
+    /// Whether a deadline rush is on: bids pouring in, a deadline near.
+    pub async fn rush(&self, conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+        let pouring = self.bid_rate() >= self.jobs.pause_min_bids_per_sec;
+        Ok(pouring && deadline_near(conn, self.jobs.pause_before_deadline).await?)
+    }
+
+    /// One round: claim a batch and run it. Returns how many jobs were run (receipt mails
+    /// wait while a deadline rush is on, see [`deadline_near`]).
+    pub async fn run_once(&self) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+        let claimed = {
+            let mut conn = self.pool.get().await?;
+            let rush = self.rush(&mut conn).await?;
+            claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch, rush).await?
+        };
+        let n = claimed.len();
+        futures_util::future::join_all(claimed.into_iter().map(|job| self.run_job(job))).await;
+        Ok(n)
+    }
+
+    async fn run_job(&self, job: Job) {
+        let outcome = match job.kind.as_str() {
+            EMAIL => self.send_email(&job).await,
+            CLOSE_ROUND => self.close_round(&job).await.map(|()| None),
+            DEADLINE_REMINDER => self.remind(&job).await.map(|()| None),
+            other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+        };
+        // The side effect happened or not; record it, insisting a little if the database
+        // is briefly away (giving up means the lease runs out and the job runs again).
+        for attempt in 0..5 {
+            let recorded = match self.pool.get().await {
+                Ok(mut conn) => match &outcome {
+                    Ok(mid) => complete(&mut conn, job.id, &self.id, mid.as_deref()).await,
+                    Err(e) => {
+                        fail(
+                            &mut conn,
+                            &job,
+                            &self.id,
+                            &e.to_string(),
+                            e.is_permanent(),
+                            &self.jobs,
+                        )
+                        .await
+                    }
+                }
+                .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match recorded {
+                Ok(true) => {
+                    match &outcome {
+                        Ok(_) => {
+                            tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job done")
+                        }
+                        Err(e) => {
+                            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job attempt failed")
+                        }
+                    }
+                    return;
+                }
+                Ok(false) => {
+                    tracing::warn!(
+                        job = job.id,
+                        "job lease lost before its outcome was recorded"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(job = job.id, error = %e, "cannot record job outcome; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// The round a round job is about, and a connection to work on it.
+    async fn round_job(
+        &self,
+        job: &Job,
+    ) -> Result<(uuid::Uuid, crate::platform::db::PooledConn), JobError> {
+        let round = job.payload["round_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                JobError::Permanent(format!("malformed {} job: no round_id", job.kind))
+            })?;
+        let conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        Ok((round, conn))
+    }
+
+    async fn close_round(&self, job: &Job) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let (round, mut conn) = self.round_job(job).await?;
+        let closed = conn
+            .transaction(async |conn| {
+                crate::rounds::service::close_if_due(
+                    conn,
+                    round,
+                    &crate::platform::audit::Actor::system(),
+                )
+                .await
+            })
+            .await?;
+        if closed.is_none() {
+            let r = crate::rounds::queries::Round::find(&mut conn, round)
+                .await
+                .map_err(|e| JobError::Transient(e.to_string()))?;
+            if r.status == "bidding_open" {
+                // the database clock is behind ours, or the deadline moved later
+                return Err(JobError::Transient(format!(
+                    "not due yet (deadline {})",
+                    r.bidding_deadline
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn remind(&self, job: &Job) -> Result<(), JobError> {
+        use diesel_async::AsyncConnection;
+        let (round, mut conn) = self.round_job(job).await?;
+        let (jobs, url) = (&self.jobs, self.mail.public_url.as_str());
+        conn.transaction(async |conn| {
+            let r = crate::rounds::queries::Round::find(conn, round).await?;
+            if r.status != "bidding_open" {
+                return Ok(());
+            }
+            let orgs = crate::rounds::service::matching_suppliers(conn, &r).await?;
+            crate::rounds::service::notify_suppliers(
+                conn,
+                jobs,
+                url,
+                &r,
+                &orgs,
+                "deadline_reminder",
+                &r.bidding_deadline.timestamp().to_string(),
+            )
+            .await?;
+            Ok::<_, crate::platform::error::ApiError>(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn send_email(&self, job: &Job) -> Result<Option<String>, JobError> {
+        let email: Email = match serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("malformed email job: {e}")))?
+        {
+            mail::EmailJob::Deferred(m) => mail::render(&m.template, &m.to, &m.context)?,
+            mail::EmailJob::Rendered(email) => email,
+        };
+        let mid = message_id(job.id, &self.mail.from);
+        tracing::debug!(job = job.id, to = %mail::mask(&email.to), template = %email.template, "sending mail");
+        self.mailer.send(&self.mail.from, &email, &mid).await?;
+        Ok(Some(mid))
+    }
+}
+
+/// A job as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobDto {
+    pub id: i64,
+    pub kind: String,
+    /// pending, running, done or dead
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// When it runs next (pending) or ran last.
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// Template and masked recipient, for mail.
+    pub summary: String,
+    pub message_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Job> for JobDto {
+    fn from(j: Job) -> Self {
+        let summary = match j.kind.as_str() {
+            EMAIL => format!(
+                "{} to {}",
+                j.payload["template"].as_str().unwrap_or("?"),
+                mail::mask(j.payload["to"].as_str().unwrap_or(""))
+            ),
+            _ => String::new(),
+        };
+        Self {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            last_error: j.last_error,
+            summary,
+            message_id: j.message_id,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Job>, i64)> {
+    let mut q = jobs::table.into_boxed();
+    let mut c = jobs::table.into_boxed();
+    if let Some(s) = status {
+        q = q.filter(jobs::status.eq(s.to_owned()));
+        c = c.filter(jobs::status.eq(s.to_owned()));
+    }
+    let total = c.count().get_result(conn).await?;
+    let rows = q
+        .order(jobs::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(Job::as_select())
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Puts a dead job back in the queue, with a fresh set of attempts.
+pub async fn retry(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Job>> {
+    diesel::update(jobs::table.find(id).filter(jobs::status.eq("dead")))
+        .set((
+            jobs::status.eq("pending"),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(diesel::dsl::now),
+            jobs::finished_at.eq(None::<DateTime<Utc>>),
+            jobs::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Job::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Job> {
+    jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let s = JobSettings {
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(600),
+            ..JobSettings::default()
+        };
+        for (attempt, nominal) in [(1, 30.0), (2, 60.0), (3, 120.0), (6, 600.0), (20, 600.0)] {
+            let d = backoff(&s, attempt).as_secs_f64();
+            assert!(
+                d >= nominal * 0.8 - 1e-9 && d <= nominal * 1.2 + 1e-9,
+                "attempt {attempt}: {d}"
+            );
+        }
+    }
+
+    #[test]
+    fn message_id_is_stable_and_uses_the_sender_domain() {
+        assert_eq!(
+            message_id(42, "vbp <noreply@vbp.example.cn>"),
+            "<vbp-job-42@vbp.example.cn>"
+        );
+        assert_eq!(message_id(42, "broken"), "<vbp-job-42@vbp.localhost>");
+    }
+}

@@ -1,0 +1,23 @@
+//! The state every request can reach (registered as `web::Data<AppState>`).
+
+use super::{auth::TokenKeys, db::Pool, metrics::Metrics, settings::Settings};
+
+/// What every request can reach: the pool, the token keys, the settings, the metrics.
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: TokenKeys,
+    pub settings: Settings,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let metrics = Metrics::new()?;
+        Ok(Self {
+            pool: super::db::build_pool(&settings.database)?,
+            tokens: TokenKeys::new(&settings.jwt_secret.0),
+            metrics,
+            settings,
+        })
+    }
+}

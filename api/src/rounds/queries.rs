@@ -1,0 +1,869 @@
+//! Rows and queries of rounds, lots, demand, bids, custodians and the bid register.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Timestamptz},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    catalog::queries::CatalogItem,
+    platform::db::schema::{
+        bid_register, bids, demands, lots, opening_shares, round_custodians, rounds,
+    },
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = rounds, check_for_backend(diesel::pg::Pg))]
+pub struct Round {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub preset: String,
+    pub rules: Value,
+    pub bidding_deadline: DateTime<Utc>,
+    pub key_mode: String,
+    pub quorum: i16,
+    pub terms_version: i32,
+    pub public_key: Option<Vec<u8>>,
+    pub wrapped_key: Option<Vec<u8>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub ceilings_date: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cycle_start: Option<NaiveDate>,
+    pub evaluated_at: Option<DateTime<Utc>>,
+    pub revival_deadline: Option<DateTime<Utc>>,
+    pub awarded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = rounds)]
+pub struct NewRound<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub preset: &'a str,
+    pub rules: &'a Value,
+    pub bidding_deadline: DateTime<Utc>,
+    pub key_mode: &'a str,
+    pub quorum: i16,
+    pub created_by: Uuid,
+}
+
+/// An advisory-lock key for a round: submissions hold it shared, closing exclusively.
+fn lock_key(round: Uuid) -> i64 {
+    let b = round.as_bytes();
+    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) ^ 0x7662_705f_726e_6421
+}
+
+impl Round {
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+        rounds::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await
+    }
+
+    /// The round, locked against concurrent state changes until the transaction ends.
+    pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+        rounds::table
+            .find(id)
+            .for_update()
+            .select(Self::as_select())
+            .first(conn)
+            .await
+    }
+
+    pub async fn insert(conn: &mut AsyncPgConnection, new: &NewRound<'_>) -> QueryResult<Self> {
+        diesel::insert_into(rounds::table)
+            .values(new)
+            .returning(Self::as_returning())
+            .get_result(conn)
+            .await
+    }
+
+    /// Rounds visible to the caller (drafts only to `with_drafts`), newest deadline first.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        with_drafts: bool,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<(Vec<Self>, i64)> {
+        let mut q = rounds::table.into_boxed();
+        let mut c = rounds::table.into_boxed();
+        if !with_drafts {
+            q = q.filter(rounds::status.ne("draft"));
+            c = c.filter(rounds::status.ne("draft"));
+        }
+        if let Some(s) = status {
+            q = q.filter(rounds::status.eq(s.to_owned()));
+            c = c.filter(rounds::status.eq(s.to_owned()));
+        }
+        let total = c.count().get_result(conn).await?;
+        let rows = q
+            .order((rounds::bidding_deadline.desc(), rounds::id))
+            .limit(limit)
+            .offset(offset)
+            .select(Self::as_select())
+            .load(conn)
+            .await?;
+        Ok((rows, total))
+    }
+
+    /// Moves the round to `status`, stamping the time of closing, opening or cancelling.
+    pub async fn set_status(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        status: &str,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "UPDATE rounds SET status = $2, updated_at = now(),
+                    closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
+                    opened_at = CASE WHEN $2 = 'opened' THEN now() ELSE opened_at END,
+                    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+              WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Text, _>(status)
+        .execute(conn)
+        .await
+    }
+
+    /// Takes the round's submission lock shared (bids) for this transaction.
+    /// Takes `&AsyncPgConnection`, so the bid writer can pipeline the reads that must
+    /// follow it (a pipelined statement starts, and takes its snapshot, after the one
+    /// before it has finished).
+    pub async fn lock_for_bidding(conn: &AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+        let mut conn = conn;
+        crate::platform::db::prepared::prepared("SELECT pg_advisory_xact_lock_shared({})")
+            .bind::<BigInt, _>(lock_key(id))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+    }
+
+    /// Takes the round's submission lock exclusively (closing): waits for every bid
+    /// transaction in flight to end, and keeps new ones out until this one ends.
+    pub async fn lock_for_closing(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(lock_key(id))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+}
+
+/// What the bid writer reads of a round in each batch: the parts that can change while
+/// bidding is open (the rest is fixed per terms version, see `rounds::BiddingTerms`).
+#[derive(Debug, Clone, Queryable)]
+pub struct BiddingState {
+    pub status: String,
+    pub terms_version: i32,
+    pub bidding_deadline: DateTime<Utc>,
+    pub name: String,
+}
+
+impl Round {
+    /// The bidding state and the database's clock now, in one statement. Call it after
+    /// taking the submission lock: a statement that starts after the lock is granted sees
+    /// every change committed by the closing (or terms change) that held it.
+    pub async fn bidding_state_now(
+        conn: &AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<(BiddingState, DateTime<Utc>)> {
+        let mut conn = conn;
+        rounds::table
+            .find(id)
+            .select((
+                (
+                    rounds::status,
+                    rounds::terms_version,
+                    rounds::bidding_deadline,
+                    rounds::name,
+                ),
+                diesel::dsl::sql::<Timestamptz>("clock_timestamp()"),
+            ))
+            .first(&mut conn)
+            .await
+    }
+}
+
+/// The catalog items of `codes` with their ceilings valid on `day` (the rule of
+/// `Ceiling::valid_at`), in one statement, for a batch of bids (a `db::prepared` statement,
+/// run by the bid writer under custom plans: the catalog may be small when a connection
+/// first runs it). A scalar subquery, not the SQL function catalog_ceiling_at: PostgreSQL
+/// re-plans a SQL function's body in every statement that calls it.
+pub async fn items_with_ceilings(
+    conn: &AsyncPgConnection,
+    codes: &[&str],
+    day: NaiveDate,
+) -> QueryResult<Vec<(CatalogItem, Option<Decimal>)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        item: CatalogItem,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+        ceiling: Option<Decimal>,
+    }
+    let mut conn = conn;
+    let rows: Vec<Row> = crate::platform::db::prepared::prepared(
+        "SELECT i.*,
+                (SELECT c.price FROM catalog_ceilings c
+                  WHERE c.item_code = i.code AND c.valid_from <= {}
+                    AND (c.valid_to IS NULL OR c.valid_to > {})
+                  ORDER BY c.id DESC LIMIT 1) AS ceiling
+           FROM catalog_items i
+          WHERE i.code = ANY({})",
+    )
+    .bind::<diesel::sql_types::Date, _>(day)
+    .bind::<diesel::sql_types::Date, _>(day)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(codes)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.item, r.ceiling)).collect())
+}
+
+/// The calendar day in China Standard Time (UTC+8, no daylight saving) at `t`: the day of
+/// every business date of the platform (ceilings, cycles, bars), as docs/rules.md says.
+pub fn china_date(t: DateTime<Utc>) -> chrono::NaiveDate {
+    (t + chrono::TimeDelta::hours(8)).date_naive()
+}
+
+/// The database's clock now (not the transaction's start).
+pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
+    diesel::select(diesel::dsl::sql::<Timestamptz>("clock_timestamp()"))
+        .get_result(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = round_custodians, check_for_backend(diesel::pg::Pg))]
+pub struct Custodian {
+    pub round_id: Uuid,
+    pub user_id: Uuid,
+    pub share_commitment: Option<String>,
+    pub share_wrapped: Option<Vec<u8>>,
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+impl Custodian {
+    pub async fn of_round(conn: &mut AsyncPgConnection, round: Uuid) -> QueryResult<Vec<Self>> {
+        round_custodians::table
+            .filter(round_custodians::round_id.eq(round))
+            .order(round_custodians::user_id)
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
+    pub async fn add(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        users: &[Uuid],
+    ) -> QueryResult<usize> {
+        let rows: Vec<_> = users
+            .iter()
+            .map(|u| {
+                (
+                    round_custodians::round_id.eq(round),
+                    round_custodians::user_id.eq(*u),
+                )
+            })
+            .collect();
+        diesel::insert_into(round_custodians::table)
+            .values(rows)
+            .execute(conn)
+            .await
+    }
+
+    pub async fn set_share(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        user: Uuid,
+        commitment: &str,
+        wrapped: &[u8],
+    ) -> QueryResult<usize> {
+        diesel::update(round_custodians::table.find((round, user)))
+            .set((
+                round_custodians::share_commitment.eq(commitment),
+                round_custodians::share_wrapped.eq(wrapped),
+            ))
+            .execute(conn)
+            .await
+    }
+
+    /// Hands out the share once: returns it and erases it in the same statement.
+    pub async fn take_share(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        user: Uuid,
+    ) -> QueryResult<Option<Vec<u8>>> {
+        // the old value is read by a sub-select of the row as it was before the update
+        diesel::sql_query(
+            "UPDATE round_custodians c SET share_wrapped = NULL, fetched_at = now()
+             FROM (SELECT share_wrapped FROM round_custodians
+                   WHERE round_id = $1 AND user_id = $2 AND share_wrapped IS NOT NULL FOR UPDATE) old
+             WHERE c.round_id = $1 AND c.user_id = $2 AND c.share_wrapped IS NOT NULL
+             RETURNING old.share_wrapped",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(round)
+        .bind::<diesel::sql_types::Uuid, _>(user)
+        .get_result::<TakenShare>(conn)
+        .await
+        .optional()
+        .map(|r| r.map(|t| t.share_wrapped))
+    }
+}
+
+#[derive(QueryableByName)]
+struct TakenShare {
+    #[diesel(sql_type = diesel::sql_types::Bytea)]
+    share_wrapped: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = lots, check_for_backend(diesel::pg::Pg))]
+pub struct LotRow {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub number: i32,
+    pub generic_name: String,
+    pub dosage_form: Option<String>,
+    pub representative_code: String,
+    pub special_antibacterial: bool,
+    pub ceiling: Option<Decimal>,
+    pub created_at: DateTime<Utc>,
+    pub previous_price: Option<Decimal>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = lots)]
+pub struct NewLot<'a> {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub number: i32,
+    pub generic_name: &'a str,
+    pub dosage_form: Option<&'a str>,
+    pub representative_code: &'a str,
+    pub special_antibacterial: bool,
+    pub previous_price: Option<Decimal>,
+}
+
+impl LotRow {
+    pub async fn of_round(conn: &mut AsyncPgConnection, round: Uuid) -> QueryResult<Vec<Self>> {
+        lots::table
+            .filter(lots::round_id.eq(round))
+            .order(lots::number)
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, round: Uuid, id: Uuid) -> QueryResult<Self> {
+        lots::table
+            .filter(lots::round_id.eq(round))
+            .filter(lots::id.eq(id))
+            .select(Self::as_select())
+            .first(conn)
+            .await
+    }
+
+    pub async fn insert(conn: &mut AsyncPgConnection, new: &NewLot<'_>) -> QueryResult<Self> {
+        diesel::insert_into(lots::table)
+            .values(new)
+            .returning(Self::as_returning())
+            .get_result(conn)
+            .await
+    }
+
+    pub async fn next_number(conn: &mut AsyncPgConnection, round: Uuid) -> QueryResult<i32> {
+        let max: Option<i32> = lots::table
+            .filter(lots::round_id.eq(round))
+            .select(diesel::dsl::max(lots::number))
+            .first(conn)
+            .await?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Sets every lot's ceiling to its representative item's ceiling on `day`.
+    pub async fn freeze_ceilings(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        day: NaiveDate,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "UPDATE lots SET ceiling = catalog_ceiling_at(representative_code, $2) WHERE round_id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(round)
+        .bind::<diesel::sql_types::Date, _>(day)
+        .execute(conn)
+        .await
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = demands, check_for_backend(diesel::pg::Pg))]
+pub struct DemandRow {
+    pub round_id: Uuid,
+    pub lot_id: Uuid,
+    pub province: String,
+    pub annual_quantity: i64,
+    pub reported_by: Uuid,
+    pub reported_at: DateTime<Utc>,
+}
+
+impl DemandRow {
+    pub async fn of_round(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        province: Option<&str>,
+    ) -> QueryResult<Vec<Self>> {
+        let mut q = demands::table
+            .filter(demands::round_id.eq(round))
+            .into_boxed();
+        if let Some(p) = province {
+            q = q.filter(demands::province.eq(p.to_owned()));
+        }
+        q.order((demands::lot_id, demands::province))
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Replaces a province's demand for a round.
+    pub async fn replace(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        province: &str,
+        user: Uuid,
+        rows: &[(Uuid, i64)],
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            demands::table
+                .filter(demands::round_id.eq(round))
+                .filter(demands::province.eq(province)),
+        )
+        .execute(conn)
+        .await?;
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(lot, qty)| {
+                (
+                    demands::round_id.eq(round),
+                    demands::lot_id.eq(*lot),
+                    demands::province.eq(province),
+                    demands::annual_quantity.eq(*qty),
+                    demands::reported_by.eq(user),
+                )
+            })
+            .collect();
+        diesel::insert_into(demands::table)
+            .values(values)
+            .execute(conn)
+            .await
+    }
+}
+
+/// Bids by (supplier, Idempotency-Key) pairs, given as two arrays of equal length (one
+/// index probe per pair; `supplier = ANY($1) AND key = ANY($2)` probes every combination).
+const BY_IDEMPOTENCY_KEYS: &str =
+    "SELECT b.* FROM unnest({}::uuid[], {}::text[]) AS t(supplier_org_id, idempotency_key)
+  JOIN bids b ON b.supplier_org_id = t.supplier_org_id AND b.idempotency_key = t.idempotency_key";
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = bids, check_for_backend(diesel::pg::Pg))]
+pub struct BidRow {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub lot_id: Uuid,
+    pub supplier_org_id: Uuid,
+    pub submitted_by: Uuid,
+    pub status: String,
+    pub terms_version: i32,
+    pub sealed: Vec<u8>,
+    pub commitment: String,
+    pub submitted_at: DateTime<Utc>,
+    pub receipt_signature: String,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub product_code: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub annual_capacity: Option<i64>,
+    pub province_preferences: Option<Value>,
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+/// A sealed bid to write ([`BidRow::insert_many`]).
+#[derive(Debug)]
+pub struct NewBid<'a> {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub lot_id: Uuid,
+    pub supplier_org_id: Uuid,
+    pub submitted_by: Uuid,
+    pub terms_version: i32,
+    pub sealed: &'a [u8],
+    pub commitment: &'a str,
+    pub submitted_at: DateTime<Utc>,
+    pub receipt_signature: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub request_hash: Option<&'a str>,
+}
+
+impl BidRow {
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+        bids::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await
+    }
+
+    /// Takes `&AsyncPgConnection`, so it can be pipelined with other reads.
+    ///
+    /// Written as `sql_query`, which diesel does not keep as a prepared statement, so
+    /// PostgreSQL plans it for its parameters every time. As a cached prepared statement
+    /// it got a generic plan chosen while `bids` was nearly empty (a sequential scan) and
+    /// kept it as the table grew: 20-40 ms per bid at 20,000 bids in the load benchmark.
+    pub async fn by_idempotency_key(
+        conn: &AsyncPgConnection,
+        supplier: Uuid,
+        key: &str,
+    ) -> QueryResult<Option<Self>> {
+        let mut conn = conn;
+        diesel::sql_query("SELECT * FROM bids WHERE supplier_org_id = $1 AND idempotency_key = $2")
+            .bind::<diesel::sql_types::Uuid, _>(supplier)
+            .bind::<diesel::sql_types::Text, _>(key)
+            .get_result(&mut conn)
+            .await
+            .optional()
+    }
+
+    /// The bids of these (supplier, Idempotency-Key) pairs (`suppliers[i]` with `keys[i]`),
+    /// for the bid writer, whose transactions plan each statement for its parameters
+    /// (see [`crate::platform::db::prepared`] and [`Self::by_idempotency_key`]).
+    pub async fn by_idempotency_keys(
+        conn: &AsyncPgConnection,
+        suppliers: &[Uuid],
+        keys: &[&str],
+    ) -> QueryResult<Vec<Self>> {
+        let mut conn = conn;
+        crate::platform::db::prepared::prepared(BY_IDEMPOTENCY_KEYS)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
+            .load(&mut conn)
+            .await
+    }
+
+    /// Writes sealed bids in one statement whose text does not depend on their number
+    /// (columns as arrays, `unnest`), so PostgreSQL parses a few hundred bytes, not a
+    /// `VALUES` list of twelve parameters a bid. Takes `&AsyncPgConnection`, so it can be
+    /// pipelined with the batch's other writes.
+    pub async fn insert_many(
+        conn: &AsyncPgConnection,
+        rows: &[NewBid<'_>],
+    ) -> QueryResult<Vec<Self>> {
+        use diesel::sql_types::{Array, Bytea, Int4, Nullable, Text, Timestamptz, Uuid as U};
+        let col = |f: fn(&NewBid<'_>) -> Uuid| rows.iter().map(f).collect::<Vec<_>>();
+        let mut conn = conn;
+        crate::platform::db::prepared::prepared(
+            "INSERT INTO bids (id, round_id, lot_id, supplier_org_id, submitted_by, terms_version,
+                               sealed, commitment, submitted_at, receipt_signature,
+                               idempotency_key, request_hash)
+             SELECT * FROM unnest({}::uuid[], {}::uuid[], {}::uuid[], {}::uuid[], {}::uuid[],
+                                  {}::int4[], {}::bytea[], {}::text[], {}::timestamptz[],
+                                  {}::text[], {}::text[], {}::text[])
+             RETURNING *",
+        )
+        .bind::<Array<U>, _>(col(|r| r.id))
+        .bind::<Array<U>, _>(col(|r| r.round_id))
+        .bind::<Array<U>, _>(col(|r| r.lot_id))
+        .bind::<Array<U>, _>(col(|r| r.supplier_org_id))
+        .bind::<Array<U>, _>(col(|r| r.submitted_by))
+        .bind::<Array<Int4>, _>(rows.iter().map(|r| r.terms_version).collect::<Vec<_>>())
+        .bind::<Array<Bytea>, _>(rows.iter().map(|r| r.sealed).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.commitment).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.submitted_at).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.receipt_signature).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(
+            rows.iter().map(|r| r.idempotency_key).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.request_hash).collect::<Vec<_>>())
+        .load(&mut conn)
+        .await
+    }
+
+    /// The live bids of these (lot, supplier) pairs (`lots[i]` with `suppliers[i]`), as
+    /// (id, lot, supplier). For the bid writer, which plans it for each batch.
+    pub async fn live_of_pairs(
+        conn: &AsyncPgConnection,
+        lots: &[Uuid],
+        suppliers: &[Uuid],
+    ) -> QueryResult<Vec<(Uuid, Uuid, Uuid)>> {
+        #[derive(QueryableByName)]
+        struct Live {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            lot_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            supplier_org_id: Uuid,
+        }
+        let mut conn = conn;
+        let rows: Vec<Live> = crate::platform::db::prepared::prepared(
+            "SELECT b.id, b.lot_id, b.supplier_org_id
+               FROM unnest({}::uuid[], {}::uuid[]) AS t(lot_id, supplier_org_id)
+               JOIN bids b ON b.lot_id = t.lot_id AND b.supplier_org_id = t.supplier_org_id
+                          AND b.status = 'live'",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(lots)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
+        .load(&mut conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.id, r.lot_id, r.supplier_org_id))
+            .collect())
+    }
+
+    /// Marks these bids `replaced` where still live; returns the ids it ended. For the bid
+    /// writer, which plans it for each batch: a cached plan made while `bids` was nearly
+    /// empty would scan it.
+    pub async fn replace_live(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Uuid>> {
+        #[derive(QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let rows: Vec<Ended> = crate::platform::db::prepared::prepared(
+            "UPDATE bids SET status = 'replaced', ended_at = now()
+              WHERE id = ANY({}) AND status = 'live' RETURNING id",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Ends the supplier's live bid on a lot (replaced or withdrawn); returns its id.
+    pub async fn end_live(
+        conn: &mut AsyncPgConnection,
+        lot: Uuid,
+        supplier: Uuid,
+        status: &str,
+    ) -> QueryResult<Option<Uuid>> {
+        diesel::update(
+            bids::table
+                .filter(bids::lot_id.eq(lot))
+                .filter(bids::supplier_org_id.eq(supplier))
+                .filter(bids::status.eq("live")),
+        )
+        .set((bids::status.eq(status), bids::ended_at.eq(diesel::dsl::now)))
+        .returning(bids::id)
+        .get_result(conn)
+        .await
+        .optional()
+    }
+
+    /// Voids every live bid of a round (its terms changed); returns the suppliers affected.
+    pub async fn invalidate_round(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+    ) -> QueryResult<Vec<Uuid>> {
+        let mut orgs: Vec<Uuid> = diesel::update(
+            bids::table
+                .filter(bids::round_id.eq(round))
+                .filter(bids::status.eq("live")),
+        )
+        .set((
+            bids::status.eq("invalidated"),
+            bids::ended_at.eq(diesel::dsl::now),
+        ))
+        .returning(bids::supplier_org_id)
+        .get_results(conn)
+        .await?;
+        orgs.sort();
+        orgs.dedup();
+        Ok(orgs)
+    }
+
+    pub async fn of_supplier(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        supplier: Uuid,
+    ) -> QueryResult<Vec<Self>> {
+        bids::table
+            .filter(bids::round_id.eq(round))
+            .filter(bids::supplier_org_id.eq(supplier))
+            .order(bids::submitted_at.desc())
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// The bids that count: live, under the round's current terms.
+    pub async fn live_of_round(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        terms_version: i32,
+    ) -> QueryResult<Vec<Self>> {
+        bids::table
+            .filter(bids::round_id.eq(round))
+            .filter(bids::status.eq("live"))
+            .filter(bids::terms_version.eq(terms_version))
+            .order(bids::id)
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// A bid that cannot be revealed (its content is out of range): ended as invalid at
+    /// the opening, its revealed columns left empty.
+    pub async fn invalidate_at_opening(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<usize> {
+        diesel::update(bids::table.find(id))
+            .set((
+                bids::status.eq("invalidated"),
+                bids::ended_at.eq(diesel::dsl::now),
+                bids::opened_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+    }
+
+    pub async fn reveal(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        product_code: &str,
+        unit_price: Decimal,
+        annual_capacity: i64,
+        preferences: &Value,
+    ) -> QueryResult<usize> {
+        diesel::update(bids::table.find(id))
+            .set((
+                bids::product_code.eq(product_code),
+                bids::unit_price.eq(unit_price),
+                bids::annual_capacity.eq(annual_capacity),
+                bids::province_preferences.eq(preferences),
+                bids::opened_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bid_register, check_for_backend(diesel::pg::Pg))]
+pub struct RegisterRow {
+    pub bid_id: Uuid,
+    pub round_id: Uuid,
+    pub lot_id: Uuid,
+    pub commitment: String,
+    pub submitted_at: DateTime<Utc>,
+    pub frozen_at: DateTime<Utc>,
+}
+
+impl RegisterRow {
+    /// Freezes the register: every live bid under the current terms. Returns how many.
+    pub async fn freeze(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        terms_version: i32,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "INSERT INTO bid_register (bid_id, round_id, lot_id, commitment, submitted_at)
+             SELECT id, round_id, lot_id, commitment, submitted_at FROM bids
+             WHERE round_id = $1 AND status = 'live' AND terms_version = $2",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(round)
+        .bind::<diesel::sql_types::Integer, _>(terms_version)
+        .execute(conn)
+        .await
+    }
+
+    pub async fn of_round(conn: &mut AsyncPgConnection, round: Uuid) -> QueryResult<Vec<Self>> {
+        bid_register::table
+            .filter(bid_register::round_id.eq(round))
+            .order((
+                bid_register::lot_id,
+                bid_register::submitted_at,
+                bid_register::bid_id,
+            ))
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+}
+
+pub struct OpeningShares;
+
+impl OpeningShares {
+    /// Records a custodian's presented share; false when it had presented one already.
+    pub async fn add(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+        user: Uuid,
+        wrapped: &[u8],
+    ) -> QueryResult<bool> {
+        let n = diesel::insert_into(opening_shares::table)
+            .values((
+                opening_shares::round_id.eq(round),
+                opening_shares::user_id.eq(user),
+                opening_shares::share_wrapped.eq(wrapped),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(n == 1)
+    }
+
+    pub async fn of_round(
+        conn: &mut AsyncPgConnection,
+        round: Uuid,
+    ) -> QueryResult<Vec<(Uuid, Vec<u8>)>> {
+        opening_shares::table
+            .filter(opening_shares::round_id.eq(round))
+            .order(opening_shares::presented_at)
+            .select((opening_shares::user_id, opening_shares::share_wrapped))
+            .load(conn)
+            .await
+    }
+
+    pub async fn clear(conn: &mut AsyncPgConnection, round: Uuid) -> QueryResult<usize> {
+        diesel::delete(opening_shares::table.filter(opening_shares::round_id.eq(round)))
+            .execute(conn)
+            .await
+    }
+}
+
+/// Whether a user holds an active officer account (custodians must).
+pub async fn is_active_officer(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<bool> {
+    use crate::platform::db::schema::users;
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::id.eq(user))
+            .filter(users::role.eq("procurement_officer"))
+            .filter(users::active.eq(true)),
+    ))
+    .get_result::<bool>(conn)
+    .await
+}

@@ -1,0 +1,72 @@
+//! Every HTTP route, registered in one place ([`configure`]) so the whole surface reads
+//! at a glance. Each feature keeps its handlers in its own `routes.rs` (or `routes/`); each
+//! handler states the roles it admits.
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::{
+    accounts::routes::{auth, orgs, users},
+    admin::routes::{audit, jobs, provinces, system},
+    award::routes as awards,
+    bids::routes as bids,
+    catalog::routes as catalog,
+    rounds::routes as rounds,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(system::healthz)
+        .service(bids::get_receipt_key)
+        .service(system::readyz)
+        .service(system::metrics)
+        .service(
+            scope("/api/v1")
+                .service(auth::login)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(provinces::list)
+                .service(orgs::list)
+                .service(orgs::create)
+                .service(orgs::get)
+                .service(orgs::update)
+                .service(users::list)
+                .service(users::create)
+                .service(users::get)
+                .service(users::update)
+                .service(audit::list)
+                .service(audit::verify)
+                .service(jobs::list)
+                .service(jobs::retry)
+                .service(catalog::search)
+                .service(catalog::export_csv)
+                .service(catalog::get)
+                .service(catalog::import)
+                .service(rounds::create)
+                .service(rounds::list)
+                .service(rounds::get)
+                .service(rounds::update)
+                .service(rounds::add_lot)
+                .service(rounds::list_lots)
+                .service(rounds::start_demand)
+                .service(rounds::publish)
+                .service(rounds::cancel)
+                .service(rounds::report_demand)
+                .service(rounds::demand)
+                .service(bids::submit)
+                .service(bids::mine)
+                .service(bids::withdraw)
+                .service(bids::register)
+                .service(bids::my_share)
+                .service(bids::open)
+                .service(awards::evaluate)
+                .service(awards::get_evaluation)
+                .service(awards::revival_offers)
+                .service(awards::answer_revival)
+                .service(awards::award_round)
+                .service(awards::results)
+                .service(awards::ocds_package)
+                .service(awards::list_contracts)
+                .service(awards::get_contract)
+                .service(awards::supply_failure)
+                .service(awards::bars),
+        );
+}
