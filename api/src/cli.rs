@@ -225,6 +225,7 @@ async fn serve() -> Result<ExitCode, BoxError> {
         state.pool.clone(),
         state.settings.mail.clone(),
         state.settings.jobs.clone(),
+        crate::job_registry(),
     )?;
     actix_web::rt::spawn(worker.run());
     let server = HttpServer::new({

@@ -30,13 +30,21 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     bids::writer::BidWriter,
     platform::{
-        AppState, error,
-        error::{ApiError, PROBLEM_JSON, Problem},
-        input, metrics, openapi,
-        openapi::RouteTable,
+        AppState,
+        error::{self, ApiError, PROBLEM_JSON, Problem},
+        input, metrics,
+        openapi::{self, RouteTable},
         settings, telemetry,
     },
 };
+
+/// Every job kind the worker runs, registered by the features that own them (the mail
+/// job is the platform's own).
+pub fn job_registry() -> platform::jobs::Registry {
+    let mut registry = platform::jobs::Registry::default();
+    rounds::jobs::register(&mut registry);
+    registry
+}
 
 /// The whole HTTP application. Routes are registered in [`routes::configure`]; the
 /// OpenAPI document is collected from the same registrations, so it cannot miss a route.

@@ -166,7 +166,7 @@ pub fn test_settings(db_url: &str) -> Settings {
         token_ttl: Duration::from_secs(3600),
         login: LoginLimits::default(),
         audit_seal_interval: Duration::from_millis(50),
-        bid_lanes: api::bids::writer::default_lanes(),
+        bid_lanes: api::platform::settings::default_bid_lanes(),
         workers: 1,
         mail: MailSettings {
             backend: MailBackend::File {
@@ -292,6 +292,7 @@ impl TestApp {
             self.state.pool.clone(),
             self.state.settings.mail.clone(),
             self.state.settings.jobs.clone(),
+            api::job_registry(),
         )
         .unwrap();
         actix_web::rt::spawn(worker.run());

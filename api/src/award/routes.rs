@@ -20,9 +20,10 @@ use crate::{
     platform::{
         AppState,
         auth::{AuthUser, Role},
+        db::clock,
         error::{ApiError, Problem},
     },
-    rounds::queries::{Round, clock},
+    rounds::queries::Round,
 };
 use crate::{
     platform::page::{Page, Pagination},
@@ -94,7 +95,7 @@ pub async fn evaluate(
             let round = Round::lock(conn, id)
                 .await
                 .map_err(|_| ApiError::not_found("no such round"))?;
-            let today = crate::rounds::queries::china_date(clock(conn).await?);
+            let today = crate::platform::db::china_date(clock(conn).await?);
             let cycle_start = match (body.cycle_start, round.cycle_start) {
                 (Some(d), _) if d < today => {
                     return Err(ApiError::invalid(

@@ -28,16 +28,20 @@ use crate::{
     catalog::queries::{CatalogItem, Ceiling},
     platform::{
         audit::{self, Actor},
-        db::schema::{
-            contracts, organisations, provinces, revival_offers, round_evaluations, rounds,
-            supplier_bars,
+        db::{
+            clock,
+            schema::{
+                contracts, organisations, provinces, revival_offers, round_evaluations, rounds,
+                supplier_bars,
+            },
         },
         error::ApiError,
+        mail::mail_orgs,
         settings::Settings,
     },
     rounds::{
-        queries::{BidRow, DemandRow, LotRow, Round, clock},
-        service::{mail_orgs, product_of, rules_of},
+        queries::{BidRow, DemandRow, LotRow, Round},
+        service::{product_of, rules_of},
     },
 };
 
@@ -644,7 +648,7 @@ async fn compute(
         conn,
         round,
         cycle_start,
-        crate::rounds::queries::china_date(now),
+        crate::platform::db::china_date(now),
         accepted,
     )
     .await?;

@@ -16,11 +16,12 @@ use crate::{
     platform::{
         AppState, audit,
         auth::{AuthUser, Claims, Role, VerifiedToken},
+        db::clock,
         error::{ApiError, FieldError, Problem},
         sealing,
     },
     rounds::{
-        queries::{BidRow, Custodian, RegisterRow, Round, clock},
+        queries::{BidRow, Custodian, RegisterRow, Round},
         service as rounds,
         service::{OpeningState, SealedContent},
     },

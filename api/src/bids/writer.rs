@@ -38,11 +38,10 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::{
-    accounts::queries::Session,
     catalog::queries::CatalogItem,
     platform::{
         audit::{self, Actor},
-        auth::{AuthUser, Claims},
+        auth::{AuthUser, Claims, Session},
         db::{
             Pool,
             prepared::{cached_plans, custom_plan_transaction},
@@ -58,29 +57,8 @@ use crate::{
     },
 };
 
-/// Bids written by this process since it started: the job worker reads its rate to tell
-/// a deadline rush that is really on from a quiet deadline.
-static WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Counts `n` bids written (the bid writer does; tests may simulate a rush).
-pub fn note_written(n: u64) {
-    WRITTEN.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Bids written by this process so far.
-pub fn written() -> u64 {
-    WRITTEN.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// The most bids one transaction writes.
 pub const MAX_BATCH: usize = 64;
-/// Writer lanes per process when `VBP_BID_LANES` is not set: one per core. Each lane is one
-/// bid transaction in flight; more lanes than PostgreSQL can run at once only make the
-/// batches smaller (on 2 cores, 4 lanes cost PostgreSQL 15 % more CPU a bid than 2, and
-/// doubled the p99 latency at 2,000 bids/s; 1 lane queued the batches behind each other).
-pub fn default_lanes() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 32))
-}
 
 /// A validated, sealed bid waiting to be checked and written.
 pub struct Submission {
@@ -300,7 +278,7 @@ enum Verdict {
 /// What the batch's pipelined reads found.
 struct Found {
     /// by jti: the session's user, its check, the user's address and name
-    sessions: HashMap<Uuid, (Uuid, crate::accounts::queries::SessionCheck, String, String)>,
+    sessions: HashMap<Uuid, (Uuid, crate::platform::auth::SessionCheck, String, String)>,
     /// by (code, ceilings date)
     items: HashMap<(String, NaiveDate), (CatalogItem, Option<Decimal>)>,
     /// by (supplier, Idempotency-Key): the bid its first copy wrote
@@ -592,7 +570,7 @@ async fn write_all(
     )
     .await;
     let (_, inserted, _, _) = (cached?, inserted?, logged?, mailed?);
-    note_written(inserted.len() as u64);
+    crate::platform::jobs::rush::note_bids_written(inserted.len() as u64);
     let by_id: HashMap<Uuid, BidRow> = inserted.into_iter().map(|b| (b.id, b)).collect();
 
     let mut accepted_iter = signed.iter();

@@ -206,7 +206,7 @@ pub struct ItemQuery {
 
 /// Today in China Standard Time, the calendar ceilings are published in.
 pub fn today_cst() -> NaiveDate {
-    crate::rounds::queries::china_date(Utc::now())
+    crate::platform::db::china_date(Utc::now())
 }
 
 fn text_param(name: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {

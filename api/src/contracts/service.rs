@@ -11,14 +11,15 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    platform::{
-        audit::{self, Actor},
-        db::schema::{contracts, lots, organisations, rounds, supplier_bars, supply_failures},
-        error::ApiError,
-        settings::Settings,
+use crate::platform::{
+    audit::{self, Actor},
+    db::{
+        clock,
+        schema::{contracts, lots, organisations, rounds, supplier_bars, supply_failures},
     },
-    rounds::{queries::clock, service::mail_orgs},
+    error::ApiError,
+    mail::mail_orgs,
+    settings::Settings,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -345,7 +346,7 @@ pub async fn record_failure(
                 .into(),
         ));
     };
-    let today = crate::rounds::queries::china_date(clock(conn).await?);
+    let today = crate::platform::db::china_date(clock(conn).await?);
     if let Some(until) = bar_until
         && until < today
     {

@@ -15,10 +15,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    accounts::queries::{NewOrganisation, NewUser, Organisation, Province, Session, User},
+    accounts::queries::{NewOrganisation, NewUser, Organisation, Province, User},
     platform::{
         audit::{self, Actor},
-        auth::{OrgKind, Role, password},
+        auth::{OrgKind, Role, Session, password},
     },
 };
 

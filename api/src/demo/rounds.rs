@@ -70,8 +70,8 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 issue_session(
                     c,
                     &state.tokens,
-                    user,
-                    org,
+                    user.principal(org)
+                        .map_err(crate::platform::error::ApiError::internal)?,
                     std::time::Duration::from_secs(600),
                     None,
                 )

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
+use crate::platform::error::ApiError;
 
 /// `?page=1&per_page=50` on every list.
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]

@@ -1,6 +1,6 @@
 //! The state every request can reach (registered as `web::Data<AppState>`).
 
-use super::{auth::TokenKeys, db::Pool, metrics::Metrics, settings::Settings};
+use crate::platform::{auth::TokenKeys, db::Pool, metrics::Metrics, settings::Settings};
 
 /// What every request can reach: the pool, the token keys, the settings, the metrics.
 pub struct AppState {

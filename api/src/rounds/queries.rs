@@ -236,19 +236,6 @@ pub async fn items_with_ceilings(
     Ok(rows.into_iter().map(|r| (r.item, r.ceiling)).collect())
 }
 
-/// The calendar day in China Standard Time (UTC+8, no daylight saving) at `t`: the day of
-/// every business date of the platform (ceilings, cycles, bars), as docs/rules.md says.
-pub fn china_date(t: DateTime<Utc>) -> chrono::NaiveDate {
-    (t + chrono::TimeDelta::hours(8)).date_naive()
-}
-
-/// The database's clock now (not the transaction's start).
-pub async fn clock(conn: &mut AsyncPgConnection) -> QueryResult<DateTime<Utc>> {
-    diesel::select(diesel::dsl::sql::<Timestamptz>("clock_timestamp()"))
-        .get_result(conn)
-        .await
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = round_custodians, check_for_backend(diesel::pg::Pg))]
 pub struct Custodian {

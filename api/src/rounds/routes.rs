@@ -17,14 +17,11 @@ use crate::{
     platform::{
         AppState, audit,
         auth::{AuthUser, Role},
-        db::schema::rounds as r,
+        db::{clock, schema::rounds as r},
         error::{ApiError, FieldError, Problem},
-        jobs,
     },
     rounds::{
-        queries::{
-            Custodian, DemandRow, LotRow, NewLot, NewRound, Round, clock, is_active_officer,
-        },
+        queries::{Custodian, DemandRow, LotRow, NewLot, NewRound, Round, is_active_officer},
         service as rounds,
     },
 };
@@ -546,7 +543,7 @@ pub async fn update(
                 voided = crate::rounds::queries::BidRow::invalidate_round(conn, id).await?;
                 let updated = Round::find(conn, id).await?;
                 rounds::notify_suppliers(conn, &settings.jobs, &settings.mail.public_url, &updated, &voided, "bids_invalidated", &updated.terms_version.to_string()).await?;
-                schedule_close(conn, settings, &updated).await?;
+                super::jobs::schedule(conn, settings, &updated).await?;
             }
             audit::record(
                 conn,
@@ -568,56 +565,6 @@ pub async fn update(
 }
 
 /// Schedules the closing of bidding at the deadline (and a reminder a day before).
-async fn schedule_close(
-    conn: &mut diesel_async::AsyncPgConnection,
-    settings: &crate::platform::settings::Settings,
-    round: &Round,
-) -> Result<(), ApiError> {
-    use crate::platform::db::schema::jobs as j;
-    let key = format!(
-        "close_round:{}:{}",
-        round.id,
-        round.bidding_deadline.timestamp_micros()
-    );
-    if let Some(id) = jobs::enqueue(
-        conn,
-        jobs::CLOSE_ROUND,
-        &json!({ "round_id": round.id }),
-        settings.jobs.max_attempts.max(20),
-        Some(&key),
-    )
-    .await?
-    {
-        diesel::update(j::table.find(id))
-            .set(j::run_at.eq(round.bidding_deadline))
-            .execute(conn)
-            .await?;
-    }
-    let remind_at = round.bidding_deadline - chrono::Duration::hours(24);
-    if remind_at > clock(conn).await? {
-        let key = format!(
-            "deadline_reminder:{}:{}",
-            round.id,
-            round.bidding_deadline.timestamp_micros()
-        );
-        if let Some(id) = jobs::enqueue(
-            conn,
-            jobs::DEADLINE_REMINDER,
-            &json!({ "round_id": round.id }),
-            settings.jobs.max_attempts,
-            Some(&key),
-        )
-        .await?
-        {
-            diesel::update(j::table.find(id))
-                .set(j::run_at.eq(remind_at))
-                .execute(conn)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 /// A lot as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct LotDto {
@@ -897,7 +844,7 @@ pub async fn publish(
                 return Err(ApiError::Unprocessable("the bidding deadline has passed: move it first".into()));
             }
             // ceilings are published by Beijing's calendar: the day in China Standard Time
-            let today = crate::rounds::queries::china_date(now);
+            let today = crate::platform::db::china_date(now);
             LotRow::freeze_ceilings(conn, id, today).await?;
             let (public, wrapped) = rounds::publish_keys(conn, &round, &settings.master_key).await?;
             diesel::update(r::table.find(id))
@@ -912,7 +859,7 @@ pub async fn publish(
                 .execute(conn)
                 .await?;
             let round = Round::find(conn, id).await?;
-            schedule_close(conn, settings, &round).await?;
+            super::jobs::schedule(conn, settings, &round).await?;
             let suppliers = rounds::matching_suppliers(conn, &round).await?;
             let notified = rounds::notify_suppliers(conn, &settings.jobs, &settings.mail.public_url, &round, &suppliers, "round_published", "published").await?;
             audit::record(conn, &user.actor(), "round.publish", "round", &id.to_string(),

@@ -22,12 +22,12 @@ use crate::{
     catalog::queries::CatalogItem,
     platform::{
         audit::{self, Actor},
+        db::clock,
         error::{ApiError, FieldError},
-        jobs,
         sealing::{self, MasterKey},
         settings::Settings,
     },
-    rounds::queries::{BidRow, Custodian, LotRow, OpeningShares, RegisterRow, Round, clock},
+    rounds::queries::{BidRow, Custodian, LotRow, OpeningShares, RegisterRow, Round},
 };
 
 /// What a sealed bid contains. Only this process sees it in clear, at submission (to run
@@ -661,45 +661,6 @@ pub async fn present_share(
     })
 }
 
-/// Mails every active user of the active organisations `orgs` (suppliers, buyers) with
-/// `template`, one job each with the dedupe key `{template}:{dedupe}:{email}`. `context`
-/// gets each recipient's `name`, `org_name` and `platform_url` added. Returns how many
-/// were mailed.
-pub async fn mail_orgs(
-    conn: &mut AsyncPgConnection,
-    jobs_settings: &crate::platform::settings::JobSettings,
-    public_url: &str,
-    orgs: &[Uuid],
-    template: &str,
-    dedupe: &str,
-    mut context: serde_json::Value,
-) -> Result<usize, ApiError> {
-    use crate::platform::db::schema::{organisations, users};
-    let recipients: Vec<(String, String, String)> = users::table
-        .inner_join(organisations::table)
-        .filter(users::org_id.eq_any(orgs))
-        .filter(users::active.eq(true))
-        .filter(organisations::status.eq("active"))
-        .select((users::email, users::display_name, organisations::name))
-        .load(conn)
-        .await?;
-    for (email, name, org) in &recipients {
-        context["name"] = json!(if name.is_empty() { email } else { name });
-        context["org_name"] = json!(org);
-        context["platform_url"] = json!(public_url);
-        jobs::enqueue_email(
-            conn,
-            jobs_settings,
-            template,
-            email,
-            &context,
-            Some(&format!("{template}:{dedupe}:{email}")),
-        )
-        .await?;
-    }
-    Ok(recipients.len())
-}
-
 /// Mails every user of the supplier organisations `orgs` with `template` about `round`.
 pub async fn notify_suppliers(
     conn: &mut AsyncPgConnection,
@@ -710,7 +671,7 @@ pub async fn notify_suppliers(
     template: &str,
     dedupe: &str,
 ) -> Result<usize, ApiError> {
-    mail_orgs(
+    crate::platform::mail::mail_orgs(
         conn,
         jobs_settings,
         public_url,
@@ -770,12 +731,11 @@ pub async fn matching_suppliers(
         .distinct()
         .load(conn)
         .await?;
-    let today = crate::rounds::queries::china_date(clock(conn).await?);
+    let today = crate::platform::db::china_date(clock(conn).await?);
     let barred: std::collections::HashSet<Uuid> = supplier_bars::table
         .filter(supplier_bars::barred_from.le(today))
         .filter(
-            supplier_bars::barred_until
-                .ge(crate::rounds::queries::china_date(round.bidding_deadline)),
+            supplier_bars::barred_until.ge(crate::platform::db::china_date(round.bidding_deadline)),
         )
         .select(supplier_bars::org_id)
         .load::<Uuid>(conn)

@@ -113,5 +113,10 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
     let total = app.get("/api/v1/rounds", &officer).await.expect(200).body["total"].clone();
     assert_eq!(total, 8);
     assert!(tests::seal_all(&mut conn).await > 0);
-    assert!(tests::api::platform::audit::verify(&mut conn).await.unwrap().intact);
+    assert!(
+        tests::api::platform::audit::verify(&mut conn)
+            .await
+            .unwrap()
+            .intact
+    );
 }

@@ -3,6 +3,7 @@
 //! share (a real server on loopback, a database of each test's own, the SMTP sink).
 
 mod admin;
+mod architecture;
 mod audit;
 mod auth;
 mod award;

@@ -1040,6 +1040,7 @@ async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
         f.app.state.pool.clone(),
         f.app.state.settings.mail.clone(),
         f.app.state.settings.jobs.clone(),
+        tests::api::job_registry(),
     )
     .unwrap();
     let move_deadline = |sql: &'static str| {
@@ -1092,7 +1093,7 @@ async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
     assert!(other.body["id"].is_string());
     // the rate is measured over windows of a second
     let window = std::time::Duration::from_millis(1100);
-    tests::api::bids::writer::note_written(100_000);
+    tests::api::platform::jobs::rush::note_bids_written(100_000);
     actix_web::rt::time::sleep(window).await;
     assert!(
         worker.run_once().await.unwrap() > 0,

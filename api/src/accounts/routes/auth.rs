@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    accounts::queries::{LoginThrottle, Organisation, Session, User},
+    accounts::queries::{LoginThrottle, Organisation, User},
     platform::{
         AppState,
         audit::{self, Actor},
-        auth::{AuthUser, Role, issue_session, password},
+        auth::{AuthUser, Role, Session, issue_session, password},
         error::{ApiError, Problem},
     },
 };
@@ -158,7 +158,8 @@ pub async fn login(
     let ttl = state.settings.token_ttl;
     let access_token = conn
         .transaction(async |conn| {
-            let token = issue_session(conn, &state.tokens, &user, &org, ttl, ip.as_deref()).await?;
+            let who = user.principal(&org).map_err(ApiError::internal)?;
+            let token = issue_session(conn, &state.tokens, who, ttl, ip.as_deref()).await?;
             LoginThrottle::clear(conn, &account_key).await?;
             audit::record(
                 conn,

@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::platform::page::{Page, Pagination};
 use crate::{
-    accounts::queries::{NewUser, Organisation, Session, User},
+    accounts::queries::{NewUser, Organisation, User},
     platform::{
         AppState, audit,
-        auth::{AuthUser, Role, password},
+        auth::{AuthUser, Role, Session, password},
         error::{ApiError, FieldError, Problem},
         jobs, mail,
     },

@@ -9,6 +9,7 @@
 mod hs256;
 pub mod password;
 pub mod roles;
+pub mod session;
 
 use std::{future::Future, pin::Pin};
 
@@ -20,10 +21,9 @@ use uuid::Uuid;
 
 pub use roles::{OrgKind, OrgStatus, Role};
 
-use crate::{
-    accounts::queries::{Session, SessionCheck},
-    platform::{AppState, audit::Actor, error::ApiError},
-};
+pub use session::{Session, SessionCheck};
+
+use crate::platform::{AppState, audit::Actor, error::ApiError};
 
 pub const ISSUER: &str = "vbp";
 
@@ -87,26 +87,33 @@ impl TokenKeys {
     }
 }
 
-/// Opens a session for `user` (a `sessions` row) and signs its access token. Call inside
+/// Who a session is for: a user, their role, organisation and its province.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub org_id: Uuid,
+    pub province: Option<String>,
+}
+
+/// Opens a session for `who` (a `sessions` row) and signs its access token. Call inside
 /// the transaction that records the login.
 pub async fn issue_session(
     conn: &mut diesel_async::AsyncPgConnection,
     tokens: &TokenKeys,
-    user: &crate::accounts::queries::User,
-    org: &crate::accounts::queries::Organisation,
+    who: Principal,
     ttl: std::time::Duration,
     client_ip: Option<&str>,
 ) -> Result<String, ApiError> {
-    let role: Role = user.role.parse().map_err(ApiError::internal)?;
     let now = Utc::now();
     let expires_at = now + ttl;
     let jti = Uuid::new_v4();
-    Session::insert(conn, jti, user.id, expires_at, client_ip).await?;
+    Session::insert(conn, jti, who.user_id, expires_at, client_ip).await?;
     tokens.sign(&Claims {
-        sub: user.id,
-        role,
-        org: org.id,
-        province: org.province.clone(),
+        sub: who.user_id,
+        role: who.role,
+        org: who.org_id,
+        province: who.province,
         iat: now.timestamp(),
         exp: expires_at.timestamp(),
         jti,

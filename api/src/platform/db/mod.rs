@@ -117,6 +117,24 @@ pub async fn run_migrations(url: &str) -> Result<Vec<String>, DbSetupError> {
     .await?
 }
 
+/// The calendar day in China Standard Time (UTC+8, no daylight saving) at `t`: the day of
+/// every business date of the platform (ceilings, cycles, bars), as docs/rules.md says.
+pub fn china_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (t + chrono::TimeDelta::hours(8)).date_naive()
+}
+
+/// The database's clock now (not the transaction's start).
+pub async fn clock(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> diesel::QueryResult<chrono::DateTime<chrono::Utc>> {
+    use diesel_async::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+        "clock_timestamp()",
+    ))
+    .get_result(conn)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::maintenance_url;

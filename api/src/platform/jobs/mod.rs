@@ -31,11 +31,13 @@ use crate::platform::{
     settings::{JobSettings, MailSettings},
 };
 
+pub mod registry;
+pub mod rush;
+
+pub use registry::Registry;
+
+/// The platform's own job: one mail. Features register theirs in a [`Registry`].
 pub const EMAIL: &str = "email";
-/// Closes a round's bidding at its deadline (payload `{round_id}`).
-pub const CLOSE_ROUND: &str = "close_round";
-/// Reminds matching suppliers a day before the deadline (payload `{round_id}`).
-pub const DEADLINE_REMINDER: &str = "deadline_reminder";
 
 /// A failed attempt of a job.
 #[derive(Debug, thiserror::Error)]
@@ -64,9 +66,22 @@ impl From<MailError> for JobError {
     }
 }
 
+/// A refusal (4xx: a rule, a missing record, bad input) is permanent: the same job would
+/// be refused again. A fault of ours or an unavailable database (5xx) is worth retrying.
 impl From<crate::platform::error::ApiError> for JobError {
     fn from(e: crate::platform::error::ApiError) -> Self {
-        JobError::Transient(e.to_string())
+        use actix_web::ResponseError;
+        if e.status_code().is_client_error() {
+            JobError::Permanent(e.to_string())
+        } else {
+            JobError::Transient(e.to_string())
+        }
+    }
+}
+
+impl From<diesel::result::Error> for JobError {
+    fn from(e: diesel::result::Error) -> Self {
+        crate::platform::error::ApiError::from(e).into()
     }
 }
 
@@ -92,14 +107,16 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Adds a job; call inside the transaction of the change that causes it. With a
-/// `dedupe_key`, a second job for the same event is not added (returns `None`).
+/// Adds a job, due at `run_at` (now when `None`); call inside the transaction of the
+/// change that causes it. With a `dedupe_key`, a second job for the same event is not
+/// added (returns `None`).
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
     kind: &str,
     payload: &Value,
     max_attempts: i32,
     dedupe_key: Option<&str>,
+    run_at: Option<DateTime<Utc>>,
 ) -> QueryResult<Option<i64>> {
     diesel::insert_into(jobs::table)
         .values((
@@ -107,6 +124,7 @@ pub async fn enqueue(
             jobs::payload.eq(payload),
             jobs::max_attempts.eq(max_attempts),
             jobs::dedupe_key.eq(dedupe_key),
+            run_at.map(|at| jobs::run_at.eq(at)),
         ))
         .on_conflict_do_nothing()
         .returning(jobs::id)
@@ -147,7 +165,7 @@ pub async fn enqueue_email(
     dedupe_key: Option<&str>,
 ) -> Result<Option<i64>, crate::platform::error::ApiError> {
     let payload = email_payload(template, to, context)?;
-    Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key).await?)
+    Ok(enqueue(conn, EMAIL, &payload, jobs.max_attempts, dedupe_key, None).await?)
 }
 
 /// Enqueues the mail of `template` for each (recipient, context, dedupe key), in one
@@ -336,13 +354,20 @@ pub struct Worker {
     pub mailer: Mailer,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    /// The handlers of the features' job kinds.
+    registry: Registry,
     /// When the bid count was last sampled, the count then, and the rate over the window
     /// that ended there.
     last_seen: std::sync::Mutex<(std::time::Instant, u64, f64)>,
 }
 
 impl Worker {
-    pub fn new(pool: Pool, mail: MailSettings, jobs: JobSettings) -> Result<Self, MailError> {
+    pub fn new(
+        pool: Pool,
+        mail: MailSettings,
+        jobs: JobSettings,
+        registry: Registry,
+    ) -> Result<Self, MailError> {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "vbp".into());
         Ok(Self {
             id: format!(
@@ -354,9 +379,10 @@ impl Worker {
             pool,
             mail,
             jobs,
+            registry,
             last_seen: std::sync::Mutex::new((
                 std::time::Instant::now(),
-                crate::bids::writer::written(),
+                rush::bids_written(),
                 0.0,
             )),
         })
@@ -381,7 +407,7 @@ impl Worker {
     /// second (the writer counts whole batches, so shorter windows swing between 0 and a
     /// peak): the rate of the last whole window.
     fn bid_rate(&self) -> f64 {
-        let (now, count) = (std::time::Instant::now(), crate::bids::writer::written());
+        let (now, count) = (std::time::Instant::now(), rush::bids_written());
         let Ok(mut last) = self.last_seen.lock() else {
             return 0.0;
         };
@@ -415,9 +441,10 @@ impl Worker {
     async fn run_job(&self, job: Job) {
         let outcome = match job.kind.as_str() {
             EMAIL => self.send_email(&job).await,
-            CLOSE_ROUND => self.close_round(&job).await.map(|()| None),
-            DEADLINE_REMINDER => self.remind(&job).await.map(|()| None),
-            other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+            other => match self.registry.handler(other) {
+                Some(handler) => handler(self, &job).await.map(|()| None),
+                None => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+            },
         };
         // The side effect happened or not; record it, insisting a little if the database
         // is briefly away (giving up means the lease runs out and the job runs again).
@@ -465,79 +492,6 @@ impl Worker {
                 }
             }
         }
-    }
-
-    /// The round a round job is about, and a connection to work on it.
-    async fn round_job(
-        &self,
-        job: &Job,
-    ) -> Result<(uuid::Uuid, crate::platform::db::PooledConn), JobError> {
-        let round = job.payload["round_id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| {
-                JobError::Permanent(format!("malformed {} job: no round_id", job.kind))
-            })?;
-        let conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| JobError::Transient(e.to_string()))?;
-        Ok((round, conn))
-    }
-
-    async fn close_round(&self, job: &Job) -> Result<(), JobError> {
-        use diesel_async::AsyncConnection;
-        let (round, mut conn) = self.round_job(job).await?;
-        let closed = conn
-            .transaction(async |conn| {
-                crate::rounds::service::close_if_due(
-                    conn,
-                    round,
-                    &crate::platform::audit::Actor::system(),
-                )
-                .await
-            })
-            .await?;
-        if closed.is_none() {
-            let r = crate::rounds::queries::Round::find(&mut conn, round)
-                .await
-                .map_err(|e| JobError::Transient(e.to_string()))?;
-            if r.status == "bidding_open" {
-                // the database clock is behind ours, or the deadline moved later
-                return Err(JobError::Transient(format!(
-                    "not due yet (deadline {})",
-                    r.bidding_deadline
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    async fn remind(&self, job: &Job) -> Result<(), JobError> {
-        use diesel_async::AsyncConnection;
-        let (round, mut conn) = self.round_job(job).await?;
-        let (jobs, url) = (&self.jobs, self.mail.public_url.as_str());
-        conn.transaction(async |conn| {
-            let r = crate::rounds::queries::Round::find(conn, round).await?;
-            if r.status != "bidding_open" {
-                return Ok(());
-            }
-            let orgs = crate::rounds::service::matching_suppliers(conn, &r).await?;
-            crate::rounds::service::notify_suppliers(
-                conn,
-                jobs,
-                url,
-                &r,
-                &orgs,
-                "deadline_reminder",
-                &r.bidding_deadline.timestamp().to_string(),
-            )
-            .await?;
-            Ok::<_, crate::platform::error::ApiError>(())
-        })
-        .await?;
-        Ok(())
     }
 
     async fn send_email(&self, job: &Job) -> Result<Option<String>, JobError> {

@@ -13,6 +13,10 @@ use lettre::{
 use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 
+pub mod notify;
+
+pub use notify::mail_orgs;
+
 use crate::platform::settings::{MailBackend, MailSettings};
 
 /// Every template: (name, subject, text body, HTML body).

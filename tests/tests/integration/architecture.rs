@@ -1,0 +1,147 @@
+//! The shape of `api/src` (docs/architecture.md): `platform/` is what every feature
+//! stands on and imports no feature; a feature imports the platform and, where it must,
+//! another feature's `queries` or `service`, never `cli`, `demo` or the route table.
+
+use std::path::{Path, PathBuf};
+
+/// The top-level modules of `api/src` that are features (one folder each).
+const FEATURES: &[&str] = &[
+    "accounts",
+    "admin",
+    "award",
+    "bids",
+    "catalog",
+    "contracts",
+    "rounds",
+];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The code of a file without its comments (line comments and doc comments; the source
+/// has no block comments), so a doc link naming a feature is not an import.
+fn code(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| match l.find("//") {
+            // a `//` inside a string literal (a URL) is kept: only a line whose code part
+            // has an even number of quotes before it is cut there
+            Some(i) if l[..i].matches('"').count() % 2 == 0 => &l[..i],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `crate::name` in `code`, by name: the top-level module it reaches into.
+fn crate_paths(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        let before = rest[..i].chars().last();
+        rest = &rest[i + "crate::".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        if rest.starts_with('{') {
+            // a use group: `crate::{a::x, b}` names each of its top-level members
+            let end = rest.find("};").unwrap_or(rest.len());
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in rest[1..end].chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(head(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(c);
+            }
+            if !item.trim().is_empty() {
+                out.push(head(&item));
+            }
+        } else {
+            out.push(head(rest));
+        }
+    }
+    out
+}
+
+fn head(path: &str) -> String {
+    path.trim()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+#[test]
+fn the_platform_imports_no_feature() {
+    let mut files = Vec::new();
+    rust_files(&src().join("platform"), &mut files);
+    assert!(files.len() > 20, "platform/ holds {} files", files.len());
+    let mut offences = Vec::new();
+    for f in &files {
+        let code = code(f);
+        for name in crate_paths(&code) {
+            if name != "platform" {
+                offences.push(format!("{}: crate::{name}", f.display()));
+            }
+        }
+        // `super::` out of platform/ would reach the crate root
+        if f.parent() == Some(&src().join("platform")) && code.contains("super::super::") {
+            offences.push(format!("{}: super::super", f.display()));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "platform/ may import only platform/:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn features_import_no_cli_demo_or_route_table() {
+    for feature in FEATURES {
+        let mut files = Vec::new();
+        rust_files(&src().join(feature), &mut files);
+        assert!(!files.is_empty(), "no feature folder {feature}");
+        for f in &files {
+            for name in crate_paths(&code(f)) {
+                assert!(
+                    !["cli", "demo", "routes", "build_app", "job_registry"]
+                        .contains(&name.as_str()),
+                    "{} imports crate::{name}",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_check_sees_an_import_of_a_feature() {
+    // the scanner itself: a planted import is found, a doc link is not
+    let planted = "//! see [`crate::rounds::service`]\nuse crate::{\n    platform::db,\n    rounds::queries::Round,\n};\nfn f() { crate::award::service::x(); }\n";
+    let tmp = std::env::temp_dir().join(format!("vbp-arch-{}.rs", std::process::id()));
+    std::fs::write(&tmp, planted).unwrap();
+    let names = crate_paths(&code(&tmp));
+    std::fs::remove_file(&tmp).unwrap();
+    assert_eq!(names, ["platform", "rounds", "award"]);
+}
