@@ -2,6 +2,8 @@
 //! stands on and imports no feature; a feature imports the platform and, where it must,
 //! another feature's `queries` or `service`, never `cli`, `demo` or the route table.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 /// The top-level modules of `api/src` that are features (one folder each).
