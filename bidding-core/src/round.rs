@@ -13,6 +13,11 @@ use crate::error::BiddingError;
 
 /// Where a round is in its life.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text)
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundStatus {
     Draft,
@@ -113,6 +118,28 @@ impl RoundStatus {
     #[must_use]
     pub fn is_final(self) -> bool {
         matches!(self, RoundStatus::Completed | RoundStatus::Cancelled)
+    }
+}
+
+/// The status as stored: its snake_case name in a text column (feature `diesel`).
+#[cfg(feature = "diesel")]
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for RoundStatus {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+            self.as_str(),
+            out,
+        )
+    }
+}
+
+#[cfg(feature = "diesel")]
+impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for RoundStatus {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = std::str::from_utf8(value.as_bytes())?;
+        RoundStatus::parse(text).ok_or_else(|| format!("{text:?} is no round status").into())
     }
 }
 

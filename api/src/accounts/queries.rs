@@ -43,7 +43,7 @@ pub struct Organisation {
     pub name: String,
     pub kind: String,
     pub province: Option<String>,
-    pub status: String,
+    pub status: crate::platform::auth::OrgStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -117,13 +117,13 @@ impl Organisation {
         conn: &mut AsyncPgConnection,
         id: Uuid,
         name: Option<&str>,
-        status: Option<&str>,
+        status: Option<crate::platform::auth::OrgStatus>,
     ) -> QueryResult<Self> {
         let current = Self::find(conn, id).await?;
         diesel::update(organisations::table.find(id))
             .set((
                 organisations::name.eq(name.unwrap_or(&current.name)),
-                organisations::status.eq(status.unwrap_or(&current.status)),
+                organisations::status.eq(status.unwrap_or(current.status)),
                 organisations::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Self::as_returning())

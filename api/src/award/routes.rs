@@ -308,7 +308,7 @@ pub async fn award_round(
     let round = Round::find(&mut conn, id).await?;
     Ok(web::Json(AwardOutcome {
         round_id: id,
-        status: round.status,
+        status: round.status.to_string(),
         contracts,
         awarded_at: round.awarded_at,
     }))
@@ -409,14 +409,12 @@ pub async fn list_contracts(
 ) -> Result<web::Json<Page<ContractDto>>, ApiError> {
     let (page, per_page, limit, offset) = page.into_inner().resolve()?;
     let q = query.into_inner();
-    if let Some(s) = &q.status
-        && !matches!(s.as_str(), "active" | "failed" | "completed")
-    {
-        return Err(ApiError::invalid(
-            "status",
-            "must be active, failed or completed",
-        ));
-    }
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<contracts::ContractStatus>)
+        .transpose()
+        .map_err(|_| ApiError::invalid("status", "must be active, failed or completed"))?;
     if let Some(p) = &q.province
         && !(p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit()))
     {
@@ -430,7 +428,7 @@ pub async fn list_contracts(
         lot_id: q.lot_id,
         province: q.province,
         supplier_org_id: q.supplier_org_id,
-        status: q.status,
+        status,
     };
     let mut conn = state.pool.get().await?;
     let (items, total) = contracts::page(

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::platform::auth::OrgStatus;
 use crate::{
     catalog::queries::{CatalogItem, Ceiling},
     platform::{
@@ -44,6 +45,7 @@ use crate::{
         service::{product_of, rules_of},
     },
 };
+use bidding_core::RoundStatus;
 
 /// The evaluation of a round, as the officers review it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -423,7 +425,7 @@ async fn read_input(
         .collect::<Result<Vec<_>, ApiError>>()?;
 
     // the suppliers' standing on the evaluation day
-    let standing: Vec<(Uuid, String, String)> = organisations::table
+    let standing: Vec<(Uuid, String, OrgStatus)> = organisations::table
         .filter(organisations::id.eq_any(&suppliers))
         .select((
             organisations::id,
@@ -447,7 +449,7 @@ async fn read_input(
                     until: Some(core_date(*until)?),
                 },
             );
-        } else if status != "active" {
+        } else if status != OrgStatus::Active {
             context.excluded.insert(id, Exclusion::Inactive);
         }
         names.insert(org, name);
@@ -820,7 +822,7 @@ pub async fn evaluate(
     cycle_start: NaiveDate,
     revival_window: chrono::Duration,
 ) -> Result<StoredEvaluation, ApiError> {
-    let action = if round.status == "evaluated" {
+    let action = if round.status == RoundStatus::Evaluated {
         bidding_core::RoundAction::Reevaluate
     } else {
         bidding_core::RoundAction::Evaluate
@@ -828,7 +830,7 @@ pub async fn evaluate(
     let next = crate::rounds::service::transition(round, action, None)?;
     let accepted: Vec<RevivalRef> = revival_offers::table
         .filter(revival_offers::round_id.eq(round.id))
-        .filter(revival_offers::response.eq("accepted"))
+        .filter(revival_offers::response.eq(RevivalResponse::Accepted))
         .order((revival_offers::lot_id, revival_offers::supplier_org_id))
         .select((revival_offers::lot_id, revival_offers::supplier_org_id))
         .load::<(Uuid, Uuid)>(conn)
@@ -996,10 +998,19 @@ pub async fn buyer_orgs(
     Ok(organisations::table
         .filter(organisations::province.eq(province))
         .filter(organisations::kind.eq("buyer"))
-        .filter(organisations::status.eq("active"))
+        .filter(organisations::status.eq(crate::platform::auth::OrgStatus::Active))
         .select(organisations::id)
         .load(conn)
         .await?)
+}
+
+crate::platform::db::text_enum! {
+    /// A supplier's answer to a revival offer.
+    RevivalResponse {
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+    }
 }
 
 /// A revival offer as its supplier (or an officer) sees it.
@@ -1058,7 +1069,7 @@ pub async fn answer_revival(
     user: Uuid,
     accept: bool,
 ) -> Result<RevivalOfferDto, ApiError> {
-    if round.status != "evaluated" {
+    if round.status != RoundStatus::Evaluated {
         return Err(ApiError::Unprocessable(format!(
             "revival offers are answered while the round is evaluated; it is {}",
             round.status
@@ -1074,7 +1085,7 @@ pub async fn answer_revival(
             deadline.to_rfc3339()
         )));
     }
-    let current: Option<String> = revival_offers::table
+    let current: Option<RevivalResponse> = revival_offers::table
         .find((lot, supplier))
         .filter(revival_offers::round_id.eq(round.id))
         .select(revival_offers::response)
@@ -1082,20 +1093,24 @@ pub async fn answer_revival(
         .first(conn)
         .await
         .optional()?;
-    match current.as_deref() {
+    match current {
         None => {
             return Err(ApiError::not_found(
                 "you have no revival offer for this lot",
             ));
         }
-        Some("pending") => {}
+        Some(RevivalResponse::Pending) => {}
         Some(r) => {
             return Err(ApiError::Conflict(format!(
                 "you have answered this offer already ({r})"
             )));
         }
     }
-    let response = if accept { "accepted" } else { "declined" };
+    let response = if accept {
+        RevivalResponse::Accepted
+    } else {
+        RevivalResponse::Declined
+    };
     diesel::update(revival_offers::table.find((lot, supplier)))
         .set((
             revival_offers::response.eq(response),
@@ -1143,12 +1158,15 @@ pub async fn award(
     }
     let now = clock(conn).await?;
     if let Some(deadline) = round.revival_deadline {
-        let answers: Vec<(String, Option<DateTime<Utc>>)> = revival_offers::table
+        let answers: Vec<(RevivalResponse, Option<DateTime<Utc>>)> = revival_offers::table
             .filter(revival_offers::round_id.eq(round.id))
             .select((revival_offers::response, revival_offers::responded_at))
             .load(conn)
             .await?;
-        let pending = answers.iter().filter(|(r, _)| r == "pending").count();
+        let pending = answers
+            .iter()
+            .filter(|(r, _)| *r == RevivalResponse::Pending)
+            .count();
         if pending > 0 && now < deadline {
             return Err(ApiError::Unprocessable(format!(
                 "{pending} revival offers are unanswered and the window is open until {}",
@@ -1168,10 +1186,10 @@ pub async fn award(
         diesel::update(
             revival_offers::table
                 .filter(revival_offers::round_id.eq(round.id))
-                .filter(revival_offers::response.eq("pending")),
+                .filter(revival_offers::response.eq(RevivalResponse::Pending)),
         )
         .set((
-            revival_offers::response.eq("declined"),
+            revival_offers::response.eq(RevivalResponse::Declined),
             revival_offers::responded_at.eq(deadline),
         ))
         .execute(conn)
@@ -1516,9 +1534,7 @@ pub async fn published(
     conn: &mut AsyncPgConnection,
     round: &Round,
 ) -> Result<Evaluation, ApiError> {
-    let status = bidding_core::RoundStatus::parse(&round.status)
-        .ok_or_else(|| ApiError::internal("unknown round status"))?;
-    if !status.results_published() {
+    if !round.status.results_published() {
         return Err(ApiError::Unprocessable(format!(
             "results are published at the award; the round is {}",
             round.status

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::page::{Page, Pagination};
+use crate::rounds::queries::BidStatus;
 use crate::{
     bids::writer as bid_writer,
     platform::{
@@ -26,6 +27,7 @@ use crate::{
         service::{OpeningState, SealedContent},
     },
 };
+use bidding_core::RoundStatus;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SubmitBid {
@@ -84,7 +86,7 @@ fn receipt(bid: &BidRow, public_key: String) -> Receipt {
         commitment: bid.commitment.clone(),
         signature: bid.receipt_signature.clone(),
         public_key,
-        status: bid.status.clone(),
+        status: bid.status.to_string(),
     }
 }
 
@@ -203,9 +205,9 @@ async fn open_terms(
     let round = Round::find(&mut conn, round_id)
         .await
         .map_err(|_| ApiError::not_found("no such round"))?;
-    match round.status.as_str() {
-        "draft" => Err(ApiError::not_found("no such round")),
-        "bidding_open" => rounds::load_terms(&mut conn, round_id).await,
+    match round.status {
+        RoundStatus::Draft => Err(ApiError::not_found("no such round")),
+        RoundStatus::BiddingOpen => rounds::load_terms(&mut conn, round_id).await,
         other => Err(ApiError::Unprocessable(format!(
             "the round is {other}: it does not accept bids"
         ))),
@@ -462,18 +464,20 @@ pub async fn withdraw(
                 .ok_or_else(|| ApiError::not_found("no such bid of yours"))?;
             Round::lock_for_bidding(conn, round_id).await?;
             let round = Round::find(conn, round_id).await?;
-            if round.status != "bidding_open" || clock(conn).await? >= round.bidding_deadline {
+            if round.status != RoundStatus::BiddingOpen
+                || clock(conn).await? >= round.bidding_deadline
+            {
                 return Err(ApiError::Unprocessable(
                     "bidding has closed: bids can no longer be withdrawn".into(),
                 ));
             }
-            if bid.status != "live" {
+            if bid.status != BidStatus::Live {
                 return Err(ApiError::Unprocessable(format!(
                     "the bid is {}, not live",
                     bid.status
                 )));
             }
-            BidRow::end_live(conn, bid.lot_id, user.org_id, "withdrawn").await?;
+            BidRow::end_live(conn, bid.lot_id, user.org_id, BidStatus::Withdrawn).await?;
             audit::record(
                 conn,
                 &user.actor(),
@@ -530,7 +534,7 @@ pub async fn register(
     let round = Round::find(&mut conn, round_id)
         .await
         .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == "draft"
+    if round.status == RoundStatus::Draft
         && !matches!(
             user.role,
             Role::ProcurementOfficer | Role::Admin | Role::Auditor
@@ -538,7 +542,7 @@ pub async fn register(
     {
         return Err(ApiError::not_found("no such round"));
     }
-    if round.status == "bidding_open" {
+    if round.status == RoundStatus::BiddingOpen {
         let actor = user.actor();
         conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
             .await?;
@@ -693,7 +697,7 @@ pub async fn open(
     let round = Round::find(&mut conn, round_id)
         .await
         .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == "bidding_open" {
+    if round.status == RoundStatus::BiddingOpen {
         if clock(&mut conn).await? < round.bidding_deadline {
             return Err(ApiError::Unprocessable(format!(
                 "bids can be opened only after the deadline ({})",

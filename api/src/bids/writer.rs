@@ -56,6 +56,7 @@ use crate::{
         service::BiddingTerms,
     },
 };
+use bidding_core::RoundStatus;
 
 /// The most bids one transaction writes.
 pub const MAX_BATCH: usize = 64;
@@ -386,9 +387,9 @@ fn judge(
         )
         .into());
     }
-    match current.status.as_str() {
-        "bidding_open" if *now < current.bidding_deadline => {}
-        "bidding_open" => {
+    match current.status {
+        RoundStatus::BiddingOpen if *now < current.bidding_deadline => {}
+        RoundStatus::BiddingOpen => {
             return Err(ApiError::Unprocessable(format!(
                 "bidding closed at {} (server time {}): the bid was not accepted",
                 current.bidding_deadline.to_rfc3339(),
@@ -396,7 +397,7 @@ fn judge(
             ))
             .into());
         }
-        "draft" => return Err(ApiError::not_found("no such round").into()),
+        RoundStatus::Draft => return Err(ApiError::not_found("no such round").into()),
         other => {
             return Err(ApiError::Unprocessable(format!(
                 "the round is {other}: it does not accept bids"

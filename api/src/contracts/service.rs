@@ -22,6 +22,15 @@ use crate::platform::{
     settings::Settings,
 };
 
+crate::platform::db::text_enum! {
+    /// Where a contract is: active, ended by a supply failure, or completed.
+    ContractStatus {
+        Active => "active",
+        Failed => "failed",
+        Completed => "completed",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = contracts, check_for_backend(diesel::pg::Pg))]
 pub struct ContractRow {
@@ -43,7 +52,7 @@ pub struct ContractRow {
     pub backup_bid_id: Option<Uuid>,
     pub backup_unit_price: Option<Decimal>,
     pub backup_rank: Option<i32>,
-    pub status: String,
+    pub status: ContractStatus,
     pub replaces: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -114,7 +123,7 @@ pub struct Filter {
     pub lot_id: Option<Uuid>,
     pub province: Option<String>,
     pub supplier_org_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<ContractStatus>,
 }
 
 async fn to_dtos(
@@ -186,7 +195,7 @@ async fn to_dtos(
                 annual_amount: c.annual_amount,
                 cycle_start: c.cycle_start,
                 cycle_end: c.cycle_end,
-                status: c.status,
+                status: c.status.to_string(),
                 replaces: c.replaces,
                 created_at: c.created_at,
                 ended_at: c.ended_at,
@@ -232,7 +241,7 @@ pub async fn page(
             q = q.filter(contracts::supplier_org_id.eq(s));
         }
         if let Some(s) = &filter.status {
-            q = q.filter(contracts::status.eq(s.clone()));
+            q = q.filter(contracts::status.eq(*s));
         }
         q
     };
@@ -328,7 +337,7 @@ pub async fn record_failure(
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found("no such contract"))?;
-    if row.status != "active" {
+    if row.status != ContractStatus::Active {
         return Err(ApiError::Unprocessable(format!(
             "the contract is {}, not active",
             row.status
@@ -366,7 +375,7 @@ pub async fn record_failure(
         .await?;
     diesel::update(contracts::table.find(row.id))
         .set((
-            contracts::status.eq("failed"),
+            contracts::status.eq(ContractStatus::Failed),
             contracts::ended_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

@@ -21,6 +21,7 @@ use crate::{
         settings::Settings,
     },
 };
+use bidding_core::RoundStatus;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -155,17 +156,29 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
 
     let mut out = String::from("\ndemo rounds (built through the API):\n");
     let stages = [
-        ("draft", "第十四批国家组织药品集中采购（起草中）"),
+        (RoundStatus::Draft, "第十四批国家组织药品集中采购（起草中）"),
         (
-            "demand_collection",
+            RoundStatus::DemandCollection,
             "第十三批国家组织药品集中采购（需求填报中）",
         ),
-        ("bidding_open", "第十二批国家组织药品集中采购（报价中）"),
-        ("closed", "第十一批国家组织药品集中采购（已截标，待开标）"),
-        ("opened", "第十批国家组织药品集中采购（已开标）"),
-        ("cancelled", "第九批国家组织药品集中采购（已终止）"),
-        ("evaluated", "第八批国家组织药品集中采购（评审中）"),
-        ("awarded", "第七批国家组织药品集中采购（已中选）"),
+        (
+            RoundStatus::BiddingOpen,
+            "第十二批国家组织药品集中采购（报价中）",
+        ),
+        (
+            RoundStatus::Closed,
+            "第十一批国家组织药品集中采购（已截标，待开标）",
+        ),
+        (RoundStatus::Opened, "第十批国家组织药品集中采购（已开标）"),
+        (
+            RoundStatus::Cancelled,
+            "第九批国家组织药品集中采购（已终止）",
+        ),
+        (
+            RoundStatus::Evaluated,
+            "第八批国家组织药品集中采购（评审中）",
+        ),
+        (RoundStatus::Awarded, "第七批国家组织药品集中采购（已中选）"),
     ];
     for (n, (target, title)) in stages.iter().enumerate() {
         let name = format!("{PREFIX}{title}");
@@ -194,7 +207,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 })
             })
             .collect();
-        let chosen: Vec<&String> = if *target == "bidding_open" && !both.is_empty() {
+        let chosen: Vec<&String> = if *target == RoundStatus::BiddingOpen && !both.is_empty() {
             both.iter()
                 .copied()
                 .cycle()
@@ -218,7 +231,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             );
             lots.push((lot["id"].clone(), g.clone()));
         }
-        if *target == "cancelled" {
+        if *target == RoundStatus::Cancelled {
             call!(
                 Method::POST,
                 format!("/api/v1/rounds/{id}/cancel"),
@@ -230,7 +243,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             let _ = writeln!(out, "  cancelled          {name}");
             continue;
         }
-        if *target == "draft" {
+        if *target == RoundStatus::Draft {
             let _ = writeln!(out, "  draft              {name}");
             continue;
         }
@@ -241,7 +254,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             None
         );
         // annual demand from every province (fewer while still collecting)
-        let reporting = if *target == "demand_collection" {
+        let reporting = if *target == RoundStatus::DemandCollection {
             20
         } else {
             provinces.len()
@@ -259,7 +272,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 Some(json!({"lines": lines}))
             );
         }
-        if *target == "demand_collection" {
+        if *target == RoundStatus::DemandCollection {
             let _ = writeln!(
                 out,
                 "  demand_collection  {name} ({reporting} of 31 provinces reported)"
@@ -306,7 +319,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 bids += 1;
             }
         }
-        if *target == "bidding_open" {
+        if *target == RoundStatus::BiddingOpen {
             let _ = writeln!(
                 out,
                 "  bidding_open       {name} ({bids} sealed bids; closes {deadline})"
@@ -325,7 +338,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             None
         );
         let registered = register["bids"].as_array().map_or(0, Vec::len);
-        if *target == "closed" {
+        if *target == RoundStatus::Closed {
             let _ = writeln!(
                 out,
                 "  closed             {name} (register of {registered} bids frozen; opening-key shares await their custodians)"
@@ -347,7 +360,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 Some(json!({"share": share["share"]}))
             );
         }
-        if *target == "opened" {
+        if *target == RoundStatus::Opened {
             let _ = writeln!(
                 out,
                 "  opened             {name} ({registered} bids revealed by 2 of 3 custodians)"
@@ -373,7 +386,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                     .map_or(0, |b| b.iter().filter(|b| b["won"] == true).count())
             })
             .sum();
-        if *target == "evaluated" {
+        if *target == RoundStatus::Evaluated {
             let revival = lots_ev.iter().filter(|l| !l["revival"].is_null()).count();
             let _ = writeln!(
                 out,

@@ -10,6 +10,7 @@ use crate::platform::{
     jobs::{self, Job, JobError, Registry, Worker},
     settings::Settings,
 };
+use bidding_core::RoundStatus;
 
 /// Closes a round's bidding at its deadline (payload `{round_id}`).
 pub const CLOSE_ROUND: &str = "close_round";
@@ -96,7 +97,7 @@ async fn close_round(worker: &Worker, job: &Job) -> Result<(), JobError> {
         let r = Round::find(&mut conn, round)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
-        if r.status == "bidding_open" {
+        if r.status == RoundStatus::BiddingOpen {
             // the database clock is behind ours, or the deadline moved later
             return Err(JobError::Transient(format!(
                 "not due yet (deadline {})",
@@ -112,7 +113,7 @@ async fn remind(worker: &Worker, job: &Job) -> Result<(), JobError> {
     let (jobs, url) = (&worker.jobs, worker.mail.public_url.as_str());
     conn.transaction(async |conn| {
         let r = Round::find(conn, round).await?;
-        if r.status != "bidding_open" {
+        if r.status != RoundStatus::BiddingOpen {
             return Ok(());
         }
         let orgs = service::matching_suppliers(conn, &r).await?;

@@ -10,6 +10,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
+use bidding_core::RoundStatus;
+
 use crate::{
     catalog::queries::CatalogItem,
     platform::db::schema::{
@@ -23,7 +25,7 @@ pub struct Round {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: RoundStatus,
     pub preset: String,
     pub rules: Value,
     pub bidding_deadline: DateTime<Utc>,
@@ -98,19 +100,19 @@ impl Round {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         with_drafts: bool,
-        status: Option<&str>,
+        status: Option<RoundStatus>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<Self>, i64)> {
         let mut q = rounds::table.into_boxed();
         let mut c = rounds::table.into_boxed();
         if !with_drafts {
-            q = q.filter(rounds::status.ne("draft"));
-            c = c.filter(rounds::status.ne("draft"));
+            q = q.filter(rounds::status.ne(RoundStatus::Draft));
+            c = c.filter(rounds::status.ne(RoundStatus::Draft));
         }
         if let Some(s) = status {
-            q = q.filter(rounds::status.eq(s.to_owned()));
-            c = c.filter(rounds::status.eq(s.to_owned()));
+            q = q.filter(rounds::status.eq(s));
+            c = c.filter(rounds::status.eq(s));
         }
         let total = c.count().get_result(conn).await?;
         let rows = q
@@ -127,17 +129,21 @@ impl Round {
     pub async fn set_status(
         conn: &mut AsyncPgConnection,
         id: Uuid,
-        status: &str,
+        status: RoundStatus,
     ) -> QueryResult<usize> {
+        use diesel::sql_types::Bool;
         diesel::sql_query(
             "UPDATE rounds SET status = $2, updated_at = now(),
-                    closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
-                    opened_at = CASE WHEN $2 = 'opened' THEN now() ELSE opened_at END,
-                    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+                    closed_at = CASE WHEN $3 THEN now() ELSE closed_at END,
+                    opened_at = CASE WHEN $4 THEN now() ELSE opened_at END,
+                    cancelled_at = CASE WHEN $5 THEN now() ELSE cancelled_at END
               WHERE id = $1",
         )
         .bind::<diesel::sql_types::Uuid, _>(id)
         .bind::<diesel::sql_types::Text, _>(status)
+        .bind::<Bool, _>(status == RoundStatus::Closed)
+        .bind::<Bool, _>(status == RoundStatus::Opened)
+        .bind::<Bool, _>(status == RoundStatus::Cancelled)
         .execute(conn)
         .await
     }
@@ -170,7 +176,7 @@ impl Round {
 /// bidding is open (the rest is fixed per terms version, see `rounds::BiddingTerms`).
 #[derive(Debug, Clone, Queryable)]
 pub struct BiddingState {
-    pub status: String,
+    pub status: RoundStatus,
     pub terms_version: i32,
     pub bidding_deadline: DateTime<Utc>,
     pub name: String,
@@ -470,6 +476,17 @@ const BY_IDEMPOTENCY_KEYS: &str =
     "SELECT b.* FROM unnest({}::uuid[], {}::text[]) AS t(supplier_org_id, idempotency_key)
   JOIN bids b ON b.supplier_org_id = t.supplier_org_id AND b.idempotency_key = t.idempotency_key";
 
+crate::platform::db::text_enum! {
+    /// Where a sealed bid is: live until replaced, withdrawn (before the deadline) or
+    /// invalidated (the terms changed, or it could not be read at the opening).
+    BidStatus {
+        Live => "live",
+        Replaced => "replaced",
+        Withdrawn => "withdrawn",
+        Invalidated => "invalidated",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = bids, check_for_backend(diesel::pg::Pg))]
 pub struct BidRow {
@@ -478,7 +495,7 @@ pub struct BidRow {
     pub lot_id: Uuid,
     pub supplier_org_id: Uuid,
     pub submitted_by: Uuid,
-    pub status: String,
+    pub status: BidStatus,
     pub terms_version: i32,
     pub sealed: Vec<u8>,
     pub commitment: String,
@@ -615,10 +632,11 @@ impl BidRow {
             "SELECT b.id, b.lot_id, b.supplier_org_id
                FROM unnest({}::uuid[], {}::uuid[]) AS t(lot_id, supplier_org_id)
                JOIN bids b ON b.lot_id = t.lot_id AND b.supplier_org_id = t.supplier_org_id
-                          AND b.status = 'live'",
+                          AND b.status = {}",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(lots)
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(suppliers)
+        .bind::<diesel::sql_types::Text, _>(BidStatus::Live)
         .load(&mut conn)
         .await?;
         Ok(rows
@@ -640,10 +658,12 @@ impl BidRow {
             id: Uuid,
         }
         let rows: Vec<Ended> = crate::platform::db::prepared::prepared(
-            "UPDATE bids SET status = 'replaced', ended_at = now()
-              WHERE id = ANY({}) AND status = 'live' RETURNING id",
+            "UPDATE bids SET status = {}, ended_at = now()
+              WHERE id = ANY({}) AND status = {} RETURNING id",
         )
+        .bind::<diesel::sql_types::Text, _>(BidStatus::Replaced)
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+        .bind::<diesel::sql_types::Text, _>(BidStatus::Live)
         .load(conn)
         .await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
@@ -654,13 +674,13 @@ impl BidRow {
         conn: &mut AsyncPgConnection,
         lot: Uuid,
         supplier: Uuid,
-        status: &str,
+        status: BidStatus,
     ) -> QueryResult<Option<Uuid>> {
         diesel::update(
             bids::table
                 .filter(bids::lot_id.eq(lot))
                 .filter(bids::supplier_org_id.eq(supplier))
-                .filter(bids::status.eq("live")),
+                .filter(bids::status.eq(BidStatus::Live)),
         )
         .set((bids::status.eq(status), bids::ended_at.eq(diesel::dsl::now)))
         .returning(bids::id)
@@ -677,10 +697,10 @@ impl BidRow {
         let mut orgs: Vec<Uuid> = diesel::update(
             bids::table
                 .filter(bids::round_id.eq(round))
-                .filter(bids::status.eq("live")),
+                .filter(bids::status.eq(BidStatus::Live)),
         )
         .set((
-            bids::status.eq("invalidated"),
+            bids::status.eq(BidStatus::Invalidated),
             bids::ended_at.eq(diesel::dsl::now),
         ))
         .returning(bids::supplier_org_id)
@@ -713,7 +733,7 @@ impl BidRow {
     ) -> QueryResult<Vec<Self>> {
         bids::table
             .filter(bids::round_id.eq(round))
-            .filter(bids::status.eq("live"))
+            .filter(bids::status.eq(BidStatus::Live))
             .filter(bids::terms_version.eq(terms_version))
             .order(bids::id)
             .select(Self::as_select())
@@ -729,7 +749,7 @@ impl BidRow {
     ) -> QueryResult<usize> {
         diesel::update(bids::table.find(id))
             .set((
-                bids::status.eq("invalidated"),
+                bids::status.eq(BidStatus::Invalidated),
                 bids::ended_at.eq(diesel::dsl::now),
                 bids::opened_at.eq(diesel::dsl::now),
             ))
@@ -779,10 +799,11 @@ impl RegisterRow {
         diesel::sql_query(
             "INSERT INTO bid_register (bid_id, round_id, lot_id, commitment, submitted_at)
              SELECT id, round_id, lot_id, commitment, submitted_at FROM bids
-             WHERE round_id = $1 AND status = 'live' AND terms_version = $2",
+             WHERE round_id = $1 AND status = $3 AND terms_version = $2",
         )
         .bind::<diesel::sql_types::Uuid, _>(round)
         .bind::<diesel::sql_types::Integer, _>(terms_version)
+        .bind::<diesel::sql_types::Text, _>(BidStatus::Live)
         .execute(conn)
         .await
     }

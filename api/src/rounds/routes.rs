@@ -25,6 +25,7 @@ use crate::{
         service as rounds,
     },
 };
+use bidding_core::RoundStatus;
 
 /// A round as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -70,7 +71,7 @@ impl RoundDto {
             id: round.id,
             name: round.name,
             kind: round.kind,
-            status: round.status,
+            status: round.status.to_string(),
             preset: round.preset,
             rules: round.rules,
             bidding_deadline: round.bidding_deadline,
@@ -241,7 +242,7 @@ pub(crate) async fn visible_round(
         diesel::result::Error::NotFound => ApiError::not_found("no such round"),
         e => e.into(),
     })?;
-    if round.status == "draft"
+    if round.status == RoundStatus::Draft
         && !matches!(
             user.role,
             Role::ProcurementOfficer | Role::Admin | Role::Auditor
@@ -411,31 +412,19 @@ pub async fn list(
     query: web::Query<RoundQuery>,
 ) -> Result<web::Json<Page<RoundDto>>, ApiError> {
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
-    if let Some(status) = query.status.as_deref()
-        && bidding_core::RoundStatus::parse(status).is_none()
-    {
-        let all: Vec<&str> = bidding_core::RoundStatus::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
-        return Err(ApiError::invalid(
-            "status",
-            format!("must be one of {}", all.join(", ")),
-        ));
-    }
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(RoundStatus::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = RoundStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::invalid("status", format!("must be one of {}", all.join(", ")))
+        })?),
+    };
     let with_drafts = matches!(
         user.role,
         Role::ProcurementOfficer | Role::Admin | Role::Auditor
     );
     let mut conn = state.pool.get().await?;
-    let (rows, total) = Round::page(
-        &mut conn,
-        with_drafts,
-        query.status.as_deref(),
-        limit,
-        offset,
-    )
-    .await?;
+    let (rows, total) = Round::page(&mut conn, with_drafts, status, limit, offset).await?;
     let mut items = Vec::with_capacity(rows.len());
     for round in rows {
         items.push(RoundDto::load(&mut conn, round).await?);
@@ -502,11 +491,11 @@ pub async fn update(
             // a terms change must not race a bid in flight
             Round::lock_for_closing(conn, id).await?;
             let round = Round::lock(conn, id).await?;
-            if !matches!(round.status.as_str(), "draft" | "demand_collection" | "bidding_open") {
+            if !matches!(round.status, RoundStatus::Draft | RoundStatus::DemandCollection | RoundStatus::BiddingOpen) {
                 return Err(ApiError::Unprocessable(format!("the terms of a {} round cannot change", round.status)));
             }
             let now = clock(conn).await?;
-            if round.status == "bidding_open" && now >= round.bidding_deadline {
+            if round.status == RoundStatus::BiddingOpen && now >= round.bidding_deadline {
                 return Err(ApiError::Unprocessable("bidding has closed: the terms cannot change".into()));
             }
             let name = body.name.as_deref().map(str::trim).unwrap_or(&round.name).to_owned();
@@ -527,7 +516,7 @@ pub async fn update(
             } else {
                 round.rules.clone()
             };
-            let bump = round.status == "bidding_open" && terms_changed;
+            let bump = round.status == RoundStatus::BiddingOpen && terms_changed;
             diesel::update(r::table.find(id))
                 .set((
                     r::name.eq(&name),
@@ -564,7 +553,6 @@ pub async fn update(
     Ok(web::Json(dto))
 }
 
-/// Schedules the closing of bidding at the deadline (and a reminder a day before).
 /// A lot as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct LotDto {
@@ -689,7 +677,7 @@ pub async fn add_lot(
     let lot = conn
         .transaction(async |conn| {
             let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
-            if !matches!(round.status.as_str(), "draft" | "demand_collection") {
+            if !matches!(round.status, RoundStatus::Draft | RoundStatus::DemandCollection) {
                 return Err(ApiError::Unprocessable(format!("lots cannot be added to a {} round", round.status)));
             }
             let code = bidding_core::catalog::normalize_code(&body.representative_code);
@@ -911,7 +899,7 @@ pub async fn cancel(
             Round::lock_for_closing(conn, id).await?;
             let round = Round::lock(conn, id).await?;
             let next = rounds::transition(&round, RoundAction::Cancel, Some(&reason))?;
-            let from = round.status.clone();
+            let from = round.status;
             diesel::update(r::table.find(id))
                 .set((
                     r::status.eq(next),
@@ -1050,10 +1038,10 @@ pub async fn report_demand(
     let view = conn
         .transaction(async |conn| {
             let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
-            if round.status == "draft" {
+            if round.status == RoundStatus::Draft {
                 return Err(ApiError::not_found("no such round"));
             }
-            if !bidding_core::RoundStatus::parse(&round.status).is_some_and(|s| s.accepts_demand()) {
+            if !round.status.accepts_demand() {
                 return Err(ApiError::Unprocessable(format!("demand is frozen: the round is {}", round.status)));
             }
             let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id).await?.into_iter().map(|l| l.id).collect();

@@ -18,6 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::rounds::queries::BidStatus;
 use crate::{
     catalog::queries::CatalogItem,
     platform::{
@@ -29,6 +30,7 @@ use crate::{
     },
     rounds::queries::{BidRow, Custodian, LotRow, OpeningShares, RegisterRow, Round},
 };
+use bidding_core::RoundStatus;
 
 /// What a sealed bid contains. Only this process sees it in clear, at submission (to run
 /// the eligibility and ceiling checks) and at the opening.
@@ -263,7 +265,7 @@ pub async fn load_terms(
     round_id: Uuid,
 ) -> Result<std::sync::Arc<BiddingTerms>, ApiError> {
     let round = Round::find(conn, round_id).await?;
-    if round.status != "bidding_open" {
+    if round.status != RoundStatus::BiddingOpen {
         return Err(ApiError::Unprocessable(format!(
             "the round is {}: it does not accept bids",
             round.status
@@ -335,11 +337,8 @@ pub fn transition(
     round: &Round,
     action: bidding_core::RoundAction,
     reason: Option<&str>,
-) -> Result<&'static str, ApiError> {
-    let status = bidding_core::RoundStatus::parse(&round.status)
-        .ok_or_else(|| ApiError::internal("unknown round status"))?;
-    bidding_core::transition(status, action, reason)
-        .map(|s| s.as_str())
+) -> Result<RoundStatus, ApiError> {
+    bidding_core::transition(round.status, action, reason)
         .map_err(|e| ApiError::Unprocessable(format!("round is {}: {e}", round.status)))
 }
 
@@ -397,11 +396,11 @@ pub async fn close_if_due(
 ) -> Result<Option<usize>, ApiError> {
     Round::lock_for_closing(conn, round_id).await?;
     let round = Round::lock(conn, round_id).await?;
-    if round.status != "bidding_open" || clock(conn).await? < round.bidding_deadline {
+    if round.status != RoundStatus::BiddingOpen || clock(conn).await? < round.bidding_deadline {
         return Ok(None);
     }
     let frozen = RegisterRow::freeze(conn, round.id, round.terms_version).await?;
-    Round::set_status(conn, round.id, "closed").await?;
+    Round::set_status(conn, round.id, RoundStatus::Closed).await?;
     audit::record(
         conn,
         actor,
@@ -524,16 +523,16 @@ pub async fn present_share(
     actor: &Actor,
     share: Option<&str>,
 ) -> Result<OpeningState, ApiError> {
-    if round.status == "opened" || round.opened_at.is_some() {
+    if round.status == RoundStatus::Opened || round.opened_at.is_some() {
         return Ok(OpeningState {
-            status: "opened",
+            status: RoundStatus::Opened.as_str(),
             presented: 0,
             quorum: round.quorum,
             bids_revealed: None,
             opened_by_this_call: false,
         });
     }
-    if round.status != "closed" {
+    if round.status != RoundStatus::Closed {
         return Err(ApiError::Unprocessable(format!(
             "a {} round cannot be opened",
             round.status
@@ -641,7 +640,7 @@ pub async fn present_share(
     };
     let revealed = reveal_all(conn, round, &secret).await?;
     OpeningShares::clear(conn, round.id).await?;
-    Round::set_status(conn, round.id, "opened").await?;
+    Round::set_status(conn, round.id, RoundStatus::Opened).await?;
     audit::record(
         conn,
         actor,
@@ -653,7 +652,7 @@ pub async fn present_share(
     .await?;
     notify_round_opened(conn, settings, round).await?;
     Ok(OpeningState {
-        status: "opened",
+        status: RoundStatus::Opened.as_str(),
         presented: round.quorum as usize,
         quorum: round.quorum,
         bids_revealed: Some(revealed),
@@ -695,7 +694,7 @@ async fn notify_round_opened(
     use crate::platform::db::schema::bids;
     let orgs: Vec<Uuid> = bids::table
         .filter(bids::round_id.eq(round.id))
-        .filter(bids::status.eq("live"))
+        .filter(bids::status.eq(BidStatus::Live))
         .select(bids::supplier_org_id)
         .distinct()
         .load(conn)

@@ -108,7 +108,7 @@ async fn new_user_gets_a_welcome_mail_with_the_right_recipient_subject_and_body(
     assert!(html.contains("<table") && html.contains("zhou.min@example.cn"));
     // the job is done, with the Message-ID the server received
     let jobs = wait_until(&app, "job done", 10, |j| {
-        j.iter().all(|j| j.status == "done")
+        j.iter().all(|j| j.status.as_str() == "done")
     })
     .await;
     assert_eq!(jobs.len(), 1);
@@ -125,7 +125,7 @@ async fn with_the_smtp_server_down_jobs_retry_and_deliver_once_it_is_back() {
     create_supplier_user(&app, &admin, "retry.me.too@example.cn").await;
     // nobody listens: attempts fail and are rescheduled, not lost
     let failing = wait_until(&app, "two failed attempts each", 30, |j| {
-        j.len() == 2 && j.iter().all(|j| j.attempts >= 2 && j.status == "pending")
+        j.len() == 2 && j.iter().all(|j| j.attempts >= 2 && j.status.as_str() == "pending")
     })
     .await;
     assert!(
@@ -136,7 +136,7 @@ async fn with_the_smtp_server_down_jobs_retry_and_deliver_once_it_is_back() {
     let sink = SmtpSink::start_on(port, &[]);
     let mails = sink.wait_for(2, 30).await;
     wait_until(&app, "jobs done", 30, |j| {
-        j.iter().all(|j| j.status == "done")
+        j.iter().all(|j| j.status.as_str() == "done")
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
@@ -165,7 +165,7 @@ async fn dead_jobs_are_listed_and_an_admin_can_retry_them() {
     let admin = app.login_demo("admin").await;
     create_supplier_user(&app, &admin, "dead.letter@example.cn").await;
     wait_until(&app, "dead job", 30, |j| {
-        j.len() == 1 && j[0].status == "dead"
+        j.len() == 1 && j[0].status.as_str() == "dead"
     })
     .await;
     let dead = app
@@ -205,7 +205,7 @@ async fn dead_jobs_are_listed_and_an_admin_can_retry_them() {
         .body;
     assert_eq!(retried["status"], "pending");
     assert_eq!(sink.wait_for(1, 20).await.len(), 1);
-    wait_until(&app, "job done", 10, |j| j[0].status == "done").await;
+    wait_until(&app, "job done", 10, |j| j[0].status.as_str() == "done").await;
     // a job that is not dead cannot be retried
     app.request(
         "POST",
@@ -344,13 +344,13 @@ async fn a_job_interrupted_mid_send_is_delivered_exactly_once_after_restart() {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let job = loop {
         let job = jobs::find(&mut conn, id).await.unwrap();
-        if job.status == "done" || std::time::Instant::now() > deadline {
+        if job.status.as_str() == "done" || std::time::Instant::now() > deadline {
             break job;
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     };
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(job.status, "done");
+    assert_eq!(job.status.as_str(), "done");
     assert_eq!(job.attempts, 2);
     assert_eq!(mails.len(), 1);
     assert_eq!(sink.messages().len(), 1);
@@ -379,7 +379,7 @@ async fn two_worker_processes_never_send_the_same_job_twice() {
     let b = ServeProcess::start(&app.db.url, &env).await;
     let mails = sink.wait_for(N, 60).await;
     let done = wait_until(&app, "all jobs done", 30, |j| {
-        j.iter().all(|j| j.status == "done")
+        j.iter().all(|j| j.status.as_str() == "done")
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;

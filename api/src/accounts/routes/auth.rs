@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::platform::auth::OrgStatus;
 use crate::{
     accounts::queries::{LoginThrottle, Organisation, User},
     platform::{
@@ -150,7 +151,7 @@ pub async fn login(
     if !user.active {
         return Err(ApiError::Unauthorized("the account is deactivated".into()));
     }
-    if org.status != "active" {
+    if org.status != OrgStatus::Active {
         return Err(ApiError::Unauthorized(
             "the organisation is suspended".into(),
         ));

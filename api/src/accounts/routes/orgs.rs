@@ -36,7 +36,7 @@ impl TryFrom<Organisation> for OrgDto {
     fn try_from(o: Organisation) -> Result<Self, ApiError> {
         Ok(Self {
             kind: o.kind.parse().map_err(ApiError::internal)?,
-            status: o.status.parse().map_err(ApiError::internal)?,
+            status: o.status,
             id: o.id,
             name: o.name,
             province: o.province,
@@ -266,8 +266,7 @@ pub async fn update(
     let org = conn
         .transaction(async |conn| {
             let before = Organisation::find(conn, id).await?;
-            let after =
-                Organisation::update(conn, id, name, body.status.map(OrgStatus::as_str)).await?;
+            let after = Organisation::update(conn, id, name, body.status).await?;
             let (linked, unlinked) =
                 if after.kind == OrgKind::Supplier.as_str() && after.name != before.name {
                     CatalogItem::link_manufacturer(conn, id, &after.name).await?

@@ -43,16 +43,14 @@ pub async fn list(
 ) -> Result<web::Json<Page<JobDto>>, ApiError> {
     user.require(&[Role::Admin])?;
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
-    if let Some(s) = &query.status
-        && !["pending", "running", "done", "dead"].contains(&s.as_str())
-    {
-        return Err(ApiError::invalid(
-            "status",
-            "must be pending, running, done or dead",
-        ));
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<jobs::JobStatus>)
+        .transpose()
+        .map_err(|_| ApiError::invalid("status", "must be pending, running, done or dead"))?;
     let mut conn = state.pool.get().await?;
-    let (rows, total) = jobs::page(&mut conn, query.status.as_deref(), limit, offset).await?;
+    let (rows, total) = jobs::page(&mut conn, status, limit, offset).await?;
     Ok(web::Json(Page::new(
         rows.into_iter().map(JobDto::from).collect(),
         page,

@@ -6,7 +6,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::platform::db::schema::{organisations, sessions, users};
+use crate::platform::{
+    auth::OrgStatus,
+    db::schema::{organisations, sessions, users},
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
@@ -66,7 +69,7 @@ impl Session {
                     sessions::revoked_at.is_not_null(),
                     sessions::expires_at.le(now),
                     users::active,
-                    organisations::status.eq("active"),
+                    organisations::status.eq(OrgStatus::Active),
                     users::role,
                     users::org_id,
                 ),
@@ -98,8 +101,8 @@ impl Session {
             expired: bool,
             #[diesel(sql_type = diesel::sql_types::Bool)]
             user_active: bool,
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            org_active: bool,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            org_status: OrgStatus,
             #[diesel(sql_type = diesel::sql_types::Text)]
             role: String,
             #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -113,7 +116,7 @@ impl Session {
         let rows: Vec<Row> = crate::platform::db::prepared::prepared(
             "SELECT s.jti, s.user_id, s.revoked_at IS NOT NULL AS revoked,
                     s.expires_at <= now() AS expired, u.active AS user_active,
-                    o.status = 'active' AS org_active, u.role, u.org_id, u.email, u.display_name
+                    o.status AS org_status, u.role, u.org_id, u.email, u.display_name
                FROM sessions s
                JOIN users u ON u.id = s.user_id
                JOIN organisations o ON o.id = u.org_id
@@ -132,7 +135,7 @@ impl Session {
                         revoked: r.revoked,
                         expired: r.expired,
                         user_active: r.user_active,
-                        org_active: r.org_active,
+                        org_active: r.org_status == OrgStatus::Active,
                         role: r.role,
                         org_id: r.org_id,
                     },

@@ -6,6 +6,9 @@
 
 pub mod prepared;
 pub mod schema;
+pub mod text_enum;
+
+pub(crate) use text_enum::text_enum;
 
 use diesel::{Connection, ConnectionError};
 use diesel_async::{

@@ -85,6 +85,17 @@ impl From<diesel::result::Error> for JobError {
     }
 }
 
+crate::platform::db::text_enum! {
+    /// Where a job is: waiting (or backing off), held under a lease, done, or dead (failed
+    /// for good; an admin may retry it).
+    JobStatus {
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Dead => "dead",
+    }
+}
+
 /// A job as stored.
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
@@ -92,7 +103,7 @@ pub struct Job {
     pub id: i64,
     pub kind: String,
     pub payload: Value,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -211,11 +222,12 @@ pub async fn deadline_near(conn: &mut AsyncPgConnection, window: Duration) -> Qu
         near: bool,
     }
     diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM rounds WHERE status = 'bidding_open'
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE status = $2
                            AND bidding_deadline > now()
                            AND bidding_deadline < now() + $1 * interval '1 second') AS near",
     )
     .bind::<Double, _>(window.as_secs_f64())
+    .bind::<Text, _>(bidding_core::RoundStatus::BiddingOpen)
     .get_result::<Near>(conn)
     .await
     .map(|n| n.near)
@@ -242,14 +254,17 @@ pub async fn claim(
     } else {
         ""
     };
+    // the statuses are written into the text (not bound) so that the partial indexes
+    // `WHERE status = 'pending'` and `'running'` match every plan
+    let (pending, running) = (JobStatus::Pending, JobStatus::Running);
     let due =
-        format!("SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now() {not_receipt}");
+        format!("SELECT id FROM jobs WHERE status = '{pending}' AND run_at <= now() {not_receipt}");
     diesel::sql_query(format!(
         "WITH expired AS (
-             SELECT id FROM jobs WHERE status = 'running' AND locked_until < now() {not_receipt}
+             SELECT id FROM jobs WHERE status = '{running}' AND locked_until < now() {not_receipt}
              ORDER BY locked_until LIMIT $3 FOR UPDATE SKIP LOCKED),
          due AS ({due} ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+         UPDATE jobs SET status = '{running}', attempts = attempts + 1, locked_by = $1,
                 locked_until = now() + ($2 * interval '1 second'), updated_at = now()
          WHERE id IN (SELECT id FROM expired UNION ALL SELECT id FROM due)
          RETURNING *"
@@ -273,10 +288,10 @@ pub async fn complete(
         jobs::table
             .find(id)
             .filter(jobs::locked_by.eq(worker))
-            .filter(jobs::status.eq("running")),
+            .filter(jobs::status.eq(JobStatus::Running)),
     )
     .set((
-        jobs::status.eq("done"),
+        jobs::status.eq(JobStatus::Done),
         jobs::finished_at.eq(diesel::dsl::now),
         jobs::updated_at.eq(diesel::dsl::now),
         jobs::sent_at.eq(diesel::dsl::now),
@@ -318,10 +333,14 @@ pub async fn fail(
         jobs::table
             .find(job.id)
             .filter(jobs::locked_by.eq(worker))
-            .filter(jobs::status.eq("running")),
+            .filter(jobs::status.eq(JobStatus::Running)),
     )
     .set((
-        jobs::status.eq(if dead { "dead" } else { "pending" }),
+        jobs::status.eq(if dead {
+            JobStatus::Dead
+        } else {
+            JobStatus::Pending
+        }),
         jobs::run_at.eq(run_at),
         jobs::last_error.eq(error),
         jobs::locked_by.eq(None::<String>),
@@ -540,7 +559,7 @@ impl From<Job> for JobDto {
         Self {
             id: j.id,
             kind: j.kind,
-            status: j.status,
+            status: j.status.to_string(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             run_at: j.run_at,
@@ -555,15 +574,15 @@ impl From<Job> for JobDto {
 
 pub async fn page(
     conn: &mut AsyncPgConnection,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Job>, i64)> {
     let mut q = jobs::table.into_boxed();
     let mut c = jobs::table.into_boxed();
     if let Some(s) = status {
-        q = q.filter(jobs::status.eq(s.to_owned()));
-        c = c.filter(jobs::status.eq(s.to_owned()));
+        q = q.filter(jobs::status.eq(s));
+        c = c.filter(jobs::status.eq(s));
     }
     let total = c.count().get_result(conn).await?;
     let rows = q
@@ -578,18 +597,22 @@ pub async fn page(
 
 /// Puts a dead job back in the queue, with a fresh set of attempts.
 pub async fn retry(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Job>> {
-    diesel::update(jobs::table.find(id).filter(jobs::status.eq("dead")))
-        .set((
-            jobs::status.eq("pending"),
-            jobs::attempts.eq(0),
-            jobs::run_at.eq(diesel::dsl::now),
-            jobs::finished_at.eq(None::<DateTime<Utc>>),
-            jobs::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Job::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
+    diesel::update(
+        jobs::table
+            .find(id)
+            .filter(jobs::status.eq(JobStatus::Dead)),
+    )
+    .set((
+        jobs::status.eq(JobStatus::Pending),
+        jobs::attempts.eq(0),
+        jobs::run_at.eq(diesel::dsl::now),
+        jobs::finished_at.eq(None::<DateTime<Utc>>),
+        jobs::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Job::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Job> {

@@ -29,7 +29,7 @@ pub async fn mail_orgs(
         .inner_join(organisations::table)
         .filter(users::org_id.eq_any(orgs))
         .filter(users::active.eq(true))
-        .filter(organisations::status.eq("active"))
+        .filter(organisations::status.eq(crate::platform::auth::OrgStatus::Active))
         .select((users::email, users::display_name, organisations::name))
         .load(conn)
         .await?;
