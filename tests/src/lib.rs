@@ -30,6 +30,11 @@ use serde_json::{Value, json};
 
 pub use api;
 
+pub mod builders;
+pub use builders::{
+    CatalogBuilder, Drug, Key, Round, RoundBuilder, Supplier, new_suppliers, supplier_name,
+};
+
 pub const DEMO_PASSWORD: &str = "test-demo-password-1";
 
 /// The server part of the database URL (no database name).
@@ -385,6 +390,31 @@ impl TestApp {
     /// Logs in a demo user by the local part of its email (`admin`, `supplier2`...).
     pub async fn login_demo(&self, who: &str) -> String {
         self.login(&format!("{who}@vbp.demo"), DEMO_PASSWORD).await
+    }
+
+    /// `GET /api/v1/me` as `token`.
+    pub async fn me(&self, token: &str) -> Value {
+        self.get("/api/v1/me", token).await.expect(200).body
+    }
+
+    /// The recipients of the mail jobs queued with `template`, in order.
+    pub async fn mail_to(&self, template: &str) -> Vec<String> {
+        use diesel::{QueryableByName, sql_types::Text};
+        use diesel_async::RunQueryDsl;
+        #[derive(QueryableByName)]
+        struct Recipient {
+            #[diesel(sql_type = Text)]
+            to: String,
+        }
+        let mut conn = self.db.connect().await;
+        let rows: Vec<Recipient> = diesel::sql_query(
+            "SELECT payload->>'to' AS to FROM jobs WHERE kind = 'email' AND payload->>'template' = $1 ORDER BY 1",
+        )
+        .bind::<Text, _>(template)
+        .load(&mut conn)
+        .await
+        .unwrap();
+        rows.into_iter().map(|r| r.to).collect()
     }
 
     /// Seals every audit entry written so far, as the background sealer would; returns how

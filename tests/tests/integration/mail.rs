@@ -125,7 +125,9 @@ async fn with_the_smtp_server_down_jobs_retry_and_deliver_once_it_is_back() {
     create_supplier_user(&app, &admin, "retry.me.too@example.cn").await;
     // nobody listens: attempts fail and are rescheduled, not lost
     let failing = wait_until(&app, "two failed attempts each", 30, |j| {
-        j.len() == 2 && j.iter().all(|j| j.attempts >= 2 && j.status.as_str() == "pending")
+        j.len() == 2
+            && j.iter()
+                .all(|j| j.attempts >= 2 && j.status.as_str() == "pending")
     })
     .await;
     assert!(

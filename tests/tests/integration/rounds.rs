@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
-use tests::{TestApp, api::platform::sealing};
+use tests::{CatalogBuilder, Drug, Key, Round, RoundBuilder, TestApp, api::platform::sealing};
 
 const HUAHAI: &str = "Zhejiang Huahai Pharmaceutical Co., Ltd.";
 const QILU: &str = "Qilu Pharmaceutical Co., Ltd.";
@@ -21,14 +21,24 @@ const QILU_20MG: &str = "XC10AAT901A001020100102";
 const HUAHAI_10MG: &str = "XC10AAT901A001010100101";
 const HENGRUI_10MG: &str = "XC10AAT901A001010100103";
 
-fn catalog_csv() -> String {
-    let head = "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from";
-    format!(
-        "{head}\n\
-         drug,{QILU_20MG},测试他汀钙片,tablet,20,mg,28,tablet,passed,\"{QILU}\",0.8500,2020-01-01\n\
-         drug,{HUAHAI_10MG},测试他汀钙片,tablet,10,mg,28,tablet,passed,\"{HUAHAI}\",0.5000,2020-01-01\n\
-         drug,{HENGRUI_10MG},测试他汀钙片,tablet,10,mg,28,tablet,not_passed,\"{HENGRUI}\",0.5000,2020-01-01\n"
-    )
+/// The test generic's three products, imported.
+async fn import_catalog(app: &TestApp) {
+    let generic = "测试他汀钙片";
+    CatalogBuilder::new(app)
+        .drug(Drug::new(QILU_20MG, generic, QILU).ceiling("0.8500"))
+        .drug(
+            Drug::new(HUAHAI_10MG, generic, HUAHAI)
+                .strength(10, "mg")
+                .ceiling("0.5000"),
+        )
+        .drug(
+            Drug::new(HENGRUI_10MG, generic, HENGRUI)
+                .strength(10, "mg")
+                .consistency("not_passed")
+                .ceiling("0.5000"),
+        )
+        .import()
+        .await;
 }
 
 struct Fixture {
@@ -36,94 +46,32 @@ struct Fixture {
     officer: String,
     round: String,
     lot: String,
+    built: Round,
 }
 
-async fn me(app: &TestApp, token: &str) -> Value {
-    app.get("/api/v1/me", token).await.expect(200).body
-}
-
-/// A published round (threshold mode, `k` of the 3 demo officers) with one lot and demand
-/// from Beijing and Shanghai.
-async fn published(key_mode: &str, k: i16) -> Fixture {
+/// A published round (`key`: master, or `k` of the 3 demo officers) with one lot and
+/// demand from Beijing and Shanghai.
+async fn published(key: Key) -> Fixture {
     let app = TestApp::with_demo().await;
-    let officer = app.login_demo("officer").await;
-    app.post_bytes(
-        "/api/v1/catalog/imports",
-        Some(&officer),
-        "text/csv",
-        catalog_csv(),
-    )
-    .await
-    .expect(200);
-    let mut custodians = Vec::new();
-    for who in ["officer", "officer2", "officer3"] {
-        let t = app.login_demo(who).await;
-        custodians.push(me(&app, &t).await["id"].clone());
-    }
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    let mut body = json!({"name": "第十二批国家组织药品集中采购（测试）", "kind": "drug", "preset": "batch7",
-                          "bidding_deadline": deadline, "key_mode": key_mode, "quorum": k});
-    if key_mode == "threshold" {
-        body["custodians"] = json!(custodians);
-    }
-    let round = app
-        .post("/api/v1/rounds", &officer, body)
-        .await
-        .expect(201)
-        .body;
-    assert_eq!(round["status"], "draft");
-    let round_id = round["id"].as_str().unwrap().to_owned();
-    let lot = app
-        .post(
-            &format!("/api/v1/rounds/{round_id}/lots"),
-            &officer,
-            json!({"representative_code": QILU_20MG}),
-        )
-        .await
-        .expect(201)
-        .body;
-    assert_eq!(lot["generic_name"], "测试他汀钙片");
-    let lot_id = lot["id"].as_str().unwrap().to_owned();
-    app.request(
-        "POST",
-        &format!("/api/v1/rounds/{round_id}/demand-collection"),
-        Some(&officer),
-        None,
-    )
-    .await
-    .expect(200);
-    for (who, qty) in [("buyer", 1_000_000), ("buyer2", 400_000)] {
-        let t = app.login_demo(who).await;
-        app.request(
-            "PUT",
-            &format!("/api/v1/rounds/{round_id}/demand"),
-            Some(&t),
-            Some(json!({"lines": [{"lot_id": lot_id, "annual_quantity": qty}]})),
-        )
-        .await
-        .expect(200);
-    }
-    let published = app
-        .request(
-            "POST",
-            &format!("/api/v1/rounds/{round_id}/publish"),
-            Some(&officer),
-            None,
-        )
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(published["status"], "bidding_open");
-    assert_eq!(published["public_key"].as_str().unwrap().len(), 64);
+    import_catalog(&app).await;
+    let built = RoundBuilder::new(&app)
+        .name("第十二批国家组织药品集中采购（测试）")
+        .key(key)
+        .lot(QILU_20MG)
+        .demand("buyer@vbp.demo", [1_000_000])
+        .demand("buyer2@vbp.demo", [400_000])
+        .published()
+        .await;
+    assert_eq!(built.lot_details[0]["generic_name"], "测试他汀钙片");
     let lots = app
-        .get(&format!("/api/v1/rounds/{round_id}/lots"), &officer)
+        .get(&built.path("/lots"), &built.officer)
         .await
         .expect(200)
         .body["items"]
         .clone();
     assert_eq!(lots[0]["ceiling"], "0.8500");
     // the suppliers whose catalog products match a lot are told, through the outbox
-    let notified = mail_jobs(&app, "round_published").await;
+    let notified = app.mail_to("round_published").await;
     for who in ["supplier@vbp.demo", "supplier2@vbp.demo"] {
         assert!(
             notified.contains(&who.to_owned()),
@@ -132,9 +80,10 @@ async fn published(key_mode: &str, k: i16) -> Fixture {
     }
     Fixture {
         app,
-        officer,
-        round: round_id,
-        lot: lot_id,
+        officer: built.officer.clone(),
+        round: built.id.clone(),
+        lot: built.lots[0].clone(),
+        built,
     }
 }
 
@@ -173,26 +122,11 @@ impl Fixture {
 
     /// Time passes: the deadline is now.
     async fn pass_deadline(&self) {
-        let mut conn = self.app.db.connect().await;
-        conn.batch_execute(&format!(
-            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{}'",
-            self.round
-        ))
-        .await
-        .unwrap();
+        self.built.pass_deadline(&self.app).await;
     }
 
     async fn share(&self, who: &str) -> String {
-        let t = self.app.login_demo(who).await;
-        let res = self
-            .app
-            .get(
-                &format!("/api/v1/rounds/{}/key-shares/mine", self.round),
-                &t,
-            )
-            .await
-            .expect(200);
-        res.body["share"].as_str().unwrap().to_owned()
+        self.built.share(&self.app, who).await
     }
 
     async fn open(&self, who: &str, share: Option<&str>) -> tests::Resp {
@@ -205,24 +139,6 @@ impl Fixture {
             )
             .await
     }
-}
-
-#[derive(QueryableByName)]
-struct Recipient {
-    #[diesel(sql_type = Text)]
-    to: String,
-}
-
-/// The recipients of the mail jobs of one template.
-async fn mail_jobs(app: &TestApp, template: &str) -> Vec<String> {
-    let mut conn = app.db.connect().await;
-    let rows: Vec<Recipient> = diesel::sql_query(format!(
-        "SELECT payload->>'to' AS to FROM jobs WHERE kind = 'email' AND payload->>'template' = '{template}' ORDER BY 1"
-    ))
-    .load(&mut conn)
-    .await
-    .unwrap();
-    rows.into_iter().map(|r| r.to).collect()
 }
 
 #[derive(QueryableByName)]
@@ -280,16 +196,14 @@ async fn dump_everything(app: &TestApp) -> String {
 }
 
 #[actix_web::test]
-async fn sealed_bids_from_submission_to_threshold_opening() {
-    let f = published("threshold", 2).await;
+async fn custodians_fetch_their_shares_once_and_no_one_else_can() {
+    let f = published(Key::Threshold(2)).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
-    let qilu = app.login_demo("supplier2").await;
-
     // custodians fetch their shares once; the server erases them
-    let s1 = f.share("officer").await;
-    let s2 = f.share("officer2").await;
-    let s3 = f.share("officer3").await;
+    for who in tests::builders::CUSTODIANS {
+        f.share(who).await;
+    }
     let officer = app.login_demo("officer").await;
     app.get(
         &format!("/api/v1/rounds/{}/key-shares/mine", f.round),
@@ -303,7 +217,12 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
     )
     .await
     .expect_problem(403);
+}
 
+#[actix_web::test]
+async fn a_bid_over_its_ceiling_ineligible_or_of_another_lot_is_refused() {
+    let f = published(Key::Threshold(2)).await;
+    let huahai = f.app.login_demo("supplier").await;
     // above the item's own ceiling: refused with both numbers
     let res = f
         .bid(&huahai, HUAHAI_10MG, "0.5100", None)
@@ -325,7 +244,35 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
     f.bid(&huahai, "XC10AAT901A001010100199", "0.3000", None)
         .await
         .expect_problem(422);
+}
 
+/// The bids the tests below start from: Huahai's (under an Idempotency-Key) and Qilu's
+/// two, the first replaced by the second; returns (Huahai's, Qilu's first, Qilu's last).
+async fn three_bids(f: &Fixture, huahai: &str, qilu: &str) -> (Value, Value, Value) {
+    let a = f
+        .bid(huahai, HUAHAI_10MG, "0.4321", Some("huahai-1"))
+        .await
+        .expect(201)
+        .body;
+    let b_first = f
+        .bid(qilu, QILU_20MG, "0.8000", None)
+        .await
+        .expect(201)
+        .body;
+    let b = f
+        .bid(qilu, QILU_20MG, "0.7777", None)
+        .await
+        .expect(201)
+        .body;
+    (a, b_first, b)
+}
+
+#[actix_web::test]
+async fn each_accepted_bid_gets_one_signed_receipt_even_when_retried() {
+    let f = published(Key::Threshold(2)).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
     let a = f
         .bid(&huahai, HUAHAI_10MG, "0.4321", Some("huahai-1"))
         .await
@@ -343,11 +290,7 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .await
         .expect_problem(422);
     // Qilu bids, then replaces its bid
-    let b_first = f
-        .bid(&qilu, QILU_20MG, "0.8000", None)
-        .await
-        .expect(201)
-        .body;
+    f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
     let b = f
         .bid(&qilu, QILU_20MG, "0.7777", None)
         .await
@@ -355,7 +298,7 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         .body;
     // each accepted bid mails its receipt to the submitter (the idempotent retry did not)
     assert_eq!(
-        mail_jobs(app, "bid_receipt").await,
+        app.mail_to("bid_receipt").await,
         [
             "supplier2@vbp.demo",
             "supplier2@vbp.demo",
@@ -384,8 +327,15 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
             r["signature"].as_str().unwrap()
         ));
     }
+}
 
-    // a supplier sees only its own bids and cannot withdraw another's
+#[actix_web::test]
+async fn a_supplier_sees_only_its_own_bids_and_cannot_withdraw_anothers() {
+    let f = published(Key::Threshold(2)).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let (_, _, b) = three_bids(&f, &huahai, &qilu).await;
     let mine = app
         .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
         .await
@@ -422,6 +372,16 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
         statuses,
         BTreeSet::from(["live".to_owned(), "replaced".to_owned()])
     );
+}
+
+#[actix_web::test]
+async fn before_the_deadline_no_table_holds_a_price_and_nothing_opens() {
+    let f = published(Key::Threshold(2)).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let (a, _, _) = three_bids(&f, &huahai, &qilu).await;
+    let s1 = f.share("officer").await;
 
     // before the opening no table holds a price, in any form
     let dump = dump_everything(app).await;
@@ -438,6 +398,15 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
     app.get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
         .await
         .expect_problem(422);
+}
+
+#[actix_web::test]
+async fn at_the_deadline_bidding_closes_on_a_register_of_the_bids_that_count() {
+    let f = published(Key::Threshold(2)).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let (a, b_first, b) = three_bids(&f, &huahai, &qilu).await;
 
     f.pass_deadline().await;
     let late = f
@@ -471,6 +440,19 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
             .to_string()
             .contains(b_first["bid_id"].as_str().unwrap())
     );
+}
+
+#[actix_web::test]
+async fn k_real_shares_open_the_round_and_reveal_every_bid_as_committed() {
+    let f = published(Key::Threshold(2)).await;
+    let app = &f.app;
+    let huahai = app.login_demo("supplier").await;
+    let qilu = app.login_demo("supplier2").await;
+    let s1 = f.share("officer").await;
+    let s2 = f.share("officer2").await;
+    let s3 = f.share("officer3").await;
+    three_bids(&f, &huahai, &qilu).await;
+    f.pass_deadline().await;
 
     // one share is not enough; a forged share is refused and recorded nowhere
     let res = f.open("officer", Some(&s1)).await.expect(200).body;
@@ -529,7 +511,7 @@ async fn sealed_bids_from_submission_to_threshold_opening() {
 
 #[actix_web::test]
 async fn two_officers_opening_at_once_give_one_opening() {
-    let f = published("threshold", 2).await;
+    let f = published(Key::Threshold(2)).await;
     let huahai = f.app.login_demo("supplier").await;
     f.bid(&huahai, HUAHAI_10MG, "0.4000", None)
         .await
@@ -564,7 +546,7 @@ async fn two_officers_opening_at_once_give_one_opening() {
 
 #[actix_web::test]
 async fn master_key_round_opens_with_quorum_one_after_the_deadline() {
-    let f = published("master", 1).await;
+    let f = published(Key::Master).await;
     let qilu = f.app.login_demo("supplier2").await;
     f.bid(&qilu, QILU_20MG, "0.6000", None).await.expect(201);
     let officer = f.app.login_demo("officer").await;
@@ -583,7 +565,7 @@ async fn master_key_round_opens_with_quorum_one_after_the_deadline() {
 
 #[actix_web::test]
 async fn withdrawal_and_replacement_end_at_the_deadline() {
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let huahai = f.app.login_demo("supplier").await;
     let first = f
         .bid(&huahai, HUAHAI_10MG, "0.4500", None)
@@ -642,7 +624,7 @@ async fn withdrawal_and_replacement_end_at_the_deadline() {
 
 #[actix_web::test]
 async fn changing_a_published_rounds_terms_voids_its_bids() {
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let huahai = f.app.login_demo("supplier").await;
     let bid = f
         .bid(&huahai, HUAHAI_10MG, "0.4500", None)
@@ -691,7 +673,7 @@ async fn changing_a_published_rounds_terms_voids_its_bids() {
 async fn the_bid_writer_checks_every_bids_session() {
     // the submission checks its token's session in the writing transaction, batched with
     // other bids: a session that ended, or an organisation suspended, is refused there
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
     f.bid(&huahai, HUAHAI_10MG, "0.4500", None)
@@ -714,7 +696,7 @@ async fn the_bid_writer_checks_every_bids_session() {
     let qilu = app.login_demo("supplier2").await;
     f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
     let admin = app.login_demo("admin").await;
-    let org = me(app, &qilu).await["org_id"].as_str().unwrap().to_owned();
+    let org = app.me(&qilu).await["org_id"].as_str().unwrap().to_owned();
     app.patch(
         &format!("/api/v1/orgs/{org}"),
         &admin,
@@ -760,7 +742,7 @@ async fn the_bid_writer_checks_every_bids_session() {
 
 #[actix_web::test]
 async fn demand_is_per_province_and_frozen_at_publication() {
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let app = &f.app;
     let buyer = app.login_demo("buyer").await;
     let own = app
@@ -796,7 +778,7 @@ async fn demand_is_per_province_and_frozen_at_publication() {
 async fn only_officers_run_rounds_and_drafts_stay_internal() {
     let app = TestApp::with_demo().await;
     let officer = app.login_demo("officer").await;
-    let officer_id = me(&app, &officer).await["id"].clone();
+    let officer_id = app.me(&officer).await["id"].clone();
     let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let body = json!({"name": "r", "kind": "drug", "preset": "batch10", "bidding_deadline": deadline, "custodians": [officer_id], "quorum": 1});
     for who in ["admin", "supplier", "buyer", "insurer", "auditor"] {
@@ -835,7 +817,7 @@ async fn only_officers_run_rounds_and_drafts_stay_internal() {
         assert!(fields.contains(f), "{f} not named: {fields:?}");
     }
     // a supplier cannot be a custodian
-    let supplier_id = me(&app, &supplier).await["id"].clone();
+    let supplier_id = app.me(&supplier).await["id"].clone();
     let res = app
         .post("/api/v1/rounds", &officer, json!({"name": "r", "kind": "drug", "preset": "batch7", "bidding_deadline": deadline, "custodians": [supplier_id], "quorum": 1}))
         .await
@@ -871,7 +853,7 @@ async fn only_officers_run_rounds_and_drafts_stay_internal() {
 
 #[actix_web::test]
 async fn the_worker_closes_bidding_at_the_deadline() {
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let huahai = f.app.login_demo("supplier").await;
     let bid = f
         .bid(&huahai, HUAHAI_10MG, "0.4000", None)
@@ -881,15 +863,15 @@ async fn the_worker_closes_bidding_at_the_deadline() {
     {
         let mut conn = f.app.db.connect().await;
         // a close job at the deadline and a reminder a day before were scheduled at publication
-        let kinds: Vec<Recipient> = diesel::sql_query(format!(
-            "SELECT kind || ' ' || (run_at = (SELECT bidding_deadline FROM rounds WHERE id = '{0}'))::text AS to
+        let kinds: Vec<Dump> = diesel::sql_query(format!(
+            "SELECT kind || ' ' || (run_at = (SELECT bidding_deadline FROM rounds WHERE id = '{0}'))::text AS text
              FROM jobs WHERE payload->>'round_id' = '{0}' ORDER BY kind",
             f.round
         ))
         .load(&mut conn)
         .await
         .unwrap();
-        let kinds: Vec<_> = kinds.into_iter().map(|k| k.to).collect();
+        let kinds: Vec<_> = kinds.into_iter().map(|k| k.text).collect();
         assert_eq!(kinds, ["close_round true"]); // the deadline is 2 h away: no reminder
         // time passes: the deadline and the job are due
         conn.batch_execute(&format!(
@@ -933,7 +915,7 @@ async fn the_worker_closes_bidding_at_the_deadline() {
 /// one audit entry and one receipt mail.
 #[actix_web::test]
 async fn concurrent_submissions_are_written_in_batches_without_loss_or_doubles() {
-    let f = published("threshold", 2).await;
+    let f = published(Key::Threshold(2)).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
     let qilu = app.login_demo("supplier2").await;
@@ -1035,7 +1017,7 @@ async fn concurrent_submissions_are_written_in_batches_without_loss_or_doubles()
 /// it claims nothing (the receipts are in the responses); after the deadline it sends.
 #[actix_web::test]
 async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
-    let f = published("threshold", 1).await;
+    let f = published(Key::Threshold(1)).await;
     let worker = tests::api::platform::jobs::Worker::new(
         f.app.state.pool.clone(),
         f.app.state.settings.mail.clone(),
@@ -1086,7 +1068,7 @@ async fn the_job_worker_holds_receipts_back_only_while_a_rush_is_on() {
         .post(
             "/api/v1/users",
             &f.app.login_demo("admin").await,
-            json!({"email": "new.desk@vbp.demo", "role": "supplier", "org_id": me(&f.app, &qilu).await["org_id"]}),
+            json!({"email": "new.desk@vbp.demo", "role": "supplier", "org_id": f.app.me(&qilu).await["org_id"]}),
         )
         .await
         .expect(201);
@@ -1171,7 +1153,7 @@ fn brute_force(
 /// the number of digits of the price.
 #[actix_web::test]
 async fn a_database_dump_lets_no_sealed_price_be_recomputed() {
-    let f = published("threshold", 2).await;
+    let f = published(Key::Threshold(2)).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
     let qilu = app.login_demo("supplier2").await;
@@ -1260,7 +1242,7 @@ async fn a_database_dump_lets_no_sealed_price_be_recomputed() {
 /// opens.
 #[actix_web::test]
 async fn capacity_past_its_column_is_refused_and_the_largest_opens() {
-    let f = published("master", 1).await;
+    let f = published(Key::Master).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
     let url = format!("/api/v1/rounds/{}/bids", f.round);
@@ -1324,10 +1306,10 @@ async fn capacity_past_its_column_is_refused_and_the_largest_opens() {
 /// aside as invalid, with the reason in the audit log, and the other bids open.
 #[actix_web::test]
 async fn an_unreadable_sealed_bid_is_invalidated_at_the_opening_not_a_500() {
-    let f = published("master", 1).await;
+    let f = published(Key::Master).await;
     let app = &f.app;
     let huahai = app.login_demo("supplier").await;
-    let huahai_org = me(app, &huahai).await;
+    let huahai_org = app.me(&huahai).await;
     f.bid(
         &app.login_demo("supplier2").await,
         QILU_20MG,
@@ -1398,21 +1380,9 @@ async fn an_unreadable_sealed_bid_is_invalidated_at_the_opening_not_a_500() {
 #[actix_web::test]
 async fn a_previous_price_past_its_column_is_refused() {
     let app = TestApp::with_demo().await;
-    let officer = app.login_demo("officer").await;
-    app.post_bytes(
-        "/api/v1/catalog/imports",
-        Some(&officer),
-        "text/csv",
-        catalog_csv(),
-    )
-    .await
-    .expect(200);
-    let round = app
-        .post("/api/v1/rounds", &officer, tests::master_round("上限测试"))
-        .await
-        .expect(201)
-        .body;
-    let url = format!("/api/v1/rounds/{}/lots", round["id"].as_str().unwrap());
+    import_catalog(&app).await;
+    let round = RoundBuilder::new(&app).name("上限测试").draft().await;
+    let (url, officer) = (round.path("/lots"), round.officer);
     for price in ["1e10", "100000000", "-1", "0.00001", "1e-30"] {
         let res = app
             .post(
