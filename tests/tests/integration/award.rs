@@ -7,11 +7,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use diesel_async::SimpleAsyncConnection;
 use serde_json::{Value, json};
-use tests::{DEMO_PASSWORD, TestApp};
+use tests::{
+    CatalogBuilder, Drug, Round, RoundBuilder, Supplier, TestApp, new_suppliers, supplier_name,
+};
 
 /// The 31 provinces in code order: index k in the comments below.
 const PROVINCES: [&str; 31] = [
@@ -23,48 +24,6 @@ const PROVINCES: [&str; 31] = [
 
 /// (supplier, lot index, product, price per own unit, capacity, preferences)
 type BidPlan = (usize, usize, String, &'static str, u64, Vec<&'static str>);
-
-struct Supplier {
-    org: String,
-    token: String,
-}
-
-fn supplier_name(n: usize) -> String {
-    format!("E2E Pharma {n:02} Co., Ltd.")
-}
-
-/// Creates `n` supplier organisations (E2E Pharma 01..n), each with one user, and logs
-/// them in.
-async fn suppliers(app: &TestApp, admin: &str, n: usize) -> Vec<Supplier> {
-    let mut out = Vec::new();
-    for i in 1..=n {
-        let name = supplier_name(i);
-        let org = app
-            .post(
-                "/api/v1/orgs",
-                admin,
-                json!({"name": name, "kind": "supplier"}),
-            )
-            .await
-            .expect(201)
-            .body["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let email = format!("tender{i:02}@e2e-pharma.test");
-        app.post(
-            "/api/v1/users",
-            admin,
-            json!({"email": email, "display_name": format!("{name} tender desk"),
-                   "role": "supplier", "org_id": org, "password": DEMO_PASSWORD}),
-        )
-        .await
-        .expect(201);
-        let token = app.login(&email, DEMO_PASSWORD).await;
-        out.push(Supplier { org, token });
-    }
-    out
-}
 
 /// A drug code: ATC class, generic id, form, strength serial and the supplier's number.
 fn code(atc: &str, generic: &str, form: &str, strength: u32, supplier: usize) -> String {
@@ -87,25 +46,10 @@ fn lot4(s: usize) -> String {
     code("J01DH", "T914", "B001", 1, s)
 }
 
-fn catalog_csv() -> String {
-    let mut csv = String::from(
-        "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from\n",
-    );
-    let mut row = |code: String,
-                   generic: &str,
-                   form: &str,
-                   strength: &str,
-                   unit: &str,
-                   pack: u32,
-                   min_unit: &str,
-                   s: usize,
-                   ceiling: &str| {
-        let valid = if ceiling.is_empty() { "" } else { "2020-01-01" };
-        csv.push_str(&format!(
-            "drug,{code},{generic},{form},{strength},{unit},{pack},{min_unit},passed,\"{}\",{ceiling},{valid}\n",
-            supplier_name(s)
-        ));
-    };
+/// The national round's catalog: one product per supplier on four generics, the
+/// representative's with the ceiling price.
+fn national_catalog(app: &TestApp) -> CatalogBuilder<'_> {
+    let mut catalog = CatalogBuilder::new(app);
     // lot 1: a statin tablet, 20 mg representative (S01's, ceiling 0.8500 per tablet)
     let specs: [(usize, u32); 8] = [
         (1, 20),
@@ -118,66 +62,127 @@ fn catalog_csv() -> String {
         (8, 20),
     ];
     for (s, mg) in specs {
-        let ceiling = if s == 1 { "0.8500" } else { "" };
-        row(
-            lot1(s, mg),
-            "E2E他汀钙片",
-            "tablet",
-            &mg.to_string(),
-            "mg",
-            28,
-            "tablet",
-            s,
-            ceiling,
-        );
+        let drug = Drug::new(lot1(s, mg), "E2E他汀钙片", supplier_name(s)).strength(mg, "mg");
+        catalog = catalog.drug(if s == 1 { drug.ceiling("0.8500") } else { drug });
     }
     // lot 2: a sartan capsule, 80 mg (S09's is the representative, ceiling 1.2000)
     for s in [9, 10, 11, 12, 13, 14, 15, 20] {
-        let ceiling = if s == 9 { "1.2000" } else { "" };
-        row(
-            lot2(s),
-            "E2E沙坦胶囊",
-            "capsule",
-            "80",
-            "mg",
-            14,
-            "capsule",
-            s,
-            ceiling,
-        );
+        let drug = Drug::new(lot2(s), "E2E沙坦胶囊", supplier_name(s))
+            .form("capsule", "capsule")
+            .strength(80, "mg")
+            .pack(14);
+        catalog = catalog.drug(if s == 9 { drug.ceiling("1.2000") } else { drug });
     }
     // lot 3: one bidder only
-    row(
-        lot3(19),
-        "E2E替尼片",
-        "tablet",
-        "100",
-        "mg",
-        30,
-        "tablet",
-        19,
-        "5.0000",
+    catalog = catalog.drug(
+        Drug::new(lot3(19), "E2E替尼片", supplier_name(19))
+            .strength(100, "mg")
+            .pack(30)
+            .ceiling("5.0000"),
     );
     // lot 4: a special antibacterial injection, 1 g vial (S16's, ceiling 10.0000)
     for s in [16, 17, 18] {
-        let ceiling = if s == 16 { "10.0000" } else { "" };
-        row(
-            lot4(s),
-            "E2E霉素注射剂",
-            "injection",
-            "1",
-            "g",
-            1,
-            "vial",
-            s,
-            ceiling,
-        );
+        let drug = Drug::new(lot4(s), "E2E霉素注射剂", supplier_name(s))
+            .form("injection", "vial")
+            .strength(1, "g")
+            .pack(1);
+        catalog = catalog.drug(if s == 16 {
+            drug.ceiling("10.0000")
+        } else {
+            drug
+        });
     }
-    csv
+    catalog
 }
 
-async fn me(app: &TestApp, token: &str) -> Value {
-    app.get("/api/v1/me", token).await.expect(200).body
+/// The bids: (supplier, lot, product, price per own unit, capacity, preferences)
+fn national_bids() -> Vec<BidPlan> {
+    vec![
+        (1, 0, lot1(1, 20), "0.3000", 3_000_000, vec!["440000"]),
+        (
+            2,
+            0,
+            lot1(2, 10),
+            "0.2000",
+            3_000_000,
+            vec!["440000", "320000"],
+        ),
+        (3, 0, lot1(3, 40), "0.8500", 3_000_000, vec![]),
+        (4, 0, lot1(4, 20), "0.4200", 3_000_000, vec![]),
+        (5, 0, lot1(5, 20), "0.5400", 3_000_000, vec![]),
+        (6, 0, lot1(6, 20), "0.5500", 3_000_000, vec![]),
+        (7, 0, lot1(7, 10), "0.3300", 3_000_000, vec![]),
+        (8, 0, lot1(8, 20), "0.3100", 3_000_000, vec![]),
+        (9, 1, lot2(9), "0.0900", 1_000_000, vec![]),
+        (10, 1, lot2(10), "0.4000", 1_000_000, vec![]),
+        (11, 1, lot2(11), "0.6001", 1_000_000, vec![]),
+        (12, 1, lot2(12), "0.9000", 1_000_000, vec![]),
+        (13, 1, lot2(13), "1.1000", 1_000_000, vec![]),
+        (14, 1, lot2(14), "1.2000", 1_000_000, vec![]),
+        (20, 1, lot2(20), "0.7000", 1_000_000, vec![]),
+        // after S10 at the same UCP, but with the larger capacity: ranks ahead of it
+        (15, 1, lot2(15), "0.4000", 2_000_000, vec![]),
+        (19, 2, lot3(19), "2.0000", 500_000, vec![]),
+        (16, 3, lot4(16), "5.0000", 100_000, vec![]),
+        (17, 3, lot4(17), "8.5000", 100_000, vec![]),
+        (18, 3, lot4(18), "9.5000", 100_000, vec![]),
+    ]
+}
+
+/// The national round of suppliers `sup` (E2E Pharma 01..20), its catalog imported: batch
+/// 7 rules, at least 2 bidders per lot, opening key 2 of 3 officers, four lots, demand
+/// from all 31 provinces, and the 20 bids of [`national_bids`] to submit once published.
+async fn national_round<'a>(app: &'a TestApp, sup: &[Supplier]) -> RoundBuilder<'a> {
+    let report = national_catalog(app).import().await;
+    assert_eq!(report["created"], 20, "{report}");
+    let mut round = RoundBuilder::new(app)
+        .name("第十二批国家组织药品集中采购（端到端）")
+        .threshold(2)
+        .min_bidders(2)
+        .lot_with(json!({"representative_code": lot1(1, 20), "previous_price": "1.2000"}))
+        .lot(&lot2(9))
+        .lot(&lot3(19))
+        .lot_with(json!({"representative_code": lot4(16), "special_antibacterial": true}));
+    // demand from all 31 provinces (k = index in code order):
+    //   lot 1: (31 - k) x 10,000 tablets; lot 2: 12,345 + 1,000 k capsules for k < 10, none
+    //   elsewhere; lot 3: 1,000 each; lot 4: (31 - k) x 100 vials
+    for (k, code) in PROVINCES.iter().enumerate() {
+        let k = k as i64;
+        let lot2_qty = if k < 10 { 12_345 + 1_000 * k } else { 0 };
+        round = round.demand(
+            &buyer_email(code),
+            [(31 - k) * 10_000, lot2_qty, 1_000, (31 - k) * 100],
+        );
+    }
+    for (n, lot, product, price, capacity, prefs) in national_bids() {
+        round = round.bid(&sup[n - 1].token, lot, &product, price, capacity, &prefs);
+    }
+    round
+}
+
+/// The admin suspends a supplier's organisation.
+async fn suspend(app: &TestApp, supplier: &Supplier) {
+    let admin = app.login_demo("admin").await;
+    app.patch(
+        &format!("/api/v1/orgs/{}", supplier.org),
+        &admin,
+        json!({"status": "suspended"}),
+    )
+    .await
+    .expect(200);
+}
+
+/// The national round with its 20 bids, past its deadline, S08's organisation suspended,
+/// opened by two of its three custodians.
+async fn opened_national_round(app: &TestApp) -> (Round, Vec<Supplier>) {
+    let sup = new_suppliers(app, 20).await;
+    let mut round = national_round(app, &sup).await.published().await;
+    round.submit_bids(app).await;
+    round.pass_deadline(app).await;
+    suspend(app, &sup[7]).await;
+    round.close(app).await;
+    round.open(app).await;
+    (round, sup)
 }
 
 fn s(v: &Value) -> String {
@@ -240,98 +245,11 @@ fn validate_ocds(package: &Value) -> (bool, String) {
 }
 
 #[actix_web::test]
-async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
+async fn a_national_round_takes_20_sealed_bids_and_opens_with_2_of_3_shares() {
     let app = TestApp::with_demo().await;
-    let admin = app.login_demo("admin").await;
-    let officer = app.login_demo("officer").await;
-    let sup = suppliers(&app, &admin, 20).await;
-    let sx = |n: usize| &sup[n - 1];
-    let report = app
-        .post_bytes(
-            "/api/v1/catalog/imports",
-            Some(&officer),
-            "text/csv",
-            catalog_csv(),
-        )
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(report["created"], 20, "{report}");
-
-    // the round: batch 7 rules, at least 2 bidders per lot, opening key 2 of 3 officers
-    let mut custodians = Vec::new();
-    for who in ["officer", "officer2", "officer3"] {
-        let t = app.login_demo(who).await;
-        custodians.push(me(&app, &t).await["id"].clone());
-    }
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    let round = app
-        .post(
-            "/api/v1/rounds",
-            &officer,
-            json!({"name": "第十二批国家组织药品集中采购（端到端）", "kind": "drug", "preset": "batch7",
-                   "min_bidders": 2, "bidding_deadline": deadline, "key_mode": "threshold",
-                   "quorum": 2, "custodians": custodians}),
-        )
-        .await
-        .expect(201)
-        .body;
-    let rid = s(&round["id"]);
-    let mut lots = Vec::new();
-    for body in [
-        json!({"representative_code": lot1(1, 20), "previous_price": "1.2000"}),
-        json!({"representative_code": lot2(9)}),
-        json!({"representative_code": lot3(19)}),
-        json!({"representative_code": lot4(16), "special_antibacterial": true}),
-    ] {
-        let lot = app
-            .post(&format!("/api/v1/rounds/{rid}/lots"), &officer, body)
-            .await
-            .expect(201)
-            .body;
-        lots.push(s(&lot["id"]));
-    }
-    app.request(
-        "POST",
-        &format!("/api/v1/rounds/{rid}/demand-collection"),
-        Some(&officer),
-        None,
-    )
-    .await
-    .expect(200);
-
-    // demand from all 31 provinces (k = index in code order):
-    //   lot 1: (31 - k) x 10,000 tablets; lot 2: 12,345 + 1,000 k capsules for k < 10, none
-    //   elsewhere; lot 3: 1,000 each; lot 4: (31 - k) x 100 vials
-    for (k, code) in PROVINCES.iter().enumerate() {
-        let t = app.login(&buyer_email(code), DEMO_PASSWORD).await;
-        let k = k as i64;
-        let lot2_qty = if k < 10 { 12_345 + 1_000 * k } else { 0 };
-        app.request(
-            "PUT",
-            &format!("/api/v1/rounds/{rid}/demand"),
-            Some(&t),
-            Some(json!({"lines": [
-                {"lot_id": lots[0], "annual_quantity": (31 - k) * 10_000},
-                {"lot_id": lots[1], "annual_quantity": lot2_qty},
-                {"lot_id": lots[2], "annual_quantity": 1_000},
-                {"lot_id": lots[3], "annual_quantity": (31 - k) * 100},
-            ]})),
-        )
-        .await
-        .expect(200);
-    }
-    let published = app
-        .request(
-            "POST",
-            &format!("/api/v1/rounds/{rid}/publish"),
-            Some(&officer),
-            None,
-        )
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(published["status"], "bidding_open");
+    let sup = new_suppliers(&app, 20).await;
+    let mut round = national_round(&app, &sup).await.published().await;
+    let (rid, officer) = (round.id.clone(), round.officer.clone());
     let officer2 = app.login_demo("officer2").await;
     let mut shares = Vec::new();
     for t in [&officer, &officer2] {
@@ -342,70 +260,13 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
             .body;
         shares.push(s(&share["share"]));
     }
-
-    // the bids: (supplier, lot, product, price per own unit, capacity, preferences)
-    let bids: Vec<BidPlan> = vec![
-        (1, 0, lot1(1, 20), "0.3000", 3_000_000, vec!["440000"]),
-        (
-            2,
-            0,
-            lot1(2, 10),
-            "0.2000",
-            3_000_000,
-            vec!["440000", "320000"],
-        ),
-        (3, 0, lot1(3, 40), "0.8500", 3_000_000, vec![]),
-        (4, 0, lot1(4, 20), "0.4200", 3_000_000, vec![]),
-        (5, 0, lot1(5, 20), "0.5400", 3_000_000, vec![]),
-        (6, 0, lot1(6, 20), "0.5500", 3_000_000, vec![]),
-        (7, 0, lot1(7, 10), "0.3300", 3_000_000, vec![]),
-        (8, 0, lot1(8, 20), "0.3100", 3_000_000, vec![]),
-        (9, 1, lot2(9), "0.0900", 1_000_000, vec![]),
-        (10, 1, lot2(10), "0.4000", 1_000_000, vec![]),
-        (11, 1, lot2(11), "0.6001", 1_000_000, vec![]),
-        (12, 1, lot2(12), "0.9000", 1_000_000, vec![]),
-        (13, 1, lot2(13), "1.1000", 1_000_000, vec![]),
-        (14, 1, lot2(14), "1.2000", 1_000_000, vec![]),
-        (20, 1, lot2(20), "0.7000", 1_000_000, vec![]),
-        // after S10 at the same UCP, but with the larger capacity: ranks ahead of it
-        (15, 1, lot2(15), "0.4000", 2_000_000, vec![]),
-        (19, 2, lot3(19), "2.0000", 500_000, vec![]),
-        (16, 3, lot4(16), "5.0000", 100_000, vec![]),
-        (17, 3, lot4(17), "8.5000", 100_000, vec![]),
-        (18, 3, lot4(18), "9.5000", 100_000, vec![]),
-    ];
-    let mut receipts = BTreeMap::new();
-    for (n, lot, product, price, capacity, prefs) in &bids {
-        let r = app
-            .post(
-                &format!("/api/v1/rounds/{rid}/bids"),
-                &sx(*n).token,
-                json!({"lot_id": lots[*lot], "product_code": product, "unit_price": price,
-                       "annual_capacity": capacity, "province_preferences": prefs}),
-            )
-            .await
-            .expect(201)
-            .body;
-        receipts.insert(s(&r["bid_id"]), (*n, *lot));
-    }
+    round.submit_bids(&app).await;
+    let receipts: BTreeSet<String> = round.receipts.iter().map(|r| s(&r["bid_id"])).collect();
     assert_eq!(receipts.len(), 20);
 
     // the deadline passes (the one shortcut: time), then S08's organisation is suspended
-    {
-        let mut conn = app.db.connect().await;
-        conn.batch_execute(&format!(
-            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{rid}'"
-        ))
-        .await
-        .unwrap();
-    }
-    app.patch(
-        &format!("/api/v1/orgs/{}", sx(8).org),
-        &admin,
-        json!({"status": "suspended"}),
-    )
-    .await
-    .expect(200);
+    round.pass_deadline(&app).await;
+    suspend(&app, &sup[7]).await;
     let register = app
         .get(&format!("/api/v1/rounds/{rid}/register"), &officer)
         .await
@@ -442,7 +303,14 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
         .body;
     assert_eq!(opened["status"], "opened");
     assert_eq!(opened["bids_revealed"], 20);
+}
 
+#[actix_web::test]
+async fn a_national_rounds_evaluation_gives_the_hand_computed_ranks_volumes_and_draft() {
+    let app = TestApp::with_demo().await;
+    let (round, sup) = opened_national_round(&app).await;
+    let sx = |n: usize| &sup[n - 1];
+    let (rid, officer) = (round.id.clone(), round.officer.clone());
     // evaluation: only officers (and auditors) see it before the award
     app.post(
         &format!("/api/v1/rounds/{rid}/evaluate"),
@@ -668,7 +536,16 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
     }
     assert_eq!(per_winner4[&supplier_name(16)], 10_240);
     assert_eq!(per_winner4[&supplier_name(17)], 9_600);
+}
 
+#[actix_web::test]
+async fn a_national_rounds_award_publishes_results_contracts_and_notices() {
+    let app = TestApp::with_demo().await;
+    let (mut round, sup) = opened_national_round(&app).await;
+    round.evaluate(&app).await;
+    let digest = s(&round.evaluation["digest"]);
+    let sx = |n: usize| &sup[n - 1];
+    let (rid, officer, lots) = (round.id.clone(), round.officer.clone(), round.lots.clone());
     // the award names the evaluation it approves; a wrong digest is told to fetch the
     // evaluation again, not handed the current digest to award unread
     let stale = app
@@ -801,18 +678,43 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
 
     // notices: winners get an award notice, the others a non-award notice, each buyer
     // its province's contracts
-    let notices = mail_recipients(&app).await;
-    assert!(notices["award_notice"].contains(&"tender01@e2e-pharma.test".to_owned()));
-    assert!(notices["non_award_notice"].contains(&"tender06@e2e-pharma.test".to_owned()));
-    assert!(notices["non_award_notice"].contains(&"tender19@e2e-pharma.test".to_owned()));
-    assert!(!notices["award_notice"].contains(&"tender06@e2e-pharma.test".to_owned()));
-    assert!(notices["contracts_awarded"].contains(&"buyer@vbp.demo".to_owned()));
+    let award_notice = app.mail_to("award_notice").await;
+    let non_award_notice = app.mail_to("non_award_notice").await;
+    assert!(award_notice.contains(&"tender01@e2e-pharma.test".to_owned()));
+    assert!(non_award_notice.contains(&"tender06@e2e-pharma.test".to_owned()));
+    assert!(non_award_notice.contains(&"tender19@e2e-pharma.test".to_owned()));
+    assert!(!award_notice.contains(&"tender06@e2e-pharma.test".to_owned()));
+    assert!(
+        app.mail_to("contracts_awarded")
+            .await
+            .contains(&"buyer@vbp.demo".to_owned())
+    );
     // the Chinese half of a non-award notice gives the reason in Chinese
     for (zh, en) in non_award_reasons(&app).await {
         assert!(zh.starts_with("未中选"), "{zh}");
         assert!(!zh.contains("lost"), "{zh}");
         assert!(en.starts_with("lost"), "{en}");
     }
+}
+
+#[actix_web::test]
+async fn a_supply_failure_goes_to_the_backup_and_the_public_record_validates() {
+    let app = TestApp::with_demo().await;
+    let (mut round, sup) = opened_national_round(&app).await;
+    round.evaluate(&app).await;
+    round.award(&app).await;
+    let sx = |n: usize| &sup[n - 1];
+    let (rid, officer) = (round.id.clone(), round.officer.clone());
+    // Beijing's contract for lot 1 (S04's)
+    let buyer = app.login_demo("buyer").await;
+    let mine = app.get("/api/v1/contracts", &buyer).await.expect(200).body;
+    let beijing_lot1 = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["lot_id"] == json!(round.lots[0]))
+        .unwrap()
+        .clone();
 
     // S04 fails Beijing: S01, its backup, takes over at its own price 0.3000:
     // 248,000 x 0.3000 = 74,400.00; S04 is barred until the end of 2031
@@ -917,7 +819,6 @@ async fn a_national_round_from_catalog_to_contracts_and_the_public_record() {
     }
 }
 
-/// Mail recipients by template, from the outbox.
 /// (Chinese, English) reasons of every lot of every non-award notice queued.
 async fn non_award_reasons(app: &TestApp) -> Vec<(String, String)> {
     use diesel::{QueryableByName, sql_types::Text};
@@ -942,136 +843,38 @@ async fn non_award_reasons(app: &TestApp) -> Vec<(String, String)> {
     rows.into_iter().map(|r| (r.zh, r.en)).collect()
 }
 
-async fn mail_recipients(app: &TestApp) -> BTreeMap<String, Vec<String>> {
-    use diesel::{QueryableByName, sql_types::Text};
-    use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        template: String,
-        #[diesel(sql_type = Text)]
-        to: String,
-    }
-    let mut conn = app.db.connect().await;
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT payload->>'template' AS template, payload->>'to' AS to FROM jobs WHERE kind = 'email'",
-    )
-    .load(&mut conn)
-    .await
-    .unwrap();
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in rows {
-        out.entry(r.template).or_default().push(r.to);
-    }
-    out
-}
-
 /// A one-lot round of `preset` in master-key mode with demand from Beijing (100,000),
-/// Tianjin (80,000) and Shanghai (50,000), published; returns (round id, lot id).
-async fn small_round(
-    app: &TestApp,
-    officer: &str,
-    preset: &str,
-    representative: &str,
-) -> (String, String) {
-    let deadline = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
-    let round = app
-        .post(
-            "/api/v1/rounds",
-            officer,
-            json!({"name": format!("复活测试 {preset}"), "kind": "drug", "preset": preset,
-                   "bidding_deadline": deadline, "key_mode": "master", "quorum": 1}),
-        )
-        .await
-        .expect(201)
-        .body;
-    let rid = s(&round["id"]);
-    let lot = app
-        .post(
-            &format!("/api/v1/rounds/{rid}/lots"),
-            officer,
-            json!({"representative_code": representative}),
-        )
-        .await
-        .expect(201)
-        .body;
-    let lot = s(&lot["id"]);
-    app.request(
-        "POST",
-        &format!("/api/v1/rounds/{rid}/demand-collection"),
-        Some(officer),
-        None,
-    )
-    .await
-    .expect(200);
-    for (code, qty) in [("110000", 100_000), ("120000", 80_000), ("310000", 50_000)] {
-        let t = app.login(&buyer_email(code), DEMO_PASSWORD).await;
-        app.request(
-            "PUT",
-            &format!("/api/v1/rounds/{rid}/demand"),
-            Some(&t),
-            Some(json!({"lines": [{"lot_id": lot, "annual_quantity": qty}]})),
-        )
-        .await
-        .expect(200);
-    }
-    app.request(
-        "POST",
-        &format!("/api/v1/rounds/{rid}/publish"),
-        Some(officer),
-        None,
-    )
-    .await
-    .expect(200);
-    (rid, lot)
+/// Tianjin (80,000) and Shanghai (50,000).
+fn small_round<'a>(app: &'a TestApp, preset: &str, representative: &str) -> RoundBuilder<'a> {
+    RoundBuilder::new(app)
+        .name(format!("复活测试 {preset}"))
+        .preset(preset)
+        .lot(representative)
+        .demand(&buyer_email("110000"), [100_000])
+        .demand(&buyer_email("120000"), [80_000])
+        .demand(&buyer_email("310000"), [50_000])
 }
 
 #[actix_web::test]
 async fn revival_window_then_supply_failure_bars_the_supplier_from_the_next_round() {
     let app = TestApp::with_demo().await;
-    let admin = app.login_demo("admin").await;
-    let officer = app.login_demo("officer").await;
-    let sup = suppliers(&app, &admin, 4).await;
+    let sup = new_suppliers(&app, 4).await;
     let code = |n: usize| code("C10AA", "T921", "A001", 2, n);
-    let mut csv = String::from(
-        "kind,code,generic_name,dosage_form,strength,strength_unit,pack_count,min_unit,consistency,manufacturer,ceiling_price,ceiling_valid_from\n",
-    );
-    for n in 1..=4 {
-        let ceiling = if n == 1 { "1.0000,2020-01-01" } else { "," };
-        csv.push_str(&format!(
-            "drug,{},E2E复活片,tablet,20,mg,28,tablet,passed,\"{}\",{ceiling}\n",
-            code(n),
-            supplier_name(n)
-        ));
-    }
-    app.post_bytes("/api/v1/catalog/imports", Some(&officer), "text/csv", csv)
-        .await
-        .expect(200);
-    let (rid, lot) = small_round(&app, &officer, "batch10", &code(1)).await;
+    let drug = |n: usize| Drug::new(code(n), "E2E复活片", supplier_name(n));
+    CatalogBuilder::new(&app)
+        .drug(drug(1).ceiling("1.0000"))
+        .drugs((2..=4).map(drug))
+        .import()
+        .await;
+    let mut round = small_round(&app, "batch10", &code(1));
     // batch 10: S01 0.3000 and S02 0.5000 win (<= 1.8 x 0.3000 = 0.54); S03 0.6000 and
     // S04 0.7000 do not. 4 valid bidders allow 3 winners: one revival place, at the
     // highest winning UCP, 0.5000
     for (n, price) in [(1, "0.3000"), (2, "0.5000"), (3, "0.6000"), (4, "0.7000")] {
-        app.post(
-            &format!("/api/v1/rounds/{rid}/bids"),
-            &sup[n - 1].token,
-            json!({"lot_id": lot, "product_code": code(n), "unit_price": price,
-                   "annual_capacity": 1_000_000, "province_preferences": []}),
-        )
-        .await
-        .expect(201);
+        round = round.bid(&sup[n - 1].token, 0, &code(n), price, 1_000_000, &[]);
     }
-    {
-        let mut conn = app.db.connect().await;
-        conn.batch_execute(&format!(
-            "UPDATE rounds SET bidding_deadline = clock_timestamp() WHERE id = '{rid}'"
-        ))
-        .await
-        .unwrap();
-    }
-    app.post(&format!("/api/v1/rounds/{rid}/open"), &officer, json!({}))
-        .await
-        .expect(200);
+    let round = round.opened().await;
+    let (rid, lot, officer) = (round.id, round.lots[0].clone(), round.officer);
     let first = app
         .post(
             &format!("/api/v1/rounds/{rid}/evaluate"),
@@ -1108,7 +911,8 @@ async fn revival_window_then_supply_failure_bars_the_supplier_from_the_next_roun
     );
     assert_eq!(offers[0]["unit_price"], "0.5000");
     assert!(
-        mail_recipients(&app).await["revival_offer"]
+        app.mail_to("revival_offer")
+            .await
             .contains(&"tender04@e2e-pharma.test".to_owned())
     );
 
@@ -1235,7 +1039,8 @@ async fn revival_window_then_supply_failure_bars_the_supplier_from_the_next_roun
     .expect_problem(422);
 
     // the next round: S01 is refused at submission; S02 is not
-    let (rid2, lot2) = small_round(&app, &officer, "batch7", &code(1)).await;
+    let next = small_round(&app, "batch7", &code(1)).published().await;
+    let (rid2, lot2) = (next.id, &next.lots[0]);
     let refused = app
         .post(
             &format!("/api/v1/rounds/{rid2}/bids"),

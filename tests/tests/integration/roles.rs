@@ -226,7 +226,7 @@ impl World {
             "admin",
         ] {
             let t = app.login_demo(who).await;
-            let me = app.get("/api/v1/me", &t).await.expect(200).body;
+            let me = app.me(&t).await;
             orgs.insert(who, me["org_id"].as_str().unwrap().to_owned());
             tokens.insert(who, t);
         }
