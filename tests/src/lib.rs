@@ -243,6 +243,14 @@ impl Resp {
         assert!(s.body["title"].is_string() && s.body["detail"].is_string());
         s
     }
+
+    /// Asserts an RFC 9457 problem with this status and this machine `code`.
+    #[track_caller]
+    pub fn expect_code(self, status: u16, code: &str) -> Self {
+        let s = self.expect_problem(status);
+        assert_eq!(s.body["code"], json!(code), "body: {}", s.body);
+        s
+    }
 }
 
 impl TestApp {

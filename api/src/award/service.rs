@@ -654,8 +654,12 @@ async fn compute(
         accepted,
     )
     .await?;
-    let result = bidding_core::run_round(&data.input)
-        .map_err(|e| ApiError::Unprocessable(format!("the round cannot be evaluated: {e}")))?;
+    let result = bidding_core::run_round(&data.input).map_err(|e| {
+        ApiError::rule(
+            "evaluation_refused",
+            format!("the round cannot be evaluated: {e}"),
+        )
+    })?;
     let mut lots = Vec::with_capacity(result.lots.len());
     for lr in &result.lots {
         let ev = &lr.evaluation;
@@ -1070,20 +1074,23 @@ pub async fn answer_revival(
     accept: bool,
 ) -> Result<RevivalOfferDto, ApiError> {
     if round.status != RoundStatus::Evaluated {
-        return Err(ApiError::Unprocessable(format!(
-            "revival offers are answered while the round is evaluated; it is {}",
-            round.status
-        )));
+        return Err(ApiError::rule(
+            "round_not_evaluated",
+            format!(
+                "revival offers are answered while the round is evaluated; it is {}",
+                round.status
+            ),
+        ));
     }
     let now = clock(conn).await?;
     let deadline = round
         .revival_deadline
         .ok_or_else(|| ApiError::not_found("this round has no revival offers"))?;
     if now >= deadline {
-        return Err(ApiError::Unprocessable(format!(
-            "the revival window closed at {}",
-            deadline.to_rfc3339()
-        )));
+        return Err(ApiError::rule(
+            "revival_window_closed",
+            format!("the revival window closed at {}", deadline.to_rfc3339()),
+        ));
     }
     let current: Option<RevivalResponse> = revival_offers::table
         .find((lot, supplier))
@@ -1101,9 +1108,10 @@ pub async fn answer_revival(
         }
         Some(RevivalResponse::Pending) => {}
         Some(r) => {
-            return Err(ApiError::Conflict(format!(
-                "you have answered this offer already ({r})"
-            )));
+            return Err(ApiError::conflict(
+                "revival_answered",
+                format!("you have answered this offer already ({r})"),
+            ));
         }
     }
     let response = if accept {
@@ -1150,11 +1158,14 @@ pub async fn award(
         .await?
         .ok_or_else(|| ApiError::internal("evaluated round without its evaluation"))?;
     if stored.digest != digest.trim() {
-        return Err(ApiError::Conflict(format!(
-            "the evaluation you reviewed is not the current one (it was recomputed, or the digest is mistyped): \
+        return Err(ApiError::conflict(
+            "evaluation_digest_stale",
+            format!(
+                "the evaluation you reviewed is not the current one (it was recomputed, or the digest is mistyped): \
              fetch GET /api/v1/rounds/{}/evaluation, review it, and award with the digest it shows",
-            round.id
-        )));
+                round.id
+            ),
+        ));
     }
     let now = clock(conn).await?;
     if let Some(deadline) = round.revival_deadline {
@@ -1168,18 +1179,21 @@ pub async fn award(
             .filter(|(r, _)| *r == RevivalResponse::Pending)
             .count();
         if pending > 0 && now < deadline {
-            return Err(ApiError::Unprocessable(format!(
-                "{pending} revival offers are unanswered and the window is open until {}",
-                deadline.to_rfc3339()
-            )));
+            return Err(ApiError::rule(
+                "revival_pending",
+                format!(
+                    "{pending} revival offers are unanswered and the window is open until {}",
+                    deadline.to_rfc3339()
+                ),
+            ));
         }
         if answers
             .iter()
             .any(|(_, at)| at.is_some_and(|at| at > stored.evaluation.evaluated_at))
         {
-            return Err(ApiError::Conflict(
-                "revival answers arrived after this evaluation: evaluate again to count them"
-                    .into(),
+            return Err(ApiError::conflict(
+                "revival_answers_after_evaluation",
+                "revival answers arrived after this evaluation: evaluate again to count them",
             ));
         }
         // unanswered offers lapse at the deadline
@@ -1535,10 +1549,13 @@ pub async fn published(
     round: &Round,
 ) -> Result<Evaluation, ApiError> {
     if !round.status.results_published() {
-        return Err(ApiError::Unprocessable(format!(
-            "results are published at the award; the round is {}",
-            round.status
-        )));
+        return Err(ApiError::rule(
+            "results_not_published",
+            format!(
+                "results are published at the award; the round is {}",
+                round.status
+            ),
+        ));
     }
     Ok(stored(conn, round.id)
         .await?

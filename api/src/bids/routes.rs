@@ -208,9 +208,10 @@ async fn open_terms(
     match round.status {
         RoundStatus::Draft => Err(ApiError::not_found("no such round")),
         RoundStatus::BiddingOpen => rounds::load_terms(&mut conn, round_id).await,
-        other => Err(ApiError::Unprocessable(format!(
-            "the round is {other}: it does not accept bids"
-        ))),
+        other => Err(ApiError::rule(
+            "round_not_open",
+            format!("the round is {other}: it does not accept bids"),
+        )),
     }
 }
 
@@ -278,8 +279,9 @@ async fn refused_early(
         let conn = state.pool.get().await?;
         if let Some(first) = BidRow::by_idempotency_key(&conn, supplier, key).await? {
             if first.request_hash.as_deref() != Some(request_hash) || first.round_id != round_id {
-                return Err(ApiError::Unprocessable(
-                    "this Idempotency-Key was used for a different bid".into(),
+                return Err(ApiError::rule(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different bid",
                 ));
             }
             let public_key = state.settings.receipt_key.public_hex();
@@ -396,8 +398,9 @@ pub async fn submit(
             // the terms changed after this process cached them: seal again, once
             Err(bid_writer::Refusal::StaleTerms) if !resealed => resealed = true,
             Err(bid_writer::Refusal::StaleTerms) => {
-                return Err(ApiError::Conflict(
-                    "the round's terms changed while you submitted: submit again".into(),
+                return Err(ApiError::conflict(
+                    "terms_changed",
+                    "the round's terms changed while you submitted: submit again",
                 ));
             }
         }
@@ -467,15 +470,16 @@ pub async fn withdraw(
             if round.status != RoundStatus::BiddingOpen
                 || clock(conn).await? >= round.bidding_deadline
             {
-                return Err(ApiError::Unprocessable(
-                    "bidding has closed: bids can no longer be withdrawn".into(),
+                return Err(ApiError::rule(
+                    "bidding_closed",
+                    "bidding has closed: bids can no longer be withdrawn",
                 ));
             }
             if bid.status != BidStatus::Live {
-                return Err(ApiError::Unprocessable(format!(
-                    "the bid is {}, not live",
-                    bid.status
-                )));
+                return Err(ApiError::rule(
+                    "bid_not_live",
+                    format!("the bid is {}, not live", bid.status),
+                ));
             }
             BidRow::end_live(conn, bid.lot_id, user.org_id, BidStatus::Withdrawn).await?;
             audit::record(
@@ -549,10 +553,13 @@ pub async fn register(
     }
     let round = Round::find(&mut conn, round_id).await?;
     if round.closed_at.is_none() {
-        return Err(ApiError::Unprocessable(format!(
-            "the register is frozen when bidding closes ({})",
-            round.bidding_deadline.to_rfc3339()
-        )));
+        return Err(ApiError::rule(
+            "register_not_frozen",
+            format!(
+                "the register is frozen when bidding closes ({})",
+                round.bidding_deadline.to_rfc3339()
+            ),
+        ));
     }
     let rows = RegisterRow::of_round(&mut conn, round_id).await?;
     Ok(web::Json(Register {
@@ -611,8 +618,9 @@ pub async fn my_share(
                 .await
                 .map_err(|_| ApiError::not_found("no such round"))?;
             if round.key_mode != "threshold" || round.published_at.is_none() {
-                return Err(ApiError::Unprocessable(
-                    "this round has no key shares (not published, or master-key mode)".into(),
+                return Err(ApiError::rule(
+                    "no_key_shares",
+                    "this round has no key shares (not published, or master-key mode)",
                 ));
             }
             let custodians = Custodian::of_round(conn, round_id).await?;
@@ -621,13 +629,16 @@ pub async fn my_share(
                 .find(|c| c.user_id == user.user_id)
                 .ok_or_else(|| ApiError::forbidden("you are not a custodian of this round"))?;
             if me.fetched_at.is_some() {
-                return Err(ApiError::Conflict(
-                    "you fetched your share already; the server no longer has it".into(),
+                return Err(ApiError::conflict(
+                    "share_fetched",
+                    "you fetched your share already; the server no longer has it",
                 ));
             }
             let wrapped = Custodian::take_share(conn, round_id, user.user_id)
                 .await?
-                .ok_or_else(|| ApiError::Conflict("the share was fetched already".into()))?;
+                .ok_or_else(|| {
+                    ApiError::conflict("share_fetched", "the share was fetched already")
+                })?;
             let text = master
                 .unwrap(
                     &wrapped,
@@ -699,10 +710,13 @@ pub async fn open(
         .map_err(|_| ApiError::not_found("no such round"))?;
     if round.status == RoundStatus::BiddingOpen {
         if clock(&mut conn).await? < round.bidding_deadline {
-            return Err(ApiError::Unprocessable(format!(
-                "bids can be opened only after the deadline ({})",
-                round.bidding_deadline.to_rfc3339()
-            )));
+            return Err(ApiError::rule(
+                "deadline_not_passed",
+                format!(
+                    "bids can be opened only after the deadline ({})",
+                    round.bidding_deadline.to_rfc3339()
+                ),
+            ));
         }
         conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
             .await?;

@@ -382,31 +382,36 @@ fn judge(
                 created: false,
             })));
         }
-        return Err(ApiError::Unprocessable(
-            "this Idempotency-Key was used for a different bid".into(),
+        return Err(ApiError::rule(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different bid",
         )
         .into());
     }
     match current.status {
         RoundStatus::BiddingOpen if *now < current.bidding_deadline => {}
         RoundStatus::BiddingOpen => {
-            return Err(ApiError::Unprocessable(format!(
-                "bidding closed at {} (server time {}): the bid was not accepted",
-                current.bidding_deadline.to_rfc3339(),
-                now.to_rfc3339()
-            ))
+            return Err(ApiError::rule(
+                "bidding_closed",
+                format!(
+                    "bidding closed at {} (server time {}): the bid was not accepted",
+                    current.bidding_deadline.to_rfc3339(),
+                    now.to_rfc3339()
+                ),
+            )
             .into());
         }
         RoundStatus::Draft => return Err(ApiError::not_found("no such round").into()),
         other => {
-            return Err(ApiError::Unprocessable(format!(
-                "the round is {other}: it does not accept bids"
-            ))
+            return Err(ApiError::rule(
+                "round_not_open",
+                format!("the round is {other}: it does not accept bids"),
+            )
             .into());
         }
     }
     if let Some(until) = found.barred.get(&s.supplier()) {
-        return Err(ApiError::Unprocessable(format!(
+        return Err(ApiError::rule("supplier_barred", format!(
             "your organisation is barred from procurement rounds until {until} (after a supply failure)"
         ))
         .into());

@@ -338,10 +338,10 @@ pub async fn record_failure(
         .optional()?
         .ok_or_else(|| ApiError::not_found("no such contract"))?;
     if row.status != ContractStatus::Active {
-        return Err(ApiError::Unprocessable(format!(
-            "the contract is {}, not active",
-            row.status
-        )));
+        return Err(ApiError::rule(
+            "contract_not_active",
+            format!("the contract is {}, not active", row.status),
+        ));
     }
     let (Some(b_org), Some(b_bid), Some(b_price), Some(b_rank)) = (
         row.backup_supplier_org_id,
@@ -349,10 +349,10 @@ pub async fn record_failure(
         row.backup_unit_price,
         row.backup_rank,
     ) else {
-        return Err(ApiError::Unprocessable(
+        return Err(ApiError::rule(
+            "no_backup_supplier",
             "this contract has no backup supplier (a lot with one winner has none); \
-             the province must be procured again"
-                .into(),
+             the province must be procured again",
         ));
     };
     let today = crate::platform::db::china_date(clock(conn).await?);

@@ -49,8 +49,9 @@ impl FieldError {
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
-    /// A stable machine-readable code (snake_case) for clients and translations; one per
-    /// `type` (docs/api.md lists them).
+    /// A stable machine-readable code (snake_case) for clients and translations: the
+    /// refusing rule's own (`bid_above_ceiling`, `round_not_open`, `share_presented`...),
+    /// else the `type`'s (`validation`, `not_found`...). docs/api.md lists them all.
     pub code: String,
     pub title: String,
     pub status: u16,
@@ -94,6 +95,13 @@ pub enum ApiError {
     Unavailable(#[source] BoxError),
     #[error("internal error")]
     Internal(#[source] BoxError),
+    /// Another problem with a specific `code` (`bid_above_ceiling`, `round_not_open`):
+    /// status, type, title and detail are the inner problem's.
+    #[error("{inner}")]
+    Coded {
+        code: &'static str,
+        inner: Box<ApiError>,
+    },
 }
 
 fn validation_detail(errors: &[FieldError]) -> String {
@@ -123,6 +131,36 @@ impl ApiError {
         Self::Validation(vec![FieldError::field(field, message)])
     }
 
+    /// A refusal by a business rule (422), with its specific code.
+    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unprocessable(detail.into()).with_code(code)
+    }
+
+    /// A conflict with the current state (409), with its specific code.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict(detail.into()).with_code(code)
+    }
+
+    /// This problem, with a specific `code` in place of its type's (docs/api.md lists
+    /// them all).
+    pub fn with_code(self, code: &'static str) -> Self {
+        match self {
+            Self::Coded { inner, .. } => Self::Coded { code, inner },
+            other => Self::Coded {
+                code,
+                inner: Box::new(other),
+            },
+        }
+    }
+
+    /// The problem's stable machine code: the specific one, or its type's.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Coded { code, .. } => (*code).to_owned(),
+            other => other.kind_and_title().0.replace('-', "_"),
+        }
+    }
+
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest(_) => ("bad-request", "Malformed request"),
@@ -138,19 +176,21 @@ impl ApiError {
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
+            Self::Coded { inner, .. } => inner.kind_and_title(),
         }
     }
 
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         Problem {
-            code: kind.replace('-', "_"),
+            code: self.code(),
             kind: format!("/problems/{kind}"),
             title: title.into(),
             status: self.status_code().as_u16(),
             detail: self.to_string(),
             errors: match self {
                 Self::Validation(errors) | Self::InvalidFile { errors, .. } => errors.clone(),
+                Self::Coded { inner, .. } => inner.problem().errors,
                 _ => Vec::new(),
             },
         }
@@ -174,6 +214,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Coded { inner, .. } => inner.status_code(),
         }
     }
 
@@ -190,7 +231,11 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        match self {
+        let headers_of = match self {
+            Self::Coded { inner, .. } => inner.as_ref(),
+            other => other,
+        };
+        match headers_of {
             Self::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }

@@ -492,11 +492,11 @@ pub async fn update(
             Round::lock_for_closing(conn, id).await?;
             let round = Round::lock(conn, id).await?;
             if !matches!(round.status, RoundStatus::Draft | RoundStatus::DemandCollection | RoundStatus::BiddingOpen) {
-                return Err(ApiError::Unprocessable(format!("the terms of a {} round cannot change", round.status)));
+                return Err(ApiError::rule("round_terms_frozen", format!("the terms of a {} round cannot change", round.status)));
             }
             let now = clock(conn).await?;
             if round.status == RoundStatus::BiddingOpen && now >= round.bidding_deadline {
-                return Err(ApiError::Unprocessable("bidding has closed: the terms cannot change".into()));
+                return Err(ApiError::rule("bidding_closed", "bidding has closed: the terms cannot change"));
             }
             let name = body.name.as_deref().map(str::trim).unwrap_or(&round.name).to_owned();
             if name.is_empty() || name.chars().count() > 200 {
@@ -678,7 +678,7 @@ pub async fn add_lot(
         .transaction(async |conn| {
             let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
             if !matches!(round.status, RoundStatus::Draft | RoundStatus::DemandCollection) {
-                return Err(ApiError::Unprocessable(format!("lots cannot be added to a {} round", round.status)));
+                return Err(ApiError::rule("round_terms_frozen", format!("lots cannot be added to a {} round", round.status)));
             }
             let code = bidding_core::catalog::normalize_code(&body.representative_code);
             let item = CatalogItem::find(conn, &code)
@@ -774,7 +774,10 @@ pub async fn start_demand(
                 .map_err(|_| ApiError::not_found("no such round"))?;
             let next = rounds::transition(&round, RoundAction::StartDemandCollection, None)?;
             if LotRow::of_round(conn, id).await?.is_empty() {
-                return Err(ApiError::Unprocessable("add at least one lot first".into()));
+                return Err(ApiError::rule(
+                    "round_has_no_lots",
+                    "add at least one lot first",
+                ));
             }
             Round::set_status(conn, id, next).await?;
             audit::record(
@@ -825,11 +828,11 @@ pub async fn publish(
             let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
             let next = rounds::transition(&round, RoundAction::OpenBidding, None)?;
             if LotRow::of_round(conn, id).await?.is_empty() {
-                return Err(ApiError::Unprocessable("a round without lots cannot be published".into()));
+                return Err(ApiError::rule("round_has_no_lots", "a round without lots cannot be published"));
             }
             let now = clock(conn).await?;
             if round.bidding_deadline <= now {
-                return Err(ApiError::Unprocessable("the bidding deadline has passed: move it first".into()));
+                return Err(ApiError::rule("deadline_passed", "the bidding deadline has passed: move it first"));
             }
             // ceilings are published by Beijing's calendar: the day in China Standard Time
             let today = crate::platform::db::china_date(now);
@@ -1042,7 +1045,7 @@ pub async fn report_demand(
                 return Err(ApiError::not_found("no such round"));
             }
             if !round.status.accepts_demand() {
-                return Err(ApiError::Unprocessable(format!("demand is frozen: the round is {}", round.status)));
+                return Err(ApiError::rule("demand_frozen", format!("demand is frozen: the round is {}", round.status)));
             }
             let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id).await?.into_iter().map(|l| l.id).collect();
             let mut errors = Vec::new();

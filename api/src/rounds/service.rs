@@ -181,6 +181,7 @@ fn ceiling_refusal(check: bidding_core::CeilingCheck, ucp: UnitPrice) -> ApiErro
         ),
     };
     ApiError::Validation(vec![FieldError::field("unit_price", message)])
+        .with_code("bid_above_ceiling")
 }
 
 /// The checks of an offered product: in the national catalog (`item`, with its ceiling on
@@ -202,18 +203,23 @@ pub fn check_offer(
         return Err(ApiError::Validation(vec![FieldError::field(
             "product_code",
             format!("{code} is not in the national catalog"),
-        )]));
+        )])
+        .with_code("product_not_in_catalog"));
     };
     let product = product_of(item, *ceiling).map_err(ApiError::internal)?;
     if let Some(why) = ineligibility(&product, item, lot, supplier, &terms.kind) {
-        return Err(ApiError::Unprocessable(format!("ineligible: {why}")));
+        return Err(ApiError::rule(
+            "bid_ineligible",
+            format!("ineligible: {why}"),
+        ));
     }
     let domain_lot = domain_lot
         .as_ref()
         .map_err(|e| ApiError::internal(e.clone()))?;
     // a product the rules cannot compare with the lot's representative is ineligible too
-    let refuse =
-        |e: bidding_core::BiddingError| ApiError::Unprocessable(format!("ineligible: {e}"));
+    let refuse = |e: bidding_core::BiddingError| {
+        ApiError::rule("bid_ineligible", format!("ineligible: {e}"))
+    };
     if let Some(check) =
         bidding_core::above_ceiling(domain_lot, &product, price, &terms.rules).map_err(refuse)?
     {
@@ -266,10 +272,10 @@ pub async fn load_terms(
 ) -> Result<std::sync::Arc<BiddingTerms>, ApiError> {
     let round = Round::find(conn, round_id).await?;
     if round.status != RoundStatus::BiddingOpen {
-        return Err(ApiError::Unprocessable(format!(
-            "the round is {}: it does not accept bids",
-            round.status
-        )));
+        return Err(ApiError::rule(
+            "round_not_open",
+            format!("the round is {}: it does not accept bids", round.status),
+        ));
     }
     let public_key = round
         .public_key
@@ -338,8 +344,12 @@ pub fn transition(
     action: bidding_core::RoundAction,
     reason: Option<&str>,
 ) -> Result<RoundStatus, ApiError> {
-    bidding_core::transition(round.status, action, reason)
-        .map_err(|e| ApiError::Unprocessable(format!("round is {}: {e}", round.status)))
+    bidding_core::transition(round.status, action, reason).map_err(|e| {
+        ApiError::rule(
+            "round_transition_refused",
+            format!("round is {}: {e}", round.status),
+        )
+    })
 }
 
 /// Publication: freezes demand and ceilings, makes the round's key pair and deals its
@@ -361,13 +371,14 @@ pub async fn publish_keys(
         _ => {
             let custodians = Custodian::of_round(conn, round.id).await?;
             let n = u8::try_from(custodians.len())
-                .map_err(|_| ApiError::Unprocessable("at most 255 custodians".into()))?;
+                .map_err(|_| ApiError::rule("custodians_invalid", "at most 255 custodians"))?;
             let k = u8::try_from(round.quorum)
                 .map_err(|_| ApiError::internal("quorum out of range"))?;
             if n < k || k == 0 {
-                return Err(ApiError::Unprocessable(format!(
-                    "the quorum is {k} but the round has {n} custodians"
-                )));
+                return Err(ApiError::rule(
+                    "custodians_invalid",
+                    format!("the quorum is {k} but the round has {n} custodians"),
+                ));
             }
             for (custodian, (share, commitment)) in
                 custodians.iter().zip(sealing::split(&keys.secret, k, n))
@@ -533,10 +544,10 @@ pub async fn present_share(
         });
     }
     if round.status != RoundStatus::Closed {
-        return Err(ApiError::Unprocessable(format!(
-            "a {} round cannot be opened",
-            round.status
-        )));
+        return Err(ApiError::rule(
+            "round_not_closed",
+            format!("a {} round cannot be opened", round.status),
+        ));
     }
     let public = round
         .public_key
@@ -581,9 +592,9 @@ pub async fn present_share(
                 json!({ "custodian": user }),
             )
             .await?;
-            return Err(ApiError::Unprocessable(
-                "this share is not the one dealt to you (forged or mistyped); nothing was recorded"
-                    .into(),
+            return Err(ApiError::rule(
+                "share_not_yours",
+                "this share is not the one dealt to you (forged or mistyped); nothing was recorded",
             ));
         }
         let wrapped = settings
@@ -594,8 +605,9 @@ pub async fn present_share(
             )
             .map_err(ApiError::internal)?;
         if !OpeningShares::add(conn, round.id, user, &wrapped).await? {
-            return Err(ApiError::Conflict(
-                "you have presented your share already".into(),
+            return Err(ApiError::conflict(
+                "share_presented",
+                "you have presented your share already",
             ));
         }
         audit::record(
@@ -635,7 +647,10 @@ pub async fn present_share(
         }
         let k = u8::try_from(round.quorum).map_err(ApiError::internal)?;
         sealing::combine(&pairs, k, &public).map_err(|e| {
-            ApiError::Unprocessable(format!("the shares do not open this round: {e}"))
+            ApiError::rule(
+                "shares_do_not_open",
+                format!("the shares do not open this round: {e}"),
+            )
         })?
     };
     let revealed = reveal_all(conn, round, &secret).await?;

@@ -147,3 +147,58 @@ fn the_check_sees_an_import_of_a_feature() {
     std::fs::remove_file(&tmp).unwrap();
     assert_eq!(names, ["platform", "rounds", "award"]);
 }
+
+/// The specific problem codes given in `code`: the first argument of `rule(`,
+/// `conflict(` and `with_code(` when it is a string literal.
+fn problem_codes(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for call in ["rule(", "conflict(", "with_code("] {
+        let mut rest = code;
+        while let Some(i) = rest.find(call) {
+            let before = rest[..i].chars().last();
+            rest = &rest[i + call.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let arg = rest.trim_start();
+            if let Some(lit) = arg.strip_prefix('"') {
+                let end = lit.find('"').unwrap();
+                out.push(lit[..end].to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn problem_code_scanner_finds_codes_over_lines() {
+    let code = "ApiError::rule(\n    \"round_not_open\",\n    x)\n.with_code(\"bid_above_ceiling\")\nfn conflict(code: &str)\nmy_rule(\"no\")";
+    assert_eq!(
+        problem_codes(code),
+        ["round_not_open", "bid_above_ceiling"].map(String::from)
+    );
+}
+
+#[test]
+fn every_problem_code_is_documented() {
+    let docs = std::fs::read_to_string(src().join("../../docs/api.md")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut seen = 0;
+    for file in &files {
+        for c in problem_codes(&code(file)) {
+            assert!(
+                c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+                "{}: code {c:?} is not snake_case",
+                file.display()
+            );
+            assert!(
+                docs.contains(&format!("| `{c}` |")),
+                "{}: problem code `{c}` is not in docs/api.md's table",
+                file.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 30, "only {seen} codes found: the scanner is broken");
+}

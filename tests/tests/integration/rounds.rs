@@ -227,7 +227,7 @@ async fn a_bid_over_its_ceiling_ineligible_or_of_another_lot_is_refused() {
     let res = f
         .bid(&huahai, HUAHAI_10MG, "0.5100", None)
         .await
-        .expect_problem(422);
+        .expect_code(422, "bid_above_ceiling");
     let msg = res.body["errors"][0]["message"].as_str().unwrap();
     // 10 mg against the 20 mg representative: UCP = 0.5100 x 1.7 = 0.8670
     assert!(
@@ -238,12 +238,12 @@ async fn a_bid_over_its_ceiling_ineligible_or_of_another_lot_is_refused() {
     let res = f
         .bid(&huahai, HENGRUI_10MG, "0.3000", None)
         .await
-        .expect_problem(422);
+        .expect_code(422, "bid_ineligible");
     assert!(res.body["detail"].as_str().unwrap().contains("ineligible"));
     // a product of another generic's lot or unknown code
     f.bid(&huahai, "XC10AAT901A001010100199", "0.3000", None)
         .await
-        .expect_problem(422);
+        .expect_code(422, "product_not_in_catalog");
 }
 
 /// The bids the tests below start from: Huahai's (under an Idempotency-Key) and Qilu's
@@ -288,7 +288,7 @@ async fn each_accepted_bid_gets_one_signed_receipt_even_when_retried() {
     assert_eq!(again["signature"], a["signature"]);
     f.bid(&huahai, HUAHAI_10MG, "0.4000", Some("huahai-1"))
         .await
-        .expect_problem(422);
+        .expect_code(422, "idempotency_key_reused");
     // Qilu bids, then replaces its bid
     f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
     let b = f
@@ -394,10 +394,12 @@ async fn before_the_deadline_no_table_holds_a_price_and_nothing_opens() {
     assert!(dump.contains(a["commitment"].as_str().unwrap()));
 
     // nobody opens before the deadline, and the register is not frozen yet
-    f.open("officer", Some(&s1)).await.expect_problem(422);
+    f.open("officer", Some(&s1))
+        .await
+        .expect_code(422, "deadline_not_passed");
     app.get(&format!("/api/v1/rounds/{}/register", f.round), &huahai)
         .await
-        .expect_problem(422);
+        .expect_code(422, "register_not_frozen");
 }
 
 #[actix_web::test]
@@ -412,7 +414,7 @@ async fn at_the_deadline_bidding_closes_on_a_register_of_the_bids_that_count() {
     let late = f
         .bid(&huahai, HUAHAI_10MG, "0.4000", None)
         .await
-        .expect_problem(422);
+        .expect_code(422, "bidding_closed");
     assert!(late.body["detail"].as_str().unwrap().contains("closed"));
 
     // the frozen register lists exactly the receipts that count: no replaced bid
@@ -460,11 +462,15 @@ async fn k_real_shares_open_the_round_and_reveal_every_bid_as_committed() {
         (res["status"].as_str(), res["presented"].as_u64()),
         (Some("waiting"), Some(1))
     );
-    f.open("officer", Some(&s1)).await.expect_problem(409);
+    f.open("officer", Some(&s1))
+        .await
+        .expect_code(409, "share_presented");
     let mut forged = s2.clone();
     forged.replace_range(4..8, if &s2[4..8] == "AAAA" { "BBBB" } else { "AAAA" });
     f.open("officer2", Some(&forged)).await.expect_problem(422);
-    f.open("officer3", Some(&s2)).await.expect_problem(422); // someone else's share
+    f.open("officer3", Some(&s2))
+        .await
+        .expect_code(422, "share_not_yours");
     let dump = dump_everything(app).await;
     assert!(
         !contains_price(&dump, "0.4321"),

@@ -159,9 +159,10 @@ pub async fn create(
         .await?
         .is_some()
     {
-        return Err(ApiError::Conflict(format!(
-            "an organisation named {name:?} exists"
-        )));
+        return Err(ApiError::conflict(
+            "org_name_taken",
+            format!("an organisation named {name:?} exists"),
+        ));
     }
     let org = conn
         .transaction(async |conn| {
@@ -258,8 +259,9 @@ pub async fn update(
         return Err(ApiError::Validation(errors));
     }
     if body.status == Some(OrgStatus::Suspended) && id == user.org_id {
-        return Err(ApiError::Unprocessable(
-            "an admin cannot suspend the organisation it acts for".into(),
+        return Err(ApiError::rule(
+            "cannot_suspend_own_org",
+            "an admin cannot suspend the organisation it acts for",
         ));
     }
     let mut conn = state.pool.get().await?;

@@ -208,9 +208,10 @@ pub async fn create(
         return Err(ApiError::Validation(errors));
     };
     if User::find_by_email(&mut conn, &email).await?.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "a user with email {email} exists"
-        )));
+        return Err(ApiError::conflict(
+            "email_taken",
+            format!("a user with email {email} exists"),
+        ));
     }
     drop(conn);
     let generated = body.password.is_none().then(password::generate);
@@ -325,8 +326,9 @@ pub async fn update(
         crate::platform::input::bounded("display_name", name, crate::platform::input::MAX_NAME)?;
     }
     if body.active == Some(false) && id == user.user_id {
-        return Err(ApiError::Unprocessable(
-            "an admin cannot deactivate itself".into(),
+        return Err(ApiError::rule(
+            "cannot_deactivate_self",
+            "an admin cannot deactivate itself",
         ));
     }
     let hash = match body.password {

@@ -86,7 +86,7 @@ pub async fn retry(
         .transaction(async |conn| {
             let current = jobs::find(conn, id).await?;
             let Some(job) = jobs::retry(conn, id).await? else {
-                return Err(ApiError::Unprocessable(format!(
+                return Err(ApiError::rule("job_not_dead", format!(
                     "job {id} is {}, only dead jobs can be retried",
                     current.status
                 )));
