@@ -8,9 +8,10 @@ use crate::{
     accounts::routes::{auth, orgs, users},
     admin::routes::{audit, jobs, provinces, system},
     award::routes as awards,
-    bids::routes as bids,
+    bids::routes::{bids, opening},
     catalog::routes as catalog,
-    rounds::routes as rounds,
+    contracts::routes as contracts,
+    rounds::routes::{demand, lots, rounds},
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -44,19 +45,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(rounds::list)
                 .service(rounds::get)
                 .service(rounds::update)
-                .service(rounds::add_lot)
-                .service(rounds::list_lots)
+                .service(lots::add_lot)
+                .service(lots::list_lots)
                 .service(rounds::start_demand)
                 .service(rounds::publish)
                 .service(rounds::cancel)
-                .service(rounds::report_demand)
-                .service(rounds::demand)
+                .service(demand::report_demand)
+                .service(demand::demand)
                 .service(bids::submit)
                 .service(bids::mine)
                 .service(bids::withdraw)
-                .service(bids::register)
-                .service(bids::my_share)
-                .service(bids::open)
+                .service(opening::register)
+                .service(opening::my_share)
+                .service(opening::open)
                 .service(awards::evaluate)
                 .service(awards::get_evaluation)
                 .service(awards::revival_offers)
@@ -64,9 +65,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(awards::award_round)
                 .service(awards::results)
                 .service(awards::ocds_package)
-                .service(awards::list_contracts)
-                .service(awards::get_contract)
-                .service(awards::supply_failure)
-                .service(awards::bars),
+                .service(contracts::list_contracts)
+                .service(contracts::get_contract)
+                .service(contracts::supply_failure)
+                .service(contracts::bars),
         );
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    award::service::{Evaluation, LotEvaluation},
+    award::dto::{Evaluation, LotEvaluation},
     catalog::queries::CatalogItem,
     contracts::service::ContractRow,
     platform::{
@@ -332,7 +332,7 @@ pub async fn package(
     let mut awards = Vec::new();
     for l in &evaluation.lots {
         let lot = l.lot_id.to_string();
-        let valid: Vec<&crate::award::service::BidEvaluation> =
+        let valid: Vec<&crate::award::dto::BidEvaluation> =
             l.bids.iter().filter(|b| b.rank.is_some()).collect();
         let mut stat = |measure: &str, value: Value| {
             statistics.push(
@@ -370,7 +370,7 @@ pub async fn package(
             })),
             Some(a) => {
                 for b in l.bids.iter().filter(|b| b.won) {
-                    let lines: Vec<&crate::award::service::AllocationLine> =
+                    let lines: Vec<&crate::award::dto::AllocationLine> =
                         a.lines.iter().filter(|x| x.bid_id == b.bid_id).collect();
                     let volume: u64 = lines.iter().map(|x| x.agreed_volume).sum();
                     let amount: Decimal = lines.iter().map(|x| x.annual_amount).sum();

@@ -1,21 +1,19 @@
-//! Evaluation, revival, award, published results, the OCDS record, contracts, supply
-//! failures and supplier bars.
+//! Evaluation, revival, award, published results and the OCDS record.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Datelike, NaiveDate};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
     award::{
-        ocds, service as award,
-        service::{Evaluation, Results, RevivalOfferDto},
-    },
-    contracts::{
-        service as contracts,
-        service::{BarDto, ContractDto, Filter, Scope, SupplyFailure},
+        dto::Evaluation,
+        evaluation, ocds,
+        results::{self as published, Results},
+        revival::{self, RevivalOfferDto},
+        service as award,
     },
     platform::{
         AppState,
@@ -27,7 +25,7 @@ use crate::{
 };
 use crate::{
     platform::page::{Page, Pagination},
-    rounds::routes::visible_round,
+    rounds::service::visible_round,
 };
 
 const OFFICER: &[Role] = &[Role::ProcurementOfficer];
@@ -107,7 +105,7 @@ pub async fn evaluate(
                 (None, Some(d)) => d,
                 (None, None) => first_of_next_month(today)?,
             };
-            award::evaluate(
+            evaluation::evaluate(
                 conn,
                 settings,
                 &round,
@@ -154,7 +152,7 @@ pub async fn get_evaluation(
     user.require(&[Role::ProcurementOfficer, Role::Auditor])?;
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
-    let stored = award::stored(&mut conn, round.id)
+    let stored = evaluation::stored(&mut conn, round.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this round has not been evaluated"))?;
     Ok(web::Json(EvaluationResponse {
@@ -187,7 +185,7 @@ pub async fn revival_offers(
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
     let supplier = (user.role == Role::Supplier).then_some(user.org_id);
-    let offers = award::offers(&mut conn, round.id, supplier).await?;
+    let offers = revival::offers(&mut conn, round.id, supplier).await?;
     Ok(web::Json(Page::of_all(offers, paging.into_inner())?))
 }
 
@@ -234,7 +232,7 @@ pub async fn answer_revival(
             let round = Round::lock(conn, id)
                 .await
                 .map_err(|_| ApiError::not_found("no such round"))?;
-            award::answer_revival(
+            revival::answer_revival(
                 conn,
                 &round,
                 lot,
@@ -336,8 +334,8 @@ pub async fn results(
 ) -> Result<web::Json<Results>, ApiError> {
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
-    let evaluation = award::published(&mut conn, &round).await?;
-    Ok(web::Json(award::results(&round, &evaluation)))
+    let evaluation = published::published(&mut conn, &round).await?;
+    Ok(web::Json(published::results(&round, &evaluation)))
 }
 
 /// The round's public record: an OCDS 1.1 release package (tender with lots and items,
@@ -362,214 +360,7 @@ pub async fn ocds_package(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let round = visible_round(&mut conn, &user, *id).await?;
-    let evaluation = award::published(&mut conn, &round).await?;
+    let evaluation = published::published(&mut conn, &round).await?;
     let package = ocds::package(&mut conn, &state.settings, &round, &evaluation).await?;
     Ok(HttpResponse::Ok().json(package))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ContractQuery {
-    pub round_id: Option<Uuid>,
-    pub lot_id: Option<Uuid>,
-    /// GB/T 2260 province code.
-    pub province: Option<String>,
-    pub supplier_org_id: Option<Uuid>,
-    /// active, failed or completed
-    pub status: Option<String>,
-}
-
-fn scope_of(user: &AuthUser) -> Scope {
-    match user.role {
-        Role::Supplier => Scope::Supplier(user.org_id),
-        Role::ProvincialBuyer | Role::Insurer => Scope::Province,
-        _ => Scope::All,
-    }
-}
-
-/// Contracts the caller is party to: a supplier its own (and those it backs up), a
-/// buyer or insurer its province's, officers, auditors and admins all.
-#[utoipa::path(
-    tag = "contracts",
-    security(("bearer" = [])),
-    extensions(("x-scope" = json!("party"))),
-    params(Pagination, ContractQuery),
-    responses(
-        (status = 200, description = "A page of contracts", body = Page<ContractDto>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/contracts")]
-pub async fn list_contracts(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    page: web::Query<Pagination>,
-    query: web::Query<ContractQuery>,
-) -> Result<web::Json<Page<ContractDto>>, ApiError> {
-    let (page, per_page, limit, offset) = page.into_inner().resolve()?;
-    let q = query.into_inner();
-    let status = q
-        .status
-        .as_deref()
-        .map(str::parse::<contracts::ContractStatus>)
-        .transpose()
-        .map_err(|_| ApiError::invalid("status", "must be active, failed or completed"))?;
-    if let Some(p) = &q.province
-        && !(p.len() == 6 && p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(ApiError::invalid(
-            "province",
-            "must be a GB/T 2260 province code: 6 digits",
-        ));
-    }
-    let filter = Filter {
-        round_id: q.round_id,
-        lot_id: q.lot_id,
-        province: q.province,
-        supplier_org_id: q.supplier_org_id,
-        status,
-    };
-    let mut conn = state.pool.get().await?;
-    let (items, total) = contracts::page(
-        &mut conn,
-        scope_of(&user),
-        user.province.as_deref(),
-        &filter,
-        limit,
-        offset,
-    )
-    .await?;
-    Ok(web::Json(Page::new(items, page, per_page, total)))
-}
-
-/// One contract (if the caller is party to it).
-#[utoipa::path(
-    tag = "contracts",
-    security(("bearer" = [])),
-    extensions(("x-scope" = json!("party"))),
-    params(("id" = Uuid, Path, description = "Contract id")),
-    responses(
-        (status = 200, description = "The contract", body = ContractDto),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contract (or not yours)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/contracts/{id}")]
-pub async fn get_contract(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<ContractDto>, ApiError> {
-    let mut conn = state.pool.get().await?;
-    Ok(web::Json(
-        contracts::find(&mut conn, *id, scope_of(&user), user.province.as_deref()).await?,
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SupplyFailureRequest {
-    /// What happened; sent to the suppliers and buyers concerned.
-    #[schema(max_length = 2000)]
-    pub reason: String,
-    /// Bar the failing supplier from rounds until this day (inclusive).
-    pub bar_until: Option<NaiveDate>,
-}
-
-/// Record that the winner failed to supply this contract's province: the backup
-/// supplier takes over at its own winning price, and the failing supplier may be barred.
-#[utoipa::path(
-    tag = "contracts",
-    security(("bearer" = ["procurement_officer"])),
-    extensions(("x-scope" = json!("all"))),
-    params(("id" = Uuid, Path, description = "Contract id")),
-    request_body = SupplyFailureRequest,
-    responses(
-        (status = 201, description = "Recorded; the backup's contract is active", body = SupplyFailure),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contract", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not active, no backup, or invalid input", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/contracts/{id}/supply-failure")]
-pub async fn supply_failure(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: crate::platform::input::Json<SupplyFailureRequest>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(OFFICER)?;
-    let body = body.into_inner()?;
-    let reason = body.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::invalid("reason", "must be 1 to 2000 characters"));
-    }
-    if let Some(d) = body.bar_until {
-        crate::platform::input::check_date("bar_until", d)?;
-    }
-    let settings = &state.settings;
-    let actor = user.actor();
-    let mut conn = state.pool.get().await?;
-    let failure = conn
-        .transaction(async |conn| {
-            contracts::record_failure(
-                conn,
-                settings,
-                &actor,
-                user.user_id,
-                *id,
-                &reason,
-                body.bar_until,
-            )
-            .await
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(failure))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct BarQuery {
-    pub org_id: Option<Uuid>,
-    /// Only bars in force on this day.
-    pub active_on: Option<NaiveDate>,
-}
-
-/// Supplier bars (after supply failures). A supplier sees its own.
-#[utoipa::path(
-    tag = "contracts",
-    security(("bearer" = ["procurement_officer", "admin", "auditor", "supplier"])),
-    extensions(("x-scope" = json!("own_org"))),
-    params(BarQuery, Pagination),
-    responses(
-        (status = 200, description = "Bars, newest first", body = Page<BarDto>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers, admins, auditors and suppliers only", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/supplier-bars")]
-pub async fn bars(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    query: web::Query<BarQuery>,
-    paging: web::Query<Pagination>,
-) -> Result<web::Json<Page<BarDto>>, ApiError> {
-    user.require(&[
-        Role::ProcurementOfficer,
-        Role::Admin,
-        Role::Auditor,
-        Role::Supplier,
-    ])?;
-    if let Some(d) = query.active_on {
-        crate::platform::input::check_date("active_on", d)?;
-    }
-    let org = if user.role == Role::Supplier {
-        Some(user.org_id)
-    } else {
-        query.org_id
-    };
-    let mut conn = state.pool.get().await?;
-    let bars = contracts::bars(&mut conn, org, query.active_on).await?;
-    Ok(web::Json(Page::of_all(bars, paging.into_inner())?))
 }

@@ -38,6 +38,10 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::{
+    bids::{
+        queries::{BidRow, NewBid},
+        service::{self as bids, BiddingTerms},
+    },
     catalog::queries::CatalogItem,
     platform::{
         audit::{self, Actor},
@@ -50,11 +54,7 @@ use crate::{
         jobs,
         settings::Settings,
     },
-    rounds::{
-        queries::{BidRow, BiddingState, NewBid, Round, items_with_ceilings},
-        service as rounds,
-        service::BiddingTerms,
-    },
+    rounds::queries::{BiddingState, Round, items_with_ceilings},
 };
 use bidding_core::RoundStatus;
 
@@ -422,7 +422,7 @@ fn judge(
     let item = found
         .items
         .get(&(s.product_code.clone(), s.terms.ceilings_date));
-    rounds::check_offer(
+    bids::check_offer(
         &s.terms,
         s.lot_id,
         s.supplier(),
@@ -506,7 +506,7 @@ async fn write_all(
         let now = state[&s.round_id()].1;
         let id = Uuid::now_v7();
         let message =
-            rounds::receipt_message(id, s.round_id(), s.lot_id, s.supplier(), now, &s.commitment);
+            bids::receipt_message(id, s.round_id(), s.lot_id, s.supplier(), now, &s.commitment);
         signed.push((id, now, settings.receipt_key.sign(message.as_bytes())));
     }
     let rows: Vec<NewBid<'_>> = accepted

@@ -1,3 +1,4 @@
 //! Contracts per lot, winner and province; supply failure, the backup's takeover and bars.
 
+pub mod routes;
 pub mod service;

@@ -1334,7 +1334,7 @@ async fn an_unreadable_sealed_bid_is_invalidated_at_the_opening_not_a_500() {
     let content = json!({"product_code": HUAHAI_10MG, "unit_price": "0.4000",
                          "annual_capacity": 9_223_372_036_854_775_808u64, "province_preferences": []});
     let org = huahai_org["org_id"].as_str().unwrap();
-    let info = tests::api::rounds::service::bid_info(
+    let info = tests::api::bids::service::bid_info(
         f.round.parse().unwrap(),
         1,
         f.lot.parse().unwrap(),

@@ -1,4 +1,5 @@
-//! Sealed bids, the frozen register, opening-key shares and the opening.
+//! Sealed bids: submit (or replace) under an Idempotency-Key with a signed receipt, list
+//! one's own, withdraw; the receipt-signing public key.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use bidding_core::UnitPrice;
@@ -11,9 +12,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::page::{Page, Pagination};
-use crate::rounds::queries::BidStatus;
 use crate::{
-    bids::writer as bid_writer,
+    bids::{
+        queries::{BidRow, BidStatus},
+        service::{self as bids, SealedContent},
+        writer as bid_writer,
+    },
     platform::{
         AppState, audit,
         auth::{AuthUser, Claims, Role, VerifiedToken},
@@ -21,11 +25,7 @@ use crate::{
         error::{ApiError, FieldError, Problem},
         sealing,
     },
-    rounds::{
-        queries::{BidRow, Custodian, RegisterRow, Round},
-        service as rounds,
-        service::{OpeningState, SealedContent},
-    },
+    rounds::{queries::Round, service as rounds},
 };
 use bidding_core::RoundStatus;
 
@@ -70,7 +70,7 @@ pub struct Receipt {
 
 fn receipt(bid: &BidRow, public_key: String) -> Receipt {
     Receipt {
-        message: rounds::receipt_message(
+        message: bids::receipt_message(
             bid.id,
             bid.round_id,
             bid.lot_id,
@@ -200,14 +200,14 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 async fn open_terms(
     state: &AppState,
     round_id: Uuid,
-) -> Result<std::sync::Arc<rounds::BiddingTerms>, ApiError> {
+) -> Result<std::sync::Arc<bids::BiddingTerms>, ApiError> {
     let mut conn = state.pool.get().await?;
     let round = Round::find(&mut conn, round_id)
         .await
         .map_err(|_| ApiError::not_found("no such round"))?;
     match round.status {
         RoundStatus::Draft => Err(ApiError::not_found("no such round")),
-        RoundStatus::BiddingOpen => rounds::load_terms(&mut conn, round_id).await,
+        RoundStatus::BiddingOpen => bids::load_terms(&mut conn, round_id).await,
         other => Err(ApiError::rule(
             "round_not_open",
             format!("the round is {other}: it does not accept bids"),
@@ -224,7 +224,7 @@ async fn prepare(
     body: &SubmitBid,
     key: Option<String>,
     request_hash: &str,
-    terms: Option<std::sync::Arc<rounds::BiddingTerms>>,
+    terms: Option<std::sync::Arc<bids::BiddingTerms>>,
 ) -> Result<bid_writer::Submission, ApiError> {
     let terms = match terms {
         Some(t) => t,
@@ -245,7 +245,7 @@ async fn prepare(
     let plain = zeroize::Zeroizing::new(serde_json::to_vec(&content).map_err(ApiError::internal)?);
     let sealed = sealing::seal(
         &terms.public_key,
-        &rounds::bid_info(terms.round_id, terms.terms_version, lot.id, claims.org),
+        &bids::bid_info(terms.round_id, terms.terms_version, lot.id, claims.org),
         &sealing::pad(&plain),
     )
     .map_err(ApiError::internal)?;
@@ -365,7 +365,7 @@ pub async fn submit(
         Ok(key) => key,
         Err(e) => return refused_early(&state, claims, None, round_id, &request_hash, e).await,
     };
-    let mut terms = rounds::cached_terms(round_id);
+    let mut terms = bids::cached_terms(round_id);
     let mut resealed = false;
     loop {
         let prepared = prepare(
@@ -495,245 +495,4 @@ pub async fn withdraw(
         })
         .await?;
     Ok(web::Json(receipt(&bid, key)))
-}
-
-/// One entry of the frozen bid register.
-#[derive(Serialize, ToSchema)]
-pub struct RegisterEntry {
-    pub bid_id: Uuid,
-    pub lot_id: Uuid,
-    pub commitment: String,
-    pub submitted_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Register {
-    pub round_id: Uuid,
-    pub frozen_at: Option<DateTime<Utc>>,
-    pub bids: Vec<RegisterEntry>,
-}
-
-/// The frozen register of a closed round: every bid that counts, by id and commitment,
-/// no prices. Each supplier can find its receipts in it.
-#[utoipa::path(
-    tag = "bids",
-    security(("bearer" = [])),
-    extensions(("x-scope" = json!("all"))),
-    params(("id" = Uuid, Path, description = "Round id")),
-    responses(
-        (status = 200, description = "The register", body = Register),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bidding has not closed yet", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/rounds/{id}/register")]
-pub async fn register(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Register>, ApiError> {
-    let round_id = id.into_inner();
-    let mut conn = state.pool.get().await?;
-    let round = Round::find(&mut conn, round_id)
-        .await
-        .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == RoundStatus::Draft
-        && !matches!(
-            user.role,
-            Role::ProcurementOfficer | Role::Admin | Role::Auditor
-        )
-    {
-        return Err(ApiError::not_found("no such round"));
-    }
-    if round.status == RoundStatus::BiddingOpen {
-        let actor = user.actor();
-        conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
-            .await?;
-    }
-    let round = Round::find(&mut conn, round_id).await?;
-    if round.closed_at.is_none() {
-        return Err(ApiError::rule(
-            "register_not_frozen",
-            format!(
-                "the register is frozen when bidding closes ({})",
-                round.bidding_deadline.to_rfc3339()
-            ),
-        ));
-    }
-    let rows = RegisterRow::of_round(&mut conn, round_id).await?;
-    Ok(web::Json(Register {
-        round_id,
-        frozen_at: rows.first().map(|r| r.frozen_at).or(round.closed_at),
-        bids: rows
-            .into_iter()
-            .map(|r| RegisterEntry {
-                bid_id: r.bid_id,
-                lot_id: r.lot_id,
-                commitment: r.commitment,
-                submitted_at: r.submitted_at,
-            })
-            .collect(),
-    }))
-}
-
-/// A custodian's opening-key share.
-#[derive(Serialize, ToSchema)]
-pub struct KeyShare {
-    pub round_id: Uuid,
-    /// Keep it secret and safe: it is erased from the server now, and you present it at the opening.
-    pub share: String,
-    pub quorum: i16,
-    pub custodians: usize,
-}
-
-/// Fetch your opening-key share, once; the server erases it as it hands it over.
-#[utoipa::path(
-    tag = "bids",
-    security(("bearer" = ["procurement_officer"])),
-    extensions(("x-scope" = json!("self"))),
-    params(("id" = Uuid, Path, description = "Round id")),
-    responses(
-        (status = 200, description = "Your share (shown once)", body = KeyShare),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a custodian of this round", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Fetched already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The round is not published or has no shares", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/rounds/{id}/key-shares/mine")]
-pub async fn my_share(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<KeyShare>, ApiError> {
-    user.require(&[Role::ProcurementOfficer])?;
-    let round_id = id.into_inner();
-    let master = state.settings.master_key.clone();
-    let mut conn = state.pool.get().await?;
-    let share = conn
-        .transaction(async |conn| {
-            let round = Round::find(conn, round_id)
-                .await
-                .map_err(|_| ApiError::not_found("no such round"))?;
-            if round.key_mode != "threshold" || round.published_at.is_none() {
-                return Err(ApiError::rule(
-                    "no_key_shares",
-                    "this round has no key shares (not published, or master-key mode)",
-                ));
-            }
-            let custodians = Custodian::of_round(conn, round_id).await?;
-            let me = custodians
-                .iter()
-                .find(|c| c.user_id == user.user_id)
-                .ok_or_else(|| ApiError::forbidden("you are not a custodian of this round"))?;
-            if me.fetched_at.is_some() {
-                return Err(ApiError::conflict(
-                    "share_fetched",
-                    "you fetched your share already; the server no longer has it",
-                ));
-            }
-            let wrapped = Custodian::take_share(conn, round_id, user.user_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict("share_fetched", "the share was fetched already")
-                })?;
-            let text = master
-                .unwrap(
-                    &wrapped,
-                    format!("round:{round_id}:share:{}", user.user_id).as_bytes(),
-                )
-                .map_err(ApiError::internal)?;
-            audit::record(
-                conn,
-                &user.actor(),
-                "round.share_fetch",
-                "round",
-                &round_id.to_string(),
-                json!({ "custodian": user.user_id }),
-            )
-            .await?;
-            Ok(KeyShare {
-                round_id,
-                share: rounds::share_text(&text),
-                quorum: round.quorum,
-                custodians: custodians.len(),
-            })
-        })
-        .await?;
-    Ok(web::Json(share))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct OpenRequest {
-    /// Your opening-key share (threshold mode); omitted in master-key mode.
-    #[schema(max_length = 1024)]
-    pub share: Option<String>,
-}
-
-/// Present your share for the opening, after the deadline. When the quorum is reached
-/// the bids are decrypted, checked against the register and revealed.
-#[utoipa::path(
-    tag = "bids",
-    security(("bearer" = ["procurement_officer"])),
-    extensions(("x-scope" = json!("self"))),
-    params(("id" = Uuid, Path, description = "Round id")),
-    request_body = OpenRequest,
-    responses(
-        (status = 200, description = "Share recorded (waiting) or round opened", body = OpeningState),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a procurement officer, or not a custodian", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Share presented already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Before the deadline, or a forged share", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/rounds/{id}/open")]
-pub async fn open(
-    user: AuthUser,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: crate::platform::input::Json<OpenRequest>,
-) -> Result<web::Json<OpeningState>, ApiError> {
-    user.require(&[Role::ProcurementOfficer])?;
-    let body = body.into_inner()?;
-    if let Some(share) = &body.share {
-        crate::platform::input::bounded("share", share, 1024)?;
-    }
-    let round_id = id.into_inner();
-    let settings = &state.settings;
-    let actor = user.actor();
-    let mut conn = state.pool.get().await?;
-    let round = Round::find(&mut conn, round_id)
-        .await
-        .map_err(|_| ApiError::not_found("no such round"))?;
-    if round.status == RoundStatus::BiddingOpen {
-        if clock(&mut conn).await? < round.bidding_deadline {
-            return Err(ApiError::rule(
-                "deadline_not_passed",
-                format!(
-                    "bids can be opened only after the deadline ({})",
-                    round.bidding_deadline.to_rfc3339()
-                ),
-            ));
-        }
-        conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
-            .await?;
-    }
-    let state = conn
-        .transaction(async |conn| {
-            let round = Round::lock(conn, round_id).await?;
-            rounds::present_share(
-                conn,
-                settings,
-                &round,
-                user.user_id,
-                &actor,
-                body.share.as_deref(),
-            )
-            .await
-        })
-        .await?;
-    Ok(web::Json(state))
 }
