@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod contracts;
 pub mod demo;
+pub mod orders;
 pub mod platform;
 pub mod rounds;
 pub mod routes;

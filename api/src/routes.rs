@@ -11,6 +11,7 @@ use crate::{
     bids::routes::{bids, opening},
     catalog::routes as catalog,
     contracts::routes as contracts,
+    orders::routes as orders,
     rounds::routes::{demand, lots, rounds},
 };
 
@@ -52,6 +53,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(rounds::cancel)
                 .service(demand::report_demand)
                 .service(demand::demand)
+                .service(demand::report_hospital_demand)
+                .service(demand::hospital_demand)
                 .service(bids::submit)
                 .service(bids::mine)
                 .service(bids::withdraw)
@@ -68,6 +71,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(contracts::list_contracts)
                 .service(contracts::get_contract)
                 .service(contracts::supply_failure)
-                .service(contracts::bars),
+                .service(contracts::bars)
+                .service(contracts::get_quotas)
+                .service(contracts::transfer_quota)
+                .service(contracts::name_distributor)
+                .service(orders::create)
+                .service(orders::list)
+                .service(orders::get)
+                .service(orders::edit)
+                .service(orders::withdraw)
+                .service(orders::confirm)
+                .service(orders::refuse)
+                .service(orders::ship)
+                .service(orders::list_deliveries)
+                .service(orders::get_delivery)
+                .service(orders::accept)
+                .service(orders::progress)
+                .service(orders::supply_problems),
         );
 }

@@ -50,6 +50,7 @@ pub mod rules;
 pub mod run;
 pub mod settlement;
 pub mod spec;
+pub mod supply;
 pub mod ucp;
 
 #[cfg(test)]

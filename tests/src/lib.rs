@@ -341,6 +341,24 @@ impl TestApp {
         }
     }
 
+    /// POSTs JSON with an `Idempotency-Key` header.
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: Value) -> Resp {
+        let mut res = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .insert_header(("Idempotency-Key", key))
+            .send_json(&body)
+            .await
+            .unwrap();
+        let bytes = res.body().limit(16 << 20).await.unwrap();
+        Resp {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
     /// Sends a raw body with a content type (for malformed-input tests).
     pub async fn request_raw(
         &self,
@@ -492,6 +510,8 @@ pub const DEMO_BY_ROLE: &[(&str, &str)] = &[
     ("provincial_buyer", "buyer"),
     ("insurer", "insurer"),
     ("auditor", "auditor"),
+    ("hospital", "hospital"),
+    ("distributor", "distributor"),
 ];
 
 /// The `vbp` binary built beside the test executables.

@@ -157,6 +157,8 @@ pub async fn award(
             made += 1;
         }
     }
+    // each contract's agreed volume split among the hospitals that reported demand
+    crate::contracts::quotas::allot_round(conn, round.id).await?;
     diesel::update(rounds::table.find(round.id))
         .set((
             rounds::status.eq(next),

@@ -3,7 +3,7 @@
 use crate::platform::page::{Page, Pagination};
 use crate::{
     contracts::{
-        service as contracts,
+        quotas, service as contracts,
         service::{BarDto, ContractDto, Filter, Scope, SupplyFailure},
     },
     platform::{
@@ -12,7 +12,7 @@ use crate::{
         error::{ApiError, Problem},
     },
 };
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
@@ -33,11 +33,12 @@ pub struct ContractQuery {
     pub status: Option<String>,
 }
 
-fn scope_of(user: &AuthUser) -> Scope {
+pub(crate) fn scope_of(user: &AuthUser) -> Scope {
     match user.role {
         Role::Supplier => Scope::Supplier(user.org_id),
-        Role::ProvincialBuyer | Role::Insurer => Scope::Province,
-        _ => Scope::All,
+        Role::ProvincialBuyer | Role::Insurer | Role::Hospital => Scope::Province,
+        Role::Distributor => Scope::Distributor(user.org_id),
+        Role::ProcurementOfficer | Role::Auditor | Role::Admin => Scope::All,
     }
 }
 
@@ -226,4 +227,130 @@ pub async fn bars(
     let mut conn = state.pool.get().await?;
     let bars = contracts::bars(&mut conn, org, query.active_on).await?;
     Ok(web::Json(Page::of_all(bars, paging.into_inner())?))
+}
+
+/// The hospitals' quotas on a contract: a hospital sees its own, the province's centre
+/// and insurer all of the province's, the supplier those of its contract; officers,
+/// auditors and admins all.
+#[utoipa::path(
+    tag = "contracts",
+    security(("bearer" = ["hospital", "provincial_buyer", "insurer", "supplier", "procurement_officer", "auditor", "admin"])),
+    extensions(("x-scope" = json!("party"))),
+    params(("id" = Uuid, Path, description = "Contract id")),
+    responses(
+        (status = 200, description = "Quotas by hospital", body = quotas::QuotasDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not admitted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract of yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contracts/{id}/quotas")]
+pub async fn get_quotas(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<quotas::QuotasDto>, ApiError> {
+    user.require(&[
+        Role::Hospital,
+        Role::ProvincialBuyer,
+        Role::Insurer,
+        Role::Supplier,
+        Role::ProcurementOfficer,
+        Role::Auditor,
+        Role::Admin,
+    ])?;
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| {
+            let row = quotas::contract_for(conn, &user, *id).await?;
+            let hospital = (user.role == Role::Hospital).then_some(user.org_id);
+            quotas::of_contract(conn, &row, hospital).await
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Move quota between two hospitals of the caller's province on one contract; the
+/// contract's total is unchanged.
+#[utoipa::path(
+    tag = "contracts",
+    security(("bearer" = ["provincial_buyer"])),
+    extensions(("x-scope" = json!("own_province"))),
+    params(("id" = Uuid, Path, description = "Contract id")),
+    request_body = quotas::QuotaTransfer,
+    responses(
+        (status = 200, description = "The quotas after the move", body = quotas::QuotasDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only provincial centres", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract of your province", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Quantity out of range (quota_exceeded), no quota to give (quota_not_found), not a hospital of the province (not_a_hospital)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contracts/{id}/quotas/transfer")]
+pub async fn transfer_quota(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: crate::platform::input::Json<quotas::QuotaTransfer>,
+) -> Result<web::Json<quotas::QuotasDto>, ApiError> {
+    user.require(&[Role::ProvincialBuyer])?;
+    let body = body.into_inner()?;
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| {
+            let row = quotas::contract_for(conn, &user, *id).await?;
+            quotas::transfer(conn, &user, &row, &body).await
+        })
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Name the one distributor (two-invoice rule) that ships this contract's orders for the
+/// supplier, or none (`null`) to ship yourself.
+#[utoipa::path(
+    tag = "contracts",
+    security(("bearer" = ["supplier"])),
+    extensions(("x-scope" = json!("own_org"))),
+    params(("id" = Uuid, Path, description = "Contract id")),
+    request_body = crate::orders::dto::DistributorRequest,
+    responses(
+        (status = 200, description = "The distributor now named", body = crate::orders::dto::DistributorRequest),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a distributor (not_a_distributor), or the contract is not active", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/contracts/{id}/distributor")]
+pub async fn name_distributor(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: crate::platform::input::Json<crate::orders::dto::DistributorRequest>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    user.require(&[Role::Supplier])?;
+    let body = body.into_inner()?;
+    let mut conn = state.pool.get().await?;
+    let named = conn
+        .transaction(async |conn| {
+            let row = quotas::contract_for(conn, &user, *id).await?;
+            if row.status != crate::contracts::service::ContractStatus::Active {
+                return Err(ApiError::rule(
+                    "contract_not_active",
+                    format!("the contract is {}, not active", row.status),
+                ));
+            }
+            quotas::name_distributor(
+                conn,
+                &user.actor(),
+                user.user_id,
+                &row,
+                body.distributor_org_id,
+            )
+            .await
+        })
+        .await?;
+    Ok(web::Json(
+        serde_json::json!({ "distributor_org_id": named }),
+    ))
 }

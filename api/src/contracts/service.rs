@@ -15,7 +15,10 @@ use crate::platform::{
     audit::{self, Actor},
     db::{
         clock,
-        schema::{contracts, lots, organisations, rounds, supplier_bars, supply_failures},
+        schema::{
+            contract_distributors, contracts, lots, organisations, rounds, supplier_bars,
+            supply_failures,
+        },
     },
     error::ApiError,
     mail::mail_orgs,
@@ -113,8 +116,10 @@ pub enum Scope {
     All,
     /// A supplier: its contracts and those it backs up.
     Supplier(Uuid),
-    /// A provincial buyer or insurer: its province.
+    /// A provincial buyer, insurer or hospital: its province.
     Province,
+    /// A distributor: the contracts whose supplier named it.
+    Distributor(Uuid),
 }
 
 #[derive(Debug, Default)]
@@ -227,6 +232,15 @@ pub async fn page(
             Scope::Province => {
                 q = q.filter(contracts::province.eq(own_province.unwrap_or("").to_owned()));
             }
+            Scope::Distributor(org) => {
+                q = q.filter(
+                    contracts::id.eq_any(
+                        contract_distributors::table
+                            .filter(contract_distributors::distributor_org_id.eq(org))
+                            .select(contract_distributors::contract_id),
+                    ),
+                );
+            }
         }
         if let Some(r) = filter.round_id {
             q = q.filter(contracts::round_id.eq(r));
@@ -281,6 +295,15 @@ pub async fn find(
             row.supplier_org_id == org || row.backup_supplier_org_id == Some(org)
         }
         Scope::Province => Some(row.province.as_str()) == own_province,
+        Scope::Distributor(org) => {
+            contract_distributors::table
+                .find(row.id)
+                .select(contract_distributors::distributor_org_id)
+                .first::<Uuid>(conn)
+                .await
+                .optional()?
+                == Some(org)
+        }
     };
     if !visible {
         return Err(ApiError::not_found("no such contract"));
@@ -412,6 +435,14 @@ pub async fn record_failure(
         ))
         .execute(conn)
         .await?;
+    // the hospitals' quotas go with the province; open order lines move to the backup
+    super::quotas::copy_quotas(conn, row.id, takeover_id).await?;
+    let takeover_row: ContractRow = contracts::table
+        .find(takeover_id)
+        .select(ContractRow::as_select())
+        .first(conn)
+        .await?;
+    crate::orders::backup::move_to_backup(conn, settings, actor, &row, &takeover_row).await?;
     let bar = match bar_until {
         None => None,
         Some(until) => {

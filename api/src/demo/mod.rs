@@ -98,6 +98,26 @@ async fn org(
     Ok(org)
 }
 
+/// Demo hospitals: three in Beijing, two in Shanghai.
+const HOSPITALS: &[(&str, &str)] = &[
+    (
+        "北京协和医院 Peking Union Medical College Hospital",
+        "110000",
+    ),
+    (
+        "首都医科大学附属北京朝阳医院 Beijing Chaoyang Hospital",
+        "110000",
+    ),
+    (
+        "首都医科大学附属北京天坛医院 Beijing Tiantan Hospital",
+        "110000",
+    ),
+    ("上海交通大学医学院附属瑞金医院 Ruijin Hospital", "310000"),
+    ("复旦大学附属中山医院 Zhongshan Hospital", "310000"),
+];
+/// The demo distributor.
+const DISTRIBUTOR: &str = "国药控股北京有限公司 Sinopharm Holding Beijing";
+
 /// Loads the demo. With `password`, every demo user gets it (existing ones are reset);
 /// without, new users get a random one, printed once.
 pub async fn load(
@@ -132,6 +152,11 @@ pub async fn load(
                 buyers.insert(p.code.clone(), b);
                 insurers.insert(p.code.clone(), i);
             }
+            let mut hospitals = Vec::new();
+            for (name, code) in HOSPITALS {
+                hospitals.push(org(conn, name, OrgKind::Hospital, Some(code), &mut orgs_created).await?);
+            }
+            let distributor = org(conn, DISTRIBUTOR, OrgKind::Distributor, None, &mut orgs_created).await?;
             let pick = |map: &std::collections::HashMap<String, Organisation>, code: &str| {
                 map.get(code).cloned().ok_or(diesel::result::Error::NotFound)
             };
@@ -146,6 +171,12 @@ pub async fn load(
                 ("buyer2@vbp.demo", "Shanghai purchasing centre", Role::ProvincialBuyer, pick(&buyers, "310000")?),
                 ("insurer@vbp.demo", "Beijing healthcare security bureau", Role::Insurer, pick(&insurers, "110000")?),
                 ("auditor@vbp.demo", "Supervision auditor", Role::Auditor, supervision.clone()),
+                ("hospital@vbp.demo", "Pharmacy, Peking Union Medical College Hospital", Role::Hospital, hospitals[0].clone()),
+                ("hospital2@vbp.demo", "Pharmacy, Beijing Chaoyang Hospital", Role::Hospital, hospitals[1].clone()),
+                ("hospital3@vbp.demo", "Pharmacy, Beijing Tiantan Hospital", Role::Hospital, hospitals[2].clone()),
+                ("hospital4@vbp.demo", "Pharmacy, Ruijin Hospital", Role::Hospital, hospitals[3].clone()),
+                ("hospital5@vbp.demo", "Pharmacy, Zhongshan Hospital", Role::Hospital, hospitals[4].clone()),
+                ("distributor@vbp.demo", "Sinopharm Beijing dispatch desk", Role::Distributor, distributor.clone()),
             ];
             // every other manufacturer and province gets an account too, so the demo rounds
             // have many bidders and demand from all 31 provinces (listed as a count only)

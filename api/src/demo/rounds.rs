@@ -40,6 +40,9 @@ struct Offer {
 }
 
 /// Loads the demo rounds unless they exist. Returns what was done, for the operator.
+/// Orders each demo hospital places per contract: one of each state, then fully received.
+const DEMO_ORDERS_PER_PAIR: usize = 10;
+
 pub async fn load(settings: Settings) -> Result<String, BoxError> {
     let state = web::Data::new(AppState::new(settings)?);
     let bids = web::Data::new(BidWriter::for_state(&state));
@@ -265,6 +268,26 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 .enumerate()
                 .map(|(li, (lot, _))| json!({"lot_id": lot, "annual_quantity": 200_000 + ((pi * 7919 + li * 104_729) % 60) * 50_000}))
                 .collect();
+            if code == "110000" && *target == RoundStatus::Awarded {
+                // Beijing reports by hospital (its province figure is their sum): 50, 30, 20 %
+                for (who, pct) in [
+                    ("hospital@vbp.demo", 50),
+                    ("hospital2@vbp.demo", 30),
+                    ("hospital3@vbp.demo", 20),
+                ] {
+                    let mine: Vec<Value> = lines
+                        .iter()
+                        .map(|l| json!({"lot_id": l["lot_id"], "annual_quantity": l["annual_quantity"].as_i64().unwrap_or(0) * pct / 100}))
+                        .collect();
+                    call!(
+                        Method::PUT,
+                        format!("/api/v1/rounds/{id}/hospital-demand"),
+                        who,
+                        Some(json!({"lines": mine}))
+                    );
+                }
+                continue;
+            }
             call!(
                 Method::PUT,
                 format!("/api/v1/rounds/{id}/demand"),
@@ -404,6 +427,143 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             out,
             "  awarded            {name} ({winners} winners, {} contracts; results, contracts and the OCDS record published)",
             awarded["contracts"]
+        );
+        // after the award: Beijing's hospitals order against its contracts, suppliers
+        // confirm (or refuse), ship (one through the distributor) and hospitals accept
+        let contracts = call!(
+            Method::GET,
+            format!("/api/v1/contracts?round_id={id}&province=110000&per_page=200"),
+            "officer@vbp.demo",
+            None
+        );
+        let supplier_email = |org: &str| {
+            all.iter()
+                .find(|(u, o)| {
+                    o.id.to_string() == org
+                        && u.role == crate::platform::auth::Role::Supplier.as_str()
+                })
+                .map(|(u, _)| u.email.clone())
+        };
+        let expiry = (chrono::Utc::now() + chrono::Duration::days(700)).date_naive();
+        let (mut orders_made, mut deliveries_made) = (0usize, 0usize);
+        let hospitals = [
+            "hospital@vbp.demo",
+            "hospital2@vbp.demo",
+            "hospital3@vbp.demo",
+        ];
+        for (ci, c) in contracts["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let Some(seller) = c["supplier_org_id"].as_str().and_then(supplier_email) else {
+                continue;
+            };
+            let contract = c["id"].as_str().unwrap_or_default().to_owned();
+            if ci == 0 {
+                let distributor = all
+                    .iter()
+                    .find(|(u, _)| u.email == "distributor@vbp.demo")
+                    .map(|(_, o)| o.id.to_string());
+                call!(
+                    Method::PUT,
+                    format!("/api/v1/contracts/{contract}/distributor"),
+                    &seller,
+                    Some(json!({"distributor_org_id": distributor}))
+                );
+            }
+            let shipper = if ci == 0 {
+                "distributor@vbp.demo".to_owned()
+            } else {
+                seller.clone()
+            };
+            for (hi, hospital) in hospitals.iter().enumerate() {
+                for k in 0..DEMO_ORDERS_PER_PAIR {
+                    let order = call!(
+                        Method::POST,
+                        "/api/v1/orders",
+                        hospital,
+                        Some(
+                            json!({"lines": [{"contract_id": contract, "quantity": 1000 + 100 * (k + hi) as i64}]})
+                        )
+                    );
+                    orders_made += 1;
+                    let oid = order["id"].as_str().unwrap_or_default().to_owned();
+                    let line = order["lines"][0]["id"].clone();
+                    let qty = order["lines"][0]["quantity"].as_i64().unwrap_or(0);
+                    match k {
+                        0 => continue, // submitted: waiting for the supplier
+                        1 => {
+                            call!(
+                                Method::POST,
+                                format!("/api/v1/orders/{oid}/withdraw"),
+                                hospital,
+                                None
+                            );
+                            continue;
+                        }
+                        2 => {
+                            call!(
+                                Method::POST,
+                                format!("/api/v1/orders/{oid}/refuse"),
+                                &seller,
+                                Some(json!({"reason": "无法配送 cannot deliver this month"}))
+                            );
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    call!(
+                        Method::POST,
+                        format!("/api/v1/orders/{oid}/confirm"),
+                        &seller,
+                        None
+                    );
+                    if k == 3 {
+                        continue; // confirmed, not shipped yet
+                    }
+                    // two deliveries: the first accepted whole, the second in part
+                    for (d, part) in [(0, qty / 2), (1, qty - qty / 2)] {
+                        if k == 4 && d == 1 {
+                            break; // partly shipped
+                        }
+                        let delivery = call!(
+                            Method::POST,
+                            format!("/api/v1/orders/{oid}/deliveries"),
+                            &shipper,
+                            Some(json!({
+                                "batch_no": format!("B{}{:02}{}", ci, k, d), "expiry_date": expiry,
+                                "invoice_no": format!("FP-{ci}-{hi}-{k}-{d}"),
+                                "lines": [{"order_line_id": line, "quantity": part}],
+                            }))
+                        );
+                        deliveries_made += 1;
+                        if k == 5 {
+                            continue; // shipped, awaiting acceptance
+                        }
+                        let dl = delivery["lines"][0]["id"].clone();
+                        let accepted = if d == 1 { part - 10 } else { part };
+                        call!(
+                            Method::POST,
+                            format!(
+                                "/api/v1/deliveries/{}/acceptance",
+                                delivery["id"].as_str().unwrap_or_default()
+                            ),
+                            hospital,
+                            Some(
+                                json!({"lines": [{"delivery_line_id": dl, "accepted": accepted,
+                                "reason": (d == 1).then_some("10 units damaged in transit")}]})
+                            )
+                        );
+                    }
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  orders             {orders_made} orders of 3 Beijing hospitals on the awarded round (submitted, withdrawn, refused, confirmed, shipped, accepted), {deliveries_made} deliveries"
         );
     }
     // the demo's own sessions end with it

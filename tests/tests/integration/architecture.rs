@@ -14,6 +14,7 @@ const FEATURES: &[&str] = &[
     "bids",
     "catalog",
     "contracts",
+    "orders",
     "rounds",
 ];
 

@@ -164,6 +164,8 @@ const BODYLESS: &[&str] = &[
     "/api/v1/admin/jobs/{id}/retry",
     "/api/v1/rounds/{id}/demand-collection",
     "/api/v1/rounds/{id}/publish",
+    "/api/v1/orders/{id}/withdraw",
+    "/api/v1/orders/{id}/confirm",
 ];
 
 #[actix_web::test]

@@ -12,5 +12,6 @@ mod demo;
 mod edge;
 mod http;
 mod mail;
+mod orders;
 mod roles;
 mod rounds;

@@ -224,6 +224,10 @@ impl World {
             "insurer",
             "auditor",
             "admin",
+            "hospital",
+            "hospital2",
+            "hospital4",
+            "distributor",
         ] {
             let t = app.login_demo(who).await;
             let me = app.me(&t).await;
@@ -471,10 +475,37 @@ async fn check_scope(w: &World, key: &str) -> bool {
         "GET /api/v1/contracts" | "GET /api/v1/contracts/{id}" => {
             let all = items(&w.get("/api/v1/contracts?per_page=200", "officer").await);
             assert!(!all.is_empty());
+            // a distributor sees the contracts whose supplier named it, and no other
+            let named = items(&w.get("/api/v1/contracts?per_page=200", "distributor").await);
+            assert!(
+                !named.is_empty(),
+                "the demo names the distributor on a contract"
+            );
+            for c in &named {
+                let quotas = app
+                    .get(
+                        &format!("/api/v1/contracts/{}/quotas", c["id"].as_str().unwrap()),
+                        w.t("distributor"),
+                    )
+                    .await;
+                assert_eq!(quotas.status.as_u16(), 403, "distributors see no quotas");
+            }
+            if let Some(other) = all
+                .iter()
+                .find(|c| !named.iter().any(|n| n["id"] == c["id"]))
+            {
+                app.get(
+                    &format!("/api/v1/contracts/{}", other["id"].as_str().unwrap()),
+                    w.t("distributor"),
+                )
+                .await
+                .expect_problem(404);
+            }
             for (who, province) in [
                 ("buyer", "110000"),
                 ("buyer2", "310000"),
                 ("insurer", "110000"),
+                ("hospital", "110000"),
             ] {
                 let seen = items(&w.get("/api/v1/contracts?per_page=200", who).await);
                 assert!(!seen.is_empty(), "{who} sees no contract");
@@ -507,6 +538,416 @@ async fn check_scope(w: &World, key: &str) -> bool {
                     .expect_problem(404);
                 }
             }
+        }
+        "POST /api/v1/orders" => {
+            // an order is the caller's own hospital's, on its own province's contracts
+            let awarded = &w.rounds["awarded"];
+            let all = items(
+                &w.get(
+                    &format!("/api/v1/contracts?round_id={awarded}&per_page=200&status=active"),
+                    "officer",
+                )
+                .await,
+            );
+            let beijing = all.iter().find(|c| c["province"] == "110000").unwrap();
+            let shanghai = all.iter().find(|c| c["province"] == "310000").unwrap();
+            let res = app
+                .post(
+                    "/api/v1/orders",
+                    w.t("hospital"),
+                    json!({"lines": [{"contract_id": shanghai["id"], "quantity": 10}]}),
+                )
+                .await
+                .expect_code(422, "contract_other_province");
+            assert!(res.body["detail"].as_str().unwrap().contains("310000"));
+            let made = app
+                .post(
+                    "/api/v1/orders",
+                    w.t("hospital"),
+                    json!({"lines": [{"contract_id": beijing["id"], "quantity": 10}]}),
+                )
+                .await
+                .expect(201)
+                .body;
+            assert_eq!(made["hospital_org_id"], w.orgs["hospital"]);
+        }
+        "GET /api/v1/orders" | "GET /api/v1/orders/{id}" => {
+            let all = items(&w.get("/api/v1/orders?per_page=200", "officer").await);
+            assert!(all.len() >= 20, "the demo has orders");
+            for who in ["hospital", "hospital2"] {
+                let mine = items(&w.get("/api/v1/orders?per_page=200", who).await);
+                assert!(!mine.is_empty(), "{who} has demo orders");
+                assert!(
+                    mine.iter().all(|o| o["hospital_org_id"] == w.orgs[who]),
+                    "{who} sees another's order"
+                );
+                let other = all
+                    .iter()
+                    .find(|o| o["hospital_org_id"] != w.orgs[who])
+                    .unwrap();
+                app.get(
+                    &format!("/api/v1/orders/{}", other["id"].as_str().unwrap()),
+                    w.t(who),
+                )
+                .await
+                .expect_problem(404);
+            }
+            for (who, province) in [
+                ("buyer", "110000"),
+                ("insurer", "110000"),
+                ("buyer2", "310000"),
+            ] {
+                let seen = items(&w.get("/api/v1/orders?per_page=200", who).await);
+                assert!(seen.iter().all(|o| o["province"] == province), "{who}");
+            }
+            assert!(items(&w.get("/api/v1/orders?per_page=200", "buyer2").await).is_empty());
+            for who in ["supplier", "supplier2", "supplier3"] {
+                let seen = items(&w.get("/api/v1/orders?per_page=200", who).await);
+                assert!(
+                    seen.iter().all(|o| o["supplier_org_id"] == w.orgs[who]),
+                    "{who}"
+                );
+            }
+            let named: Vec<Value> =
+                items(&w.get("/api/v1/contracts?per_page=200", "distributor").await);
+            let theirs = items(&w.get("/api/v1/orders?per_page=200", "distributor").await);
+            assert!(
+                !theirs.is_empty(),
+                "the distributor sees the orders it ships"
+            );
+            assert!(theirs.iter().all(|o| {
+                o["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| named.iter().any(|c| c["id"] == l["contract_id"]))
+            }));
+            let other = all
+                .iter()
+                .find(|o| !theirs.iter().any(|t| t["id"] == o["id"]))
+                .unwrap();
+            app.get(
+                &format!("/api/v1/orders/{}", other["id"].as_str().unwrap()),
+                w.t("distributor"),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "PUT /api/v1/orders/{id}" | "POST /api/v1/orders/{id}/withdraw" => {
+            let theirs = items(
+                &w.get("/api/v1/orders?status=submitted&per_page=200", "hospital2")
+                    .await,
+            );
+            let o = &theirs[0];
+            let id = o["id"].as_str().unwrap();
+            app.request(
+                "POST",
+                &format!("/api/v1/orders/{id}/withdraw"),
+                Some(w.t("hospital")),
+                None,
+            )
+            .await
+            .expect_problem(404);
+            app.request("PUT", &format!("/api/v1/orders/{id}"), Some(w.t("hospital")),
+                Some(json!({"lines": [{"contract_id": o["lines"][0]["contract_id"], "quantity": 1}]})))
+                .await
+                .expect_problem(404);
+            let after = w.get(&format!("/api/v1/orders/{id}"), "hospital2").await;
+            assert_eq!(
+                (
+                    after["status"].clone(),
+                    after["lines"][0]["quantity"].clone()
+                ),
+                (json!("submitted"), o["lines"][0]["quantity"].clone())
+            );
+        }
+        "POST /api/v1/orders/{id}/confirm" | "POST /api/v1/orders/{id}/refuse" => {
+            let submitted = items(
+                &w.get("/api/v1/orders?status=submitted&per_page=200", "officer")
+                    .await,
+            );
+            let o = &submitted[0];
+            let id = o["id"].as_str().unwrap();
+            let outsider = ["supplier", "supplier2", "supplier3"]
+                .into_iter()
+                .find(|who| o["supplier_org_id"] != w.orgs[who])
+                .unwrap();
+            app.request(
+                "POST",
+                &format!("/api/v1/orders/{id}/confirm"),
+                Some(w.t(outsider)),
+                None,
+            )
+            .await
+            .expect_problem(404);
+            app.post(
+                &format!("/api/v1/orders/{id}/refuse"),
+                w.t(outsider),
+                json!({"reason": "x"}),
+            )
+            .await
+            .expect_problem(404);
+            assert_eq!(
+                w.get(&format!("/api/v1/orders/{id}"), "officer").await["status"],
+                "submitted"
+            );
+        }
+        "POST /api/v1/orders/{id}/deliveries" => {
+            let confirmed = items(
+                &w.get("/api/v1/orders?status=confirmed&per_page=200", "officer")
+                    .await,
+            );
+            let named = items(&w.get("/api/v1/contracts?per_page=200", "distributor").await);
+            let o = confirmed
+                .iter()
+                .find(|o| {
+                    o["lines"][0]["open"].as_i64().unwrap() > 0
+                        && !named
+                            .iter()
+                            .any(|c| c["id"] == o["lines"][0]["contract_id"])
+                })
+                .unwrap();
+            let id = o["id"].as_str().unwrap();
+            let body = json!({"batch_no": "X1", "expiry_date": "2030-01-01", "invoice_no": "X1",
+                "lines": [{"order_line_id": o["lines"][0]["id"], "quantity": 1}]});
+            let outsider = ["supplier", "supplier2", "supplier3"]
+                .into_iter()
+                .find(|who| o["supplier_org_id"] != w.orgs[who])
+                .unwrap();
+            app.post(
+                &format!("/api/v1/orders/{id}/deliveries"),
+                w.t(outsider),
+                body.clone(),
+            )
+            .await
+            .expect_problem(404);
+            // the distributor is not named on this order's contract
+            app.post(
+                &format!("/api/v1/orders/{id}/deliveries"),
+                w.t("distributor"),
+                body,
+            )
+            .await
+            .expect_problem(404);
+            assert_eq!(
+                w.get(&format!("/api/v1/orders/{id}"), "officer").await["lines"][0]["shipped"],
+                o["lines"][0]["shipped"]
+            );
+        }
+        "GET /api/v1/deliveries" | "GET /api/v1/deliveries/{id}" => {
+            let all = items(&w.get("/api/v1/deliveries?per_page=200", "officer").await);
+            assert!(all.len() >= 20);
+            for who in ["hospital", "hospital2"] {
+                let mine = items(&w.get("/api/v1/deliveries?per_page=200", who).await);
+                assert!(!mine.is_empty());
+                assert!(mine.iter().all(|d| d["hospital_org_id"] == w.orgs[who]));
+                let other = all
+                    .iter()
+                    .find(|d| d["hospital_org_id"] != w.orgs[who])
+                    .unwrap();
+                app.get(
+                    &format!("/api/v1/deliveries/{}", other["id"].as_str().unwrap()),
+                    w.t(who),
+                )
+                .await
+                .expect_problem(404);
+            }
+            assert!(items(&w.get("/api/v1/deliveries?per_page=200", "buyer2").await).is_empty());
+            for who in ["supplier", "supplier2", "supplier3"] {
+                let seen = items(&w.get("/api/v1/deliveries?per_page=200", who).await);
+                assert!(
+                    seen.iter().all(|d| d["supplier_org_id"] == w.orgs[who]),
+                    "{who}"
+                );
+            }
+            let shipped = items(
+                &w.get("/api/v1/deliveries?per_page=200", "distributor")
+                    .await,
+            );
+            assert!(!shipped.is_empty());
+        }
+        "POST /api/v1/deliveries/{id}/acceptance" => {
+            let theirs = items(
+                &w.get(
+                    "/api/v1/deliveries?status=shipped&per_page=200",
+                    "hospital2",
+                )
+                .await,
+            );
+            let d = &theirs[0];
+            let id = d["id"].as_str().unwrap();
+            let body = json!({"lines": [{"delivery_line_id": d["lines"][0]["id"], "accepted": d["lines"][0]["quantity"]}]});
+            app.post(
+                &format!("/api/v1/deliveries/{id}/acceptance"),
+                w.t("hospital"),
+                body,
+            )
+            .await
+            .expect_problem(404);
+            assert_eq!(
+                w.get(&format!("/api/v1/deliveries/{id}"), "hospital2")
+                    .await["status"],
+                "shipped"
+            );
+        }
+        "GET /api/v1/progress" => {
+            let mine = w.get("/api/v1/progress", "hospital").await;
+            let rows = mine["rows"].as_array().unwrap();
+            assert!(!rows.is_empty());
+            assert!(rows.iter().all(|r| r["key"] == w.orgs["hospital"]));
+            let by_province = w.get("/api/v1/progress?group_by=province", "buyer2").await;
+            assert!(
+                by_province["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["key"] == "310000")
+            );
+            let beijing = w.get("/api/v1/progress?group_by=province", "insurer").await;
+            assert!(
+                beijing["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["key"] == "110000")
+            );
+        }
+        "PUT /api/v1/rounds/{id}/hospital-demand" | "GET /api/v1/rounds/{id}/hospital-demand" => {
+            let lots = items(
+                &w.get(&format!("/api/v1/rounds/{collecting}/lots"), "hospital4")
+                    .await,
+            );
+            let line = json!([{"lot_id": lots[0]["id"], "annual_quantity": 555}]);
+            // a hospital reports for itself only; a centre for its own province's hospitals
+            app.request(
+                "PUT",
+                &format!("/api/v1/rounds/{collecting}/hospital-demand"),
+                Some(w.t("hospital4")),
+                Some(json!({"hospital_org_id": w.orgs["hospital"], "lines": line})),
+            )
+            .await
+            .expect_problem(403);
+            app.request(
+                "PUT",
+                &format!("/api/v1/rounds/{collecting}/hospital-demand"),
+                Some(w.t("buyer")),
+                Some(json!({"hospital_org_id": w.orgs["hospital4"], "lines": line})),
+            )
+            .await
+            .expect_problem(403);
+            let own = app
+                .request(
+                    "PUT",
+                    &format!("/api/v1/rounds/{collecting}/hospital-demand"),
+                    Some(w.t("hospital4")),
+                    Some(json!({"lines": line})),
+                )
+                .await
+                .expect(200)
+                .body;
+            assert!(
+                own.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["hospital_org_id"] == w.orgs["hospital4"])
+            );
+            let seen = w
+                .get(
+                    &format!("/api/v1/rounds/{collecting}/hospital-demand"),
+                    "buyer",
+                )
+                .await;
+            assert!(
+                seen.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["province"] == "110000")
+            );
+            let seen = w
+                .get(
+                    &format!("/api/v1/rounds/{collecting}/hospital-demand"),
+                    "buyer2",
+                )
+                .await;
+            assert_eq!(seen.as_array().unwrap().len(), 1);
+        }
+        "GET /api/v1/contracts/{id}/quotas" | "POST /api/v1/contracts/{id}/quotas/transfer" => {
+            let awarded = &w.rounds["awarded"];
+            let all = items(&w.get(&format!("/api/v1/contracts?round_id={awarded}&province=110000&per_page=200&status=active"), "officer").await);
+            let c = &all[0];
+            let id = c["id"].as_str().unwrap();
+            let whole = w
+                .get(&format!("/api/v1/contracts/{id}/quotas"), "buyer")
+                .await;
+            assert_eq!(whole["quotas"].as_array().unwrap().len(), 3);
+            assert_eq!(whole["total"], c["agreed_volume"]);
+            let own = w
+                .get(&format!("/api/v1/contracts/{id}/quotas"), "hospital")
+                .await;
+            assert_eq!(own["quotas"].as_array().unwrap().len(), 1);
+            assert_eq!(own["quotas"][0]["hospital_org_id"], w.orgs["hospital"]);
+            app.get(&format!("/api/v1/contracts/{id}/quotas"), w.t("buyer2"))
+                .await
+                .expect_problem(404);
+            app.post(&format!("/api/v1/contracts/{id}/quotas/transfer"), w.t("buyer2"),
+                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital2"], "quantity": 1}))
+                .await
+                .expect_problem(404);
+            // not to another province's hospital either
+            app.post(&format!("/api/v1/contracts/{id}/quotas/transfer"), w.t("buyer"),
+                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital4"], "quantity": 1}))
+                .await
+                .expect_code(422, "not_a_hospital");
+            assert_eq!(
+                w.get(&format!("/api/v1/contracts/{id}/quotas"), "buyer")
+                    .await,
+                whole
+            );
+        }
+        "PUT /api/v1/contracts/{id}/distributor" => {
+            let all = items(
+                &w.get("/api/v1/contracts?per_page=200&status=active", "officer")
+                    .await,
+            );
+            let c = all
+                .iter()
+                .find(|c| c["supplier_org_id"] != w.orgs["supplier"])
+                .unwrap();
+            app.request(
+                "PUT",
+                &format!(
+                    "/api/v1/contracts/{}/distributor",
+                    c["id"].as_str().unwrap()
+                ),
+                Some(w.t("supplier")),
+                Some(json!({"distributor_org_id": null})),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "GET /api/v1/supply-problems" => {
+            let all = w
+                .get("/api/v1/supply-problems?term_days=0", "officer")
+                .await;
+            assert!(
+                !all.as_array().unwrap().is_empty(),
+                "the demo has refused orders"
+            );
+            let beijing = w.get("/api/v1/supply-problems?term_days=0", "buyer").await;
+            assert!(
+                beijing
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|p| p["province"] == "110000")
+            );
+            assert!(
+                w.get("/api/v1/supply-problems?term_days=0", "buyer2")
+                    .await
+                    .as_array()
+                    .unwrap()
+                    .is_empty()
+            );
         }
         "GET /api/v1/rounds/{id}/key-shares/mine" | "POST /api/v1/rounds/{id}/open" => {
             // an officer who is no custodian of the round holds no share and cannot open it

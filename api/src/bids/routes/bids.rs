@@ -180,22 +180,6 @@ fn validate(
 }
 
 /// The `Idempotency-Key` header, when sent.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    req.headers()
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|s| !s.is_empty() && s.len() <= 200)
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ApiError::invalid("Idempotency-Key", "must be 1 to 200 visible characters")
-                })
-        })
-        .transpose()
-}
-
 /// The terms of a round open for bids (cached per process and terms version).
 async fn open_terms(
     state: &AppState,
@@ -361,7 +345,7 @@ pub async fn submit(
         )
         .as_bytes(),
     );
-    let key = match idempotency_key(&req) {
+    let key = match crate::platform::input::idempotency_key(&req) {
         Ok(key) => key,
         Err(e) => return refused_early(&state, claims, None, round_id, &request_hash, e).await,
     };

@@ -11,6 +11,8 @@ string_enum! {
         ProvincialBuyer => "provincial_buyer",
         Insurer => "insurer",
         Auditor => "auditor",
+        Hospital => "hospital",
+        Distributor => "distributor",
     }
 }
 
@@ -23,6 +25,8 @@ string_enum! {
         Buyer => "buyer",
         Insurer => "insurer",
         Supervision => "supervision",
+        Hospital => "hospital",
+        Distributor => "distributor",
     }
 }
 
@@ -44,14 +48,16 @@ impl Role {
             Role::ProvincialBuyer => OrgKind::Buyer,
             Role::Insurer => OrgKind::Insurer,
             Role::Auditor => OrgKind::Supervision,
+            Role::Hospital => OrgKind::Hospital,
+            Role::Distributor => OrgKind::Distributor,
         }
     }
 }
 
 impl OrgKind {
-    /// Buyers and insurers act for exactly one province.
+    /// Buyers, insurers and hospitals act for exactly one province.
     pub fn needs_province(self) -> bool {
-        matches!(self, OrgKind::Buyer | OrgKind::Insurer)
+        matches!(self, OrgKind::Buyer | OrgKind::Insurer | OrgKind::Hospital)
     }
 }
 

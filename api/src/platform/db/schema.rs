@@ -328,6 +328,115 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contract_distributors (contract_id) {
+        contract_id -> Uuid,
+        distributor_org_id -> Uuid,
+        named_by -> Uuid,
+        named_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        hospital_org_id -> Uuid,
+        supplier_org_id -> Uuid,
+        shipped_by_org_id -> Uuid,
+        shipped_by -> Uuid,
+        batch_no -> Text,
+        expiry_date -> Date,
+        invoice_no -> Text,
+        status -> Text,
+        shipped_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        accepted_by -> Nullable<Uuid>,
+        accepted_on -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    delivery_lines (id) {
+        id -> Uuid,
+        delivery_id -> Uuid,
+        order_line_id -> Uuid,
+        contract_id -> Uuid,
+        unit_price -> Numeric,
+        quantity -> Int8,
+        accepted -> Nullable<Int8>,
+        refusal_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    hospital_demands (lot_id, hospital_org_id) {
+        lot_id -> Uuid,
+        hospital_org_id -> Uuid,
+        round_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        annual_quantity -> Int8,
+        reported_by -> Uuid,
+        reported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        line_no -> Int4,
+        contract_id -> Uuid,
+        product_code -> Text,
+        unit_price -> Numeric,
+        quantity -> Int8,
+        packs -> Nullable<Int8>,
+        shipped -> Int8,
+        moved -> Int8,
+        accepted -> Int8,
+        refused -> Int8,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        supplier_org_id -> Uuid,
+        status -> Text,
+        refusal_reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        moved_from -> Nullable<Uuid>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    quotas (contract_id, hospital_org_id) {
+        contract_id -> Uuid,
+        hospital_org_id -> Uuid,
+        demand -> Int8,
+        quantity -> Int8,
+    }
+}
+
+diesel::table! {
+    trace_codes (code) {
+        code -> Text,
+        kind -> Text,
+        delivery_line_id -> Uuid,
+    }
+}
+
 diesel::joinable!(bid_register -> bids (bid_id));
 diesel::joinable!(bid_register -> rounds (round_id));
 diesel::joinable!(bids -> organisations (supplier_org_id));
@@ -363,6 +472,15 @@ diesel::joinable!(supplier_bars -> users (created_by));
 diesel::joinable!(supply_failures -> users (recorded_by));
 diesel::joinable!(users -> organisations (org_id));
 
+diesel::joinable!(contract_distributors -> contracts (contract_id));
+diesel::joinable!(deliveries -> orders (order_id));
+diesel::joinable!(delivery_lines -> deliveries (delivery_id));
+diesel::joinable!(delivery_lines -> order_lines (order_line_id));
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_lines -> contracts (contract_id));
+diesel::joinable!(quotas -> contracts (contract_id));
+diesel::joinable!(trace_codes -> delivery_lines (delivery_line_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
@@ -371,14 +489,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalog_ceilings,
     catalog_generic_names,
     catalog_items,
+    contract_distributors,
     contracts,
+    deliveries,
+    delivery_lines,
     demands,
+    hospital_demands,
     jobs,
     login_throttle,
     lots,
     opening_shares,
+    order_lines,
+    orders,
     organisations,
     provinces,
+    quotas,
     revival_offers,
     round_custodians,
     round_evaluations,
@@ -386,5 +511,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     supplier_bars,
     supply_failures,
+    trace_codes,
     users,
 );

@@ -45,6 +45,7 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = templates![
     "contracts_awarded",
     "supply_takeover",
     "supply_failure",
+    "order_update",
 ];
 
 /// Shared layouts the templates extend.
@@ -238,6 +239,8 @@ pub fn role_names(role: crate::platform::auth::Role) -> (&'static str, &'static 
         ProvincialBuyer => ("省级采购机构", "provincial buyer"),
         Insurer => ("医保经办机构", "medical insurance bureau"),
         Auditor => ("监督审计", "auditor"),
+        Hospital => ("医疗机构", "hospital"),
+        Distributor => ("配送企业", "distributor"),
     }
 }
 
@@ -284,6 +287,8 @@ mod tests {
                            "agreed_volume": 70000, "backup": "b"}],
             "province": "110000", "failed_supplier": "f", "backup_supplier": "b", "unit_price": "0.5000",
             "agreed_volume": 70000, "reason": "r", "bar_until": "2031-12-31",
+            "headline_zh": "订单已确认", "headline_en": "Your order was confirmed", "order_id": "o",
+            "hospital": "h", "supplier": "s", "status": "confirmed", "amount": "1.00", "lines": 1,
         });
         for (name, ..) in TEMPLATES {
             let mail = render(name, "e@x.cn", &ctx).unwrap();

@@ -1,0 +1,584 @@
+//! Deliveries against confirmed orders (by the supplier or its named distributor, with
+//! traceability codes), and their acceptance by the hospital.
+
+use super::service::{MAX_LINES, MAX_TRACE_CODES, distributor_orders};
+use super::service::{PAYMENT_DAYS, Scope, find_order, notify_once, reload_order, visible};
+use super::{
+    dto::{AcceptanceRequest, DeliveryDto, DeliveryLineDto, DeliveryRequest},
+    queries::{DeliveryLineRow, DeliveryRow, DeliveryStatus, OrderLineRow, OrderRow, OrderStatus},
+};
+use crate::platform::{
+    audit::{self},
+    auth::{AuthUser, Role},
+    db::{
+        china_date, clock,
+        schema::{
+            catalog_items, contract_distributors, deliveries, delivery_lines, order_lines, orders,
+            trace_codes,
+        },
+    },
+    error::{ApiError, FieldError},
+    input::MAX_TEXT,
+    settings::Settings,
+};
+use bidding_core::supply::{check_drug_code, check_udi_di};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+async fn reload_delivery(conn: &mut AsyncPgConnection, id: Uuid) -> Result<DeliveryDto, ApiError> {
+    let row = find_delivery(conn, &Scope::All, id, false).await?;
+    delivery_dto(conn, row).await
+}
+
+/// Whether `org` may ship this order: its supplier, or the distributor named on the
+/// contract of every line shipped.
+async fn may_ship(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    order: &OrderRow,
+    contracts_shipped: &[Uuid],
+) -> Result<bool, ApiError> {
+    Ok(match user.role {
+        Role::Supplier => order.supplier_org_id == user.org_id,
+        Role::Distributor => {
+            let named: i64 = contract_distributors::table
+                .filter(contract_distributors::contract_id.eq_any(contracts_shipped))
+                .filter(contract_distributors::distributor_org_id.eq(user.org_id))
+                .count()
+                .get_result(conn)
+                .await?;
+            named as usize == contracts_shipped.len()
+        }
+        _ => false,
+    })
+}
+
+/// Records a delivery against a confirmed order, by its supplier or named distributor.
+pub async fn ship(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    user: &AuthUser,
+    order_id: Uuid,
+    body: &DeliveryRequest,
+) -> Result<DeliveryDto, ApiError> {
+    let scope = Scope::of(user);
+    let order = find_order(conn, &scope, order_id, true).await?;
+    let lines: HashMap<Uuid, OrderLineRow> = order_lines::table
+        .filter(order_lines::order_id.eq(order_id))
+        .select(OrderLineRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut shipped_contracts: Vec<Uuid> = body
+        .lines
+        .iter()
+        .filter_map(|l| lines.get(&l.order_line_id).map(|o| o.contract_id))
+        .collect();
+    shipped_contracts.sort();
+    shipped_contracts.dedup();
+    if !may_ship(conn, user, &order, &shipped_contracts).await? {
+        return Err(ApiError::forbidden(
+            "only the order's supplier, or the distributor it named for these contracts, ships it",
+        ));
+    }
+    if order.status != OrderStatus::Confirmed {
+        return Err(ApiError::rule(
+            "order_not_confirmed",
+            format!(
+                "the order is {}: only a confirmed order ships",
+                order.status
+            ),
+        ));
+    }
+    let today = china_date(clock(conn).await?);
+    if body.expiry_date <= today {
+        return Err(ApiError::invalid(
+            "expiry_date",
+            format!(
+                "the batch expires on {}, not after today ({today})",
+                body.expiry_date
+            ),
+        )
+        .with_code("expiry_in_past"));
+    }
+    crate::platform::input::check_date("expiry_date", body.expiry_date)?;
+    // kinds of the products, for the traceability codes' rule
+    let codes: Vec<String> = lines.values().map(|l| l.product_code.clone()).collect();
+    let kinds: HashMap<String, String> = catalog_items::table
+        .filter(catalog_items::code.eq_any(&codes))
+        .select((catalog_items::code, catalog_items::kind))
+        .load::<(String, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let delivery_id = Uuid::now_v7();
+    let mut rows = Vec::new();
+    let mut all_codes: Vec<(String, &'static str, Uuid)> = Vec::new();
+    let mut seen_lines = HashSet::new();
+    let mut seen_codes = HashSet::new();
+    for (i, l) in body.lines.iter().enumerate() {
+        let Some(line) = lines.get(&l.order_line_id) else {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].order_line_id"),
+                "not a line of this order",
+            ));
+        };
+        if !seen_lines.insert(l.order_line_id) {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].order_line_id"),
+                "the same line twice",
+            ));
+        }
+        if l.quantity < 1 {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].quantity"),
+                format!("must be at least 1 (got {})", l.quantity),
+            ));
+        }
+        if l.quantity > line.open() {
+            return Err(ApiError::rule(
+                "quantity_above_open",
+                format!(
+                    "lines[{i}]: {} units, but only {} are still open on this line ({} ordered, {} shipped, {} moved)",
+                    l.quantity,
+                    line.open(),
+                    line.quantity,
+                    line.shipped,
+                    line.moved
+                ),
+            ));
+        }
+        if l.trace_codes.len() > MAX_TRACE_CODES || l.trace_codes.len() as i64 > l.quantity {
+            return Err(ApiError::invalid(
+                format!("lines[{i}].trace_codes"),
+                format!("at most one per unit shipped and at most {MAX_TRACE_CODES}"),
+            ));
+        }
+        let drug = kinds.get(&line.product_code).map(String::as_str) != Some("consumable");
+        let row_id = Uuid::now_v7();
+        for (j, code) in l.trace_codes.iter().enumerate() {
+            let code = code.trim();
+            let check = if drug {
+                check_drug_code(code)
+            } else {
+                check_udi_di(code)
+            };
+            if let Err(e) = check {
+                return Err(ApiError::invalid(
+                    format!("lines[{i}].trace_codes[{j}]"),
+                    format!("{code:?}: {e}"),
+                )
+                .with_code("trace_code_malformed"));
+            }
+            if !seen_codes.insert(code.to_owned()) {
+                return Err(ApiError::invalid(
+                    format!("lines[{i}].trace_codes[{j}]"),
+                    format!("{code} is given twice"),
+                )
+                .with_code("trace_code_duplicate"));
+            }
+            all_codes.push((code.to_owned(), if drug { "drug" } else { "udi" }, row_id));
+        }
+        rows.push(DeliveryLineRow {
+            id: row_id,
+            delivery_id,
+            order_line_id: line.id,
+            contract_id: line.contract_id,
+            unit_price: line.unit_price,
+            quantity: l.quantity,
+            accepted: None,
+            refusal_reason: None,
+        });
+    }
+    if rows.is_empty() || rows.len() > MAX_LINES {
+        return Err(ApiError::invalid(
+            "lines",
+            format!("a delivery has 1 to {MAX_LINES} lines"),
+        ));
+    }
+    for (field, value) in [
+        ("batch_no", &body.batch_no),
+        ("invoice_no", &body.invoice_no),
+    ] {
+        let v = value.trim();
+        if v.is_empty() || v.chars().count() > 64 {
+            return Err(ApiError::invalid(field, "must be 1 to 64 characters"));
+        }
+    }
+    // a code already delivered anywhere: refused before anything is written
+    let code_texts: Vec<&str> = all_codes.iter().map(|(c, _, _)| c.as_str()).collect();
+    if let Some(taken) = trace_codes::table
+        .filter(trace_codes::code.eq_any(&code_texts))
+        .select(trace_codes::code)
+        .first::<String>(conn)
+        .await
+        .optional()?
+    {
+        return Err(ApiError::conflict(
+            "trace_code_delivered",
+            format!("traceability code {taken} was delivered already"),
+        ));
+    }
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::id.eq(delivery_id),
+            deliveries::order_id.eq(order_id),
+            deliveries::hospital_org_id.eq(order.hospital_org_id),
+            deliveries::supplier_org_id.eq(order.supplier_org_id),
+            deliveries::shipped_by_org_id.eq(user.org_id),
+            deliveries::shipped_by.eq(user.user_id),
+            deliveries::batch_no.eq(body.batch_no.trim()),
+            deliveries::expiry_date.eq(body.expiry_date),
+            deliveries::invoice_no.eq(body.invoice_no.trim()),
+            deliveries::status.eq(DeliveryStatus::Shipped),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(delivery_lines::table)
+        .values(&rows)
+        .execute(conn)
+        .await?;
+    for r in &rows {
+        diesel::update(order_lines::table.find(r.order_line_id))
+            .set(order_lines::shipped.eq(order_lines::shipped + r.quantity))
+            .execute(conn)
+            .await?;
+    }
+    if !all_codes.is_empty() {
+        // the primary key is the last word on "once nationwide": a code delivered by a
+        // concurrent transaction makes this insert fail, and the whole delivery with it
+        let inserted = diesel::insert_into(trace_codes::table)
+            .values(
+                all_codes
+                    .iter()
+                    .map(|(c, k, l)| {
+                        (
+                            trace_codes::code.eq(c.as_str()),
+                            trace_codes::kind.eq(*k),
+                            trace_codes::delivery_line_id.eq(*l),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .execute(conn)
+            .await;
+        if let Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) = inserted
+        {
+            return Err(ApiError::conflict(
+                "trace_code_delivered",
+                "a traceability code of this delivery was delivered meanwhile",
+            ));
+        }
+        inserted?;
+    }
+    audit::record(
+        conn,
+        &user.actor(),
+        "delivery.ship",
+        "delivery",
+        &delivery_id.to_string(),
+        json!({
+            "order_id": order_id,
+            "lines": rows.len(),
+            "units": rows.iter().map(|r| r.quantity).sum::<i64>(),
+            "trace_codes": all_codes.len(),
+            "batch_no": body.batch_no.trim(),
+        }),
+    )
+    .await?;
+    let dto = reload_order(conn, order_id).await?;
+    notify_once(
+        conn,
+        settings,
+        &[order.hospital_org_id],
+        "shipped",
+        &delivery_id.to_string(),
+        &dto,
+        None,
+    )
+    .await?;
+    reload_delivery(conn, delivery_id).await
+}
+
+fn no_delivery() -> ApiError {
+    ApiError::not_found("no such delivery")
+}
+
+pub async fn find_delivery(
+    conn: &mut AsyncPgConnection,
+    scope: &Scope,
+    id: Uuid,
+    lock: bool,
+) -> Result<DeliveryRow, ApiError> {
+    let q = deliveries::table.find(id).select(DeliveryRow::as_select());
+    let row = if lock {
+        q.for_update().first(conn).await.optional()?
+    } else {
+        q.first(conn).await.optional()?
+    }
+    .ok_or_else(no_delivery)?;
+    let order = orders::table
+        .find(row.order_id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .await?;
+    let ok = match scope {
+        Scope::Distributor(org) => {
+            row.shipped_by_org_id == *org || visible(conn, scope, &order).await?
+        }
+        _ => visible(conn, scope, &order).await?,
+    };
+    if !ok {
+        return Err(no_delivery());
+    }
+    Ok(row)
+}
+
+pub async fn delivery_dtos(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<DeliveryRow>,
+) -> Result<Vec<DeliveryDto>, ApiError> {
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let lines: Vec<DeliveryLineRow> = delivery_lines::table
+        .filter(delivery_lines::delivery_id.eq_any(&ids))
+        .select(DeliveryLineRow::as_select())
+        .load(conn)
+        .await?;
+    let line_ids: Vec<Uuid> = lines.iter().map(|l| l.id).collect();
+    let mut codes: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (code, line) in trace_codes::table
+        .filter(trace_codes::delivery_line_id.eq_any(&line_ids))
+        .order(trace_codes::code)
+        .select((trace_codes::code, trace_codes::delivery_line_id))
+        .load::<(String, Uuid)>(conn)
+        .await?
+    {
+        codes.entry(line).or_default().push(code);
+    }
+    let mut by: HashMap<Uuid, Vec<DeliveryLineDto>> = HashMap::new();
+    for l in lines {
+        by.entry(l.delivery_id).or_default().push(DeliveryLineDto {
+            trace_codes: codes.remove(&l.id).unwrap_or_default(),
+            id: l.id,
+            order_line_id: l.order_line_id,
+            contract_id: l.contract_id,
+            unit_price: l.unit_price,
+            quantity: l.quantity,
+            accepted: l.accepted,
+            refusal_reason: l.refusal_reason,
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|d| DeliveryDto {
+            lines: by.remove(&d.id).unwrap_or_default(),
+            id: d.id,
+            order_id: d.order_id,
+            hospital_org_id: d.hospital_org_id,
+            supplier_org_id: d.supplier_org_id,
+            shipped_by_org_id: d.shipped_by_org_id,
+            batch_no: d.batch_no,
+            expiry_date: d.expiry_date,
+            invoice_no: d.invoice_no,
+            status: d.status,
+            shipped_at: d.shipped_at,
+            accepted_at: d.accepted_at,
+            accepted_on: d.accepted_on,
+            due_date: d.due_date,
+        })
+        .collect())
+}
+
+pub async fn delivery_dto(
+    conn: &mut AsyncPgConnection,
+    row: DeliveryRow,
+) -> Result<DeliveryDto, ApiError> {
+    delivery_dtos(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("delivery vanished"))
+}
+
+/// A page of the deliveries the caller may see, newest first.
+pub async fn delivery_page(
+    conn: &mut AsyncPgConnection,
+    scope: &Scope,
+    order_id: Option<Uuid>,
+    status: Option<DeliveryStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DeliveryDto>, i64), ApiError> {
+    let build = || {
+        let mut q = deliveries::table.into_boxed();
+        match scope {
+            Scope::All => {}
+            Scope::Hospital(org) => q = q.filter(deliveries::hospital_org_id.eq(*org)),
+            Scope::Province(p) => {
+                q = q.filter(
+                    deliveries::order_id.eq_any(
+                        orders::table
+                            .filter(orders::province.eq(p.clone()))
+                            .select(orders::id),
+                    ),
+                )
+            }
+            Scope::Supplier(org) => q = q.filter(deliveries::supplier_org_id.eq(*org)),
+            Scope::Distributor(org) => {
+                q = q.filter(
+                    deliveries::shipped_by_org_id
+                        .eq(*org)
+                        .or(deliveries::order_id.eq_any(distributor_orders!(*org))),
+                )
+            }
+        }
+        if let Some(o) = order_id {
+            q = q.filter(deliveries::order_id.eq(o));
+        }
+        if let Some(s) = status {
+            q = q.filter(deliveries::status.eq(s));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn).await?;
+    let rows = build()
+        .order((deliveries::shipped_at.desc(), deliveries::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(DeliveryRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((delivery_dtos(conn, rows).await?, total))
+}
+
+/// The hospital accepts a delivery, wholly or in part with reasons; final. Locks the
+/// delivery first, so a second acceptance (however concurrent) finds it accepted.
+pub async fn accept(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    id: Uuid,
+    body: &AcceptanceRequest,
+) -> Result<DeliveryDto, ApiError> {
+    let delivery = find_delivery(conn, &Scope::Hospital(user.org_id), id, true).await?;
+    if delivery.status != DeliveryStatus::Shipped {
+        return Err(ApiError::conflict(
+            "delivery_accepted",
+            "this delivery was accepted already; an acceptance is final",
+        ));
+    }
+    let lines: HashMap<Uuid, DeliveryLineRow> = delivery_lines::table
+        .filter(delivery_lines::delivery_id.eq(id))
+        .select(DeliveryLineRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut decided = Vec::new();
+    for (i, a) in body.lines.iter().enumerate() {
+        let Some(line) = lines.get(&a.delivery_line_id) else {
+            errors.push(FieldError::field(
+                format!("lines[{i}].delivery_line_id"),
+                "not a line of this delivery",
+            ));
+            continue;
+        };
+        if !seen.insert(a.delivery_line_id) {
+            errors.push(FieldError::field(
+                format!("lines[{i}].delivery_line_id"),
+                "the same line twice",
+            ));
+            continue;
+        }
+        if a.accepted < 0 || a.accepted > line.quantity {
+            errors.push(FieldError::field(
+                format!("lines[{i}].accepted"),
+                format!(
+                    "must be 0 to the {} units shipped (got {})",
+                    line.quantity, a.accepted
+                ),
+            ));
+            continue;
+        }
+        let reason = a.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if a.accepted < line.quantity && reason.is_none() {
+            errors.push(FieldError::field(
+                format!("lines[{i}].reason"),
+                "give the reason for the units not accepted",
+            ));
+            continue;
+        }
+        if reason.is_some_and(|r| r.chars().count() > MAX_TEXT) {
+            errors.push(FieldError::field(
+                format!("lines[{i}].reason"),
+                format!("at most {MAX_TEXT} characters"),
+            ));
+            continue;
+        }
+        decided.push((
+            line,
+            a.accepted,
+            reason.filter(|_| a.accepted < line.quantity),
+        ));
+    }
+    if errors.is_empty() && seen.len() != lines.len() {
+        errors.push(FieldError::field(
+            "lines",
+            format!("give every line of the delivery ({} lines)", lines.len()),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors).with_code("acceptance_invalid"));
+    }
+    let now = clock(conn).await?;
+    let today = china_date(now);
+    let due: NaiveDate = today + chrono::Duration::days(PAYMENT_DAYS);
+    for (line, accepted, reason) in &decided {
+        diesel::update(delivery_lines::table.find(line.id))
+            .set((
+                delivery_lines::accepted.eq(Some(*accepted)),
+                delivery_lines::refusal_reason.eq(*reason),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(order_lines::table.find(line.order_line_id))
+            .set((
+                order_lines::accepted.eq(order_lines::accepted + *accepted),
+                order_lines::refused.eq(order_lines::refused + (line.quantity - *accepted)),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq(DeliveryStatus::Accepted),
+            deliveries::accepted_at.eq(Some(now)),
+            deliveries::accepted_by.eq(Some(user.user_id)),
+            deliveries::accepted_on.eq(Some(today)),
+            deliveries::due_date.eq(Some(due)),
+        ))
+        .execute(conn)
+        .await?;
+    let accepted: i64 = decided.iter().map(|(_, a, _)| *a).sum();
+    let shipped: i64 = decided.iter().map(|(l, _, _)| l.quantity).sum();
+    audit::record(
+        conn,
+        &user.actor(),
+        "delivery.accept",
+        "delivery",
+        &id.to_string(),
+        json!({ "accepted": accepted, "refused": shipped - accepted, "due_date": due }),
+    )
+    .await?;
+    reload_delivery(conn, id).await
+}
