@@ -25,7 +25,7 @@ venv=.vbp/venv
 bin="${VBP_BIN:-target/debug/vbp}"
 max_examples="${VBP_SCHEMATHESIS_MAX_EXAMPLES:-20}"
 seed="${VBP_SCHEMATHESIS_SEED:-1}"
-roles="${VBP_SCHEMATHESIS_ROLES:-supplier officer admin}"
+roles="${VBP_SCHEMATHESIS_ROLES:-supplier officer hospital admin}"
 
 [ -x "$bin" ] || { echo "vbp: $bin is missing: build it first (cargo build --bin vbp)" >&2; exit 1; }
 

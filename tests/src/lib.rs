@@ -753,3 +753,49 @@ impl TestApp {
         )
     }
 }
+
+/// Runs the schema validator installed by scripts/ocds-schema.sh on `package`.
+pub fn validate_ocds(package: &Value) -> (bool, String) {
+    let dir = std::env::var("VBP_OCDS_SCHEMA_DIR").unwrap_or_else(|_| {
+        let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.vbp/ocds-schema");
+        d.display().to_string()
+    });
+    assert!(
+        std::path::Path::new(&dir)
+            .join("release-schema.json")
+            .exists(),
+        "the OCDS schema is not installed in {dir}: run scripts/test.sh (or scripts/ocds-schema.sh)"
+    );
+    let python = std::env::var("VBP_TEST_PYTHON").unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.vbp/venv/bin/python")
+            .display()
+            .to_string()
+    });
+    let file = std::env::temp_dir().join(format!("vbp-ocds-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_vec_pretty(package).unwrap()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ocds/validate_ocds.py");
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(script).arg(&dir).arg(&file);
+    // where the lots and bids extensions add fields to the core schema
+    for field in [
+        "$.releases[*].tender.lots",
+        "$.releases[*].tender.items[*].relatedLot",
+        "$.releases[*].bids",
+        "$.releases[*].awards[*].relatedLots",
+        "$.releases[*].awards[*].items[*].relatedLot",
+        "$.releases[*].contracts[*].items[*].relatedLot",
+    ] {
+        cmd.arg("--extension-field").arg(field);
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     award::dto::{Evaluation, LotEvaluation},
     catalog::queries::CatalogItem,
-    contracts::service::ContractRow,
+    contracts::service::{ContractRow, ContractStatus},
     platform::{
         db::schema::{bids, contracts, supply_failures},
         error::ApiError,
@@ -452,6 +452,37 @@ pub async fn package(
         }));
     }
 
+    // implementation: each contract's deliveries to date, as one delivery milestone
+    if let Some(release) = implementation(
+        conn,
+        &ocid,
+        &parties,
+        &office,
+        &awards,
+        &all_contracts,
+        |c| {
+            lot_of(c.lot_id).map(|l| {
+                contract_json(
+                    c,
+                    if c.status == ContractStatus::Active {
+                        "active"
+                    } else {
+                        "terminated"
+                    },
+                    l,
+                    &items,
+                    &province_names,
+                    &name_of(c.supplier_org_id),
+                    awarded,
+                )
+            })
+        },
+    )
+    .await?
+    {
+        releases.push(release);
+    }
+
     Ok(json!({
         "uri": format!("{base}/api/v1/rounds/{}/ocds", round.id),
         "version": "1.1",
@@ -462,4 +493,99 @@ pub async fn package(
         "publicationPolicy": format!("{base}/docs/api.md#the-public-record-ocds"),
         "releases": releases,
     }))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Delivered {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    contract_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    deliveries: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    shipped: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    accepted: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    awaiting: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    last: DateTime<Utc>,
+}
+
+/// The implementation release: for every contract with deliveries, one `delivery`
+/// milestone summing them (OCDS has no per-delivery quantity field, and a contract may
+/// see thousands): met when the agreed volume is accepted, partially met while some is,
+/// scheduled (due at the cycle's end) before. `None` when nothing was delivered.
+async fn implementation(
+    conn: &mut AsyncPgConnection,
+    ocid: &str,
+    parties: &[Value],
+    office: &Value,
+    awards: &[Value],
+    all: &[ContractRow],
+    contract: impl Fn(&ContractRow) -> Option<Value>,
+) -> Result<Option<Value>, ApiError> {
+    use diesel_async::RunQueryDsl as _;
+    let ids: Vec<Uuid> = all.iter().map(|c| c.id).collect();
+    let rows: Vec<Delivered> = diesel::sql_query(
+        "SELECT l.contract_id, count(DISTINCT d.id) AS deliveries,
+                sum(l.quantity)::bigint AS shipped, coalesce(sum(l.accepted), 0)::bigint AS accepted,
+                count(*) FILTER (WHERE l.accepted IS NULL) AS awaiting,
+                max(coalesce(d.accepted_at, d.shipped_at)) AS last
+           FROM delivery_lines l JOIN deliveries d ON d.id = l.delivery_id
+          WHERE l.contract_id = ANY($1)
+          GROUP BY l.contract_id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+    .load(conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut contracts = Vec::new();
+    let mut latest = None;
+    for r in &rows {
+        let Some(c) = all.iter().find(|c| c.id == r.contract_id) else {
+            continue;
+        };
+        let Some(mut json) = contract(c) else {
+            continue;
+        };
+        let status = if r.accepted >= c.agreed_volume && c.agreed_volume > 0 {
+            "met"
+        } else if r.accepted > 0 {
+            "partiallyMet"
+        } else {
+            "scheduled"
+        };
+        let mut milestone = json!({
+            "id": format!("{}-deliveries", c.id),
+            "title": "Deliveries accepted against the agreed volume",
+            "type": "delivery",
+            "status": status,
+            "dueDate": day_end(c.cycle_end),
+            "dateModified": time(r.last),
+            "description": format!(
+                "{} deliveries: {} units shipped, {} accepted ({} lines awaiting acceptance) of the agreed {}",
+                r.deliveries, r.shipped, r.accepted, r.awaiting, c.agreed_volume
+            ),
+        });
+        if status == "met" {
+            milestone["dateMet"] = json!(time(r.last));
+        }
+        json["implementation"] = json!({ "milestones": [milestone] });
+        contracts.push(json);
+        latest = latest.max(Some(r.last));
+    }
+    let date = latest.unwrap_or_else(Utc::now);
+    let referenced: Vec<Value> = awards
+        .iter()
+        .filter(|a| contracts.iter().any(|c| c["awardID"] == a["id"]))
+        .cloned()
+        .collect();
+    Ok(Some(json!({
+        "ocid": ocid, "id": format!("{ocid}-implementation-{}", date.timestamp()), "date": time(date),
+        "tag": ["implementation"], "initiationType": "tender", "language": "zh",
+        "parties": parties, "buyer": office, "awards": referenced,
+        "contracts": contracts,
+    })))
 }

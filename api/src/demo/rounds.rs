@@ -41,7 +41,7 @@ struct Offer {
 
 /// Loads the demo rounds unless they exist. Returns what was done, for the operator.
 /// Orders each demo hospital places per contract: one of each state, then fully received.
-const DEMO_ORDERS_PER_PAIR: usize = 10;
+const DEMO_ORDERS_PER_PAIR: usize = 12;
 
 pub async fn load(settings: Settings) -> Result<String, BoxError> {
     let state = web::Data::new(AppState::new(settings)?);
@@ -210,10 +210,18 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 })
             })
             .collect();
+        // the awarded round too, so that they hold contracts (and get orders) in it
         let chosen: Vec<&String> = if *target == RoundStatus::BiddingOpen && !both.is_empty() {
             both.iter()
                 .copied()
                 .cycle()
+                .take(3.min(both.len()))
+                .collect()
+        } else if *target == RoundStatus::Awarded && !both.is_empty() {
+            both.iter()
+                .copied()
+                .cycle()
+                .skip(3)
                 .take(3.min(both.len()))
                 .collect()
         } else {
@@ -446,18 +454,33 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         };
         let expiry = (chrono::Utc::now() + chrono::Duration::days(700)).date_naive();
         let (mut orders_made, mut deliveries_made) = (0usize, 0usize);
-        let hospitals = [
-            "hospital@vbp.demo",
-            "hospital2@vbp.demo",
-            "hospital3@vbp.demo",
-        ];
-        for (ci, c) in contracts["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        let shanghai = call!(
+            Method::GET,
+            format!("/api/v1/contracts?round_id={id}&province=310000&per_page=200"),
+            "officer@vbp.demo",
+            None
+        );
+        // Beijing's three hospitals on its contracts, Shanghai's two on Shanghai's
+        let items = |v: &Value| v["items"].as_array().cloned().unwrap_or_default();
+        let pairs: Vec<(Value, &[&str])> = items(&contracts)
+            .into_iter()
+            .map(|c| {
+                (
+                    c,
+                    &[
+                        "hospital@vbp.demo",
+                        "hospital2@vbp.demo",
+                        "hospital3@vbp.demo",
+                    ][..],
+                )
+            })
+            .chain(
+                items(&shanghai)
+                    .into_iter()
+                    .map(|c| (c, &["hospital4@vbp.demo", "hospital5@vbp.demo"][..])),
+            )
+            .collect();
+        for (ci, (c, hospitals)) in pairs.iter().enumerate() {
             let Some(seller) = c["supplier_org_id"].as_str().and_then(supplier_email) else {
                 continue;
             };
@@ -563,7 +586,7 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         }
         let _ = writeln!(
             out,
-            "  orders             {orders_made} orders of 3 Beijing hospitals on the awarded round (submitted, withdrawn, refused, confirmed, shipped, accepted), {deliveries_made} deliveries"
+            "  orders             {orders_made} orders of the Beijing and Shanghai hospitals on the awarded round (submitted, withdrawn, refused, confirmed, shipped, accepted), {deliveries_made} deliveries"
         );
     }
     // the demo's own sessions end with it

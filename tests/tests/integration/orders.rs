@@ -528,7 +528,36 @@ async fn an_order_is_confirmed_shipped_twice_by_the_distributor_and_accepted_in_
     for a in ["order.create", "order.edit", "order.confirm"] {
         assert!(actions.contains(&a), "{a} not in {actions:?}");
     }
-    let _ = (&admin, &w.sup, &w.round);
+    // the public record: the contract's implementation, its deliveries as a milestone
+    let package = app
+        .get(&format!("/api/v1/rounds/{}/ocds", w.round), &admin)
+        .await
+        .expect(200)
+        .body;
+    let implementation = package["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tag"] == json!(["implementation"]))
+        .expect("an implementation release");
+    let contract = implementation["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == c)
+        .unwrap();
+    let milestone = &contract["implementation"]["milestones"][0];
+    assert_eq!(milestone["type"], "delivery");
+    assert_eq!(milestone["status"], "met", "250 accepted of the agreed 2");
+    assert!(
+        milestone["description"]
+            .as_str()
+            .unwrap()
+            .contains("250 accepted")
+    );
+    let (ok, out) = tests::validate_ocds(&package);
+    assert!(ok, "{out}");
+    let _ = &w.sup;
 }
 
 #[actix_web::test]
