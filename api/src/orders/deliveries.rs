@@ -8,7 +8,7 @@ use super::{
     queries::{DeliveryLineRow, DeliveryRow, DeliveryStatus, OrderLineRow, OrderRow, OrderStatus},
 };
 use crate::platform::{
-    audit::{self},
+    audit,
     auth::{AuthUser, Role},
     db::{
         china_date, clock,

@@ -17,9 +17,12 @@ use super::{
     queries::{OrderLineRow, OrderRow, OrderStatus},
 };
 use crate::platform::{
-    audit::{self},
+    audit,
     auth::{AuthUser, Role},
-    db::schema::{contract_distributors, order_lines, orders, organisations},
+    db::{
+        clock,
+        schema::{contract_distributors, order_lines, orders, organisations},
+    },
     error::ApiError,
     mail::mail_orgs,
     settings::Settings,
@@ -454,13 +457,15 @@ async fn set_status(
     status: OrderStatus,
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
+    // the database's clock, as every business time
     let decided = matches!(status, OrderStatus::Confirmed | OrderStatus::Refused);
+    let now = clock(conn).await?;
     diesel::update(orders::table.find(id))
         .set((
             orders::status.eq(status),
             orders::refusal_reason.eq(reason),
             orders::updated_at.eq(diesel::dsl::now),
-            orders::decided_at.eq(decided.then(chrono::Utc::now)),
+            orders::decided_at.eq(decided.then_some(now)),
         ))
         .execute(conn)
         .await?;
