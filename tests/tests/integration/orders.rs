@@ -389,12 +389,19 @@ async fn an_order_is_confirmed_shipped_twice_by_the_distributor_and_accepted_in_
     )
     .await
     .expect_code(409, "trace_code_delivered");
-    // second delivery: the rest, by the supplier itself; then nothing is open
+    // second delivery: the rest, by the distributor again, with a code of its own; then
+    // nothing is open, for the distributor or the supplier itself
+    const CODE_C: &str = "81234567890123456791";
     let d2 = app
-        .post(&path, &w.seller, ship(json!(200), json!([]), "2031-06-30"))
+        .post(
+            &path,
+            &distributor,
+            ship(json!(200), json!([CODE_C]), "2031-06-30"),
+        )
         .await
         .expect(201)
         .body;
+    assert_eq!(d2["lines"][0]["trace_codes"], json!([CODE_C]));
     app.post(&path, &w.seller, ship(json!(1), json!([]), "2031-06-30"))
         .await
         .expect_code(422, "quantity_above_open");
@@ -647,6 +654,24 @@ async fn orders_are_refused_on_another_province_a_failed_contract_or_bad_quantit
     order(&w, "hospital", line(&c, json!(10)), None)
         .await
         .expect_code(422, "contract_not_active");
+    // nor does a contract whose cycle has ended (time passes: its end moved to yesterday)
+    {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = app.db.connect().await;
+        conn.batch_execute(&format!(
+            "UPDATE contracts SET cycle_start = china_today() - 400, cycle_end = china_today() - 1 WHERE id = '{takeover}'"
+        ))
+        .await
+        .unwrap();
+    }
+    order(&w, "hospital", line(&takeover, json!(10)), None)
+        .await
+        .expect_code(422, "contract_ended");
+    assert_eq!(
+        app.get("/api/v1/orders", &hospital).await.expect(200).body["total"],
+        2,
+        "the placed order and the one moved to the backup, nothing more"
+    );
 }
 
 #[actix_web::test]
