@@ -87,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::get_delivery)
                 .service(orders::accept)
                 .service(orders::progress)
-                .service(orders::supply_problems),
+                .service(orders::supply_problems)
+                .service(orders::report_shortage),
         );
 }

@@ -197,12 +197,13 @@ pub async fn progress(
     })
 }
 
-/// A supply problem: an order refused by its supplier, or confirmed and not wholly
-/// shipped within the delivery term.
+/// A supply problem: an order refused by its supplier, confirmed and not wholly shipped
+/// within the delivery term, or a shortage a hospital reported.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupplyProblem {
-    pub order_id: Uuid,
-    /// `refused` or `not_shipped`.
+    /// The order refused or late; none for a hospital's report.
+    pub order_id: Option<Uuid>,
+    /// `refused`, `not_shipped` or `reported_shortage` (by a hospital).
     pub kind: &'static str,
     pub hospital_org_id: Uuid,
     pub province: String,
@@ -216,8 +217,8 @@ pub struct SupplyProblem {
 
 #[derive(QueryableByName)]
 struct ProblemRow {
-    #[diesel(sql_type = U)]
-    id: Uuid,
+    #[diesel(sql_type = Nullable<U>)]
+    id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     status: String,
     #[diesel(sql_type = U)]
@@ -236,6 +237,9 @@ struct ProblemRow {
     decided_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The kind of a hospital's shortage report in the problems' union.
+const REPORTED: &str = "reported_shortage";
+
 /// Refused orders and confirmed orders with units still open `term_days` after their
 /// confirmation, newest first, in the caller's scope (a centre its province).
 pub async fn supply_problems(
@@ -245,7 +249,8 @@ pub async fn supply_problems(
     limit: i64,
 ) -> Result<Vec<SupplyProblem>, ApiError> {
     let rows: Vec<ProblemRow> = diesel::sql_query(
-        "SELECT o.id, o.status, o.hospital_org_id, o.province, o.supplier_org_id,
+        "SELECT * FROM (
+         SELECT o.id, o.status, o.hospital_org_id, o.province, o.supplier_org_id,
                 array_agg(l.contract_id ORDER BY l.line_no) AS contract_ids,
                 sum(CASE WHEN o.status = $1 THEN l.quantity ELSE l.quantity - l.shipped - l.moved END)::bigint AS open_units,
                 o.refusal_reason, o.decided_at
@@ -255,7 +260,13 @@ pub async fn supply_problems(
                  OR o.status = $2 AND o.decided_at <= now() - make_interval(days => $4))
           GROUP BY o.id
          HAVING o.status = $1 OR sum(l.quantity - l.shipped - l.moved) > 0
-          ORDER BY o.decided_at DESC
+         UNION ALL
+         SELECT NULL, $6, r.hospital_org_id, r.province, r.supplier_org_id, ARRAY[r.contract_id],
+                0::bigint, r.note, r.reported_at
+           FROM shortage_reports r
+          WHERE ($3::bpchar IS NULL OR r.province = $3)
+         ) p
+          ORDER BY decided_at DESC
           LIMIT $5",
     )
     .bind::<Text, _>(OrderStatus::Refused.as_str())
@@ -263,6 +274,7 @@ pub async fn supply_problems(
     .bind::<Nullable<Bpchar>, _>(province)
     .bind::<diesel::sql_types::Integer, _>(term_days)
     .bind::<BigInt, _>(limit)
+    .bind::<Text, _>(REPORTED)
     .load(conn)
     .await?;
     Ok(rows
@@ -270,6 +282,8 @@ pub async fn supply_problems(
         .map(|r| SupplyProblem {
             kind: if r.status == OrderStatus::Refused.as_str() {
                 "refused"
+            } else if r.status == REPORTED {
+                "reported_shortage"
             } else {
                 "not_shipped"
             },
@@ -283,4 +297,117 @@ pub async fn supply_problems(
             since: r.decided_at,
         })
         .collect())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ShortageReport {
+    /// A contract of the hospital's province.
+    pub contract_id: Uuid,
+    /// What is missing and since when (1 to 2,000 characters).
+    #[schema(max_length = 2000)]
+    pub note: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShortageDto {
+    pub id: Uuid,
+    pub hospital_org_id: Uuid,
+    pub province: String,
+    pub contract_id: Uuid,
+    pub supplier_org_id: Uuid,
+    pub note: String,
+    pub reported_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A hospital reports a shortage on one of its province's contracts: recorded, audited,
+/// and the contract's supplier and the province's centre are told.
+pub async fn report_shortage(
+    conn: &mut AsyncPgConnection,
+    settings: &crate::platform::settings::Settings,
+    user: &AuthUser,
+    body: &ShortageReport,
+) -> Result<ShortageDto, ApiError> {
+    use crate::{
+        contracts::service::ContractRow,
+        platform::{
+            auth::OrgKind,
+            db::schema::{contracts, organisations, shortage_reports as sr},
+        },
+    };
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+    let note = body.note.trim();
+    if note.is_empty() || note.chars().count() > crate::platform::input::MAX_TEXT {
+        return Err(ApiError::invalid("note", "must be 1 to 2000 characters"));
+    }
+    let province = user.province.clone().unwrap_or_default();
+    let c: ContractRow = contracts::table
+        .find(body.contract_id)
+        .select(ContractRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::rule("contract_not_found", "no such contract"))?;
+    if c.province != province {
+        return Err(ApiError::rule(
+            "contract_other_province",
+            format!(
+                "the contract is for province {}, not yours ({province})",
+                c.province
+            ),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let reported_at = clock(conn).await?;
+    diesel::insert_into(sr::table)
+        .values((
+            sr::id.eq(id),
+            sr::hospital_org_id.eq(user.org_id),
+            sr::province.eq(&province),
+            sr::contract_id.eq(c.id),
+            sr::supplier_org_id.eq(c.supplier_org_id),
+            sr::note.eq(note),
+            sr::reported_by.eq(user.user_id),
+            sr::reported_at.eq(reported_at),
+        ))
+        .execute(conn)
+        .await?;
+    crate::platform::audit::record(
+        conn,
+        &user.actor(),
+        "shortage.report",
+        "contract",
+        &c.id.to_string(),
+        serde_json::json!({ "report_id": id, "note": note }),
+    )
+    .await?;
+    let mut told: Vec<Uuid> = organisations::table
+        .filter(organisations::kind.eq(OrgKind::Buyer))
+        .filter(organisations::province.eq(&province))
+        .select(organisations::id)
+        .load(conn)
+        .await?;
+    told.push(c.supplier_org_id);
+    crate::platform::mail::mail_orgs(
+        conn,
+        &settings.jobs,
+        &settings.mail.public_url,
+        &told,
+        "order_update",
+        &format!("shortage:{id}"),
+        serde_json::json!({
+            "headline_zh": "医疗机构报告短缺", "headline_en": "A hospital reported a shortage",
+            "order_id": "-", "hospital": user.display_name, "supplier": "-",
+            "status": REPORTED, "amount": "-", "lines": 0, "reason": note,
+        }),
+    )
+    .await?;
+    Ok(ShortageDto {
+        id,
+        hospital_org_id: user.org_id,
+        province,
+        contract_id: c.id,
+        supplier_org_id: c.supplier_org_id,
+        note: note.to_owned(),
+        reported_at,
+    })
 }

@@ -544,3 +544,35 @@ pub async fn supply_problems(
         super::progress::supply_problems(&mut conn, province.as_deref(), term, limit).await?,
     ))
 }
+
+/// Report a shortage on a contract of the hospital's province: a supply problem the
+/// centre and the officers see; the supplier and the centre are told.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = ["hospital"])),
+    extensions(("x-scope" = json!("own_org"))),
+    request_body = super::progress::ShortageReport,
+    responses(
+        (status = 201, description = "Recorded", body = super::progress::ShortageDto),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only hospitals", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No note, or not a contract of your province (contract_not_found, contract_other_province)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shortages")]
+pub async fn report_shortage(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: input::Json<super::progress::ShortageReport>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(HOSPITAL)?;
+    let body = body.into_inner()?;
+    let settings = &state.settings;
+    let mut conn = state.pool.get().await?;
+    let report = conn
+        .transaction(async |conn| {
+            super::progress::report_shortage(conn, settings, &user, &body).await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(report))
+}

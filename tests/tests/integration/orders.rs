@@ -801,6 +801,47 @@ async fn refused_and_unshipped_orders_are_supply_problems() {
         .expect(200)
         .body;
     assert_eq!(none, json!([]));
+    // a hospital reports a shortage on its province's contract: a problem too
+    let hospital = app.login_demo("hospital").await;
+    app.post(
+        "/api/v1/shortages",
+        &hospital,
+        json!({"contract_id": id(&w.shanghai), "note": "缺货"}),
+    )
+    .await
+    .expect_code(422, "contract_other_province");
+    app.post(
+        "/api/v1/shortages",
+        &hospital,
+        json!({"contract_id": c, "note": " "}),
+    )
+    .await
+    .expect_code(422, "validation");
+    let report = app
+        .post(
+            "/api/v1/shortages",
+            &hospital,
+            json!({"contract_id": c, "note": "两周未到货 nothing delivered for two weeks"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(report["supplier_org_id"], w.beijing["supplier_org_id"]);
+    let now = app
+        .get("/api/v1/supply-problems", &buyer)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(now.as_array().unwrap().len(), 2);
+    assert_eq!(now[0]["kind"], "reported_shortage");
+    assert_eq!(now[0]["order_id"], Value::Null);
+    assert_eq!(
+        app.get("/api/v1/supply-problems", &buyer2)
+            .await
+            .expect(200)
+            .body,
+        json!([])
+    );
     // a withdrawn order is no problem, and a hospital never sees another's orders
     let hospital3 = app.login_demo("hospital3").await;
     app.get(&format!("/api/v1/orders/{}", id(&waiting)), &hospital3)

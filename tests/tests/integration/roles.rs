@@ -934,6 +934,36 @@ async fn check_scope(w: &World, key: &str) -> bool {
             .await
             .expect_problem(404);
         }
+        "POST /api/v1/shortages" => {
+            // a report is the caller's own hospital's, on its own province's contracts
+            let awarded = &w.rounds["awarded"];
+            let all = items(
+                &w.get(
+                    &format!("/api/v1/contracts?round_id={awarded}&per_page=200&status=active"),
+                    "officer",
+                )
+                .await,
+            );
+            let shanghai = all.iter().find(|c| c["province"] == "310000").unwrap();
+            app.post(
+                "/api/v1/shortages",
+                w.t("hospital"),
+                json!({"contract_id": shanghai["id"], "note": "x"}),
+            )
+            .await
+            .expect_code(422, "contract_other_province");
+            let beijing = all.iter().find(|c| c["province"] == "110000").unwrap();
+            let made = app
+                .post(
+                    "/api/v1/shortages",
+                    w.t("hospital"),
+                    json!({"contract_id": beijing["id"], "note": "x"}),
+                )
+                .await
+                .expect(201)
+                .body;
+            assert_eq!(made["hospital_org_id"], w.orgs["hospital"]);
+        }
         "GET /api/v1/supply-problems" => {
             let all = w
                 .get("/api/v1/supply-problems?term_days=0", "officer")

@@ -291,6 +291,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    shortage_reports (id) {
+        id -> Uuid,
+        hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        contract_id -> Uuid,
+        supplier_org_id -> Uuid,
+        note -> Text,
+        reported_by -> Uuid,
+        reported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     supplier_bars (id) {
         id -> Uuid,
         org_id -> Uuid,
@@ -509,6 +523,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     round_evaluations,
     rounds,
     sessions,
+    shortage_reports,
     supplier_bars,
     supply_failures,
     trace_codes,

@@ -1,0 +1,1 @@
+DROP TABLE shortage_reports;
