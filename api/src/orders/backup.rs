@@ -27,13 +27,27 @@ pub async fn move_to_backup(
     failed: &ContractRow,
     takeover: &ContractRow,
 ) -> Result<usize, ApiError> {
+    // the orders first, in id order, as every writer of their lines locks them
+    let ids: Vec<Uuid> = orders::table
+        .filter(
+            orders::id.eq_any(
+                order_lines::table
+                    .filter(order_lines::contract_id.eq(failed.id))
+                    .select(order_lines::order_id),
+            ),
+        )
+        .filter(orders::status.eq_any([OrderStatus::Submitted, OrderStatus::Confirmed]))
+        .order(orders::id)
+        .select(orders::id)
+        .for_update()
+        .load(conn)
+        .await?;
     let open: Vec<(OrderLineRow, OrderRow)> = order_lines::table
         .inner_join(orders::table)
         .filter(order_lines::contract_id.eq(failed.id))
-        .filter(orders::status.eq_any([OrderStatus::Submitted, OrderStatus::Confirmed]))
+        .filter(orders::id.eq_any(&ids))
         .filter((order_lines::quantity - order_lines::shipped - order_lines::moved).gt(0))
         .select((OrderLineRow::as_select(), OrderRow::as_select()))
-        .for_update()
         .load(conn)
         .await?;
     let mut moved = 0;

@@ -1,7 +1,7 @@
 //! Deliveries against confirmed orders (by the supplier or its named distributor, with
 //! traceability codes), and their acceptance by the hospital.
 
-use super::service::{MAX_LINES, MAX_TRACE_CODES, distributor_orders};
+use super::service::{MAX_DELIVERY_CODES, MAX_LINES, MAX_TRACE_CODES, distributor_orders};
 use super::service::{PAYMENT_DAYS, Scope, find_order, notify_once, reload_order, visible};
 use super::{
     dto::{AcceptanceRequest, DeliveryDto, DeliveryLineDto, DeliveryRequest},
@@ -196,6 +196,15 @@ pub async fn ship(
             refusal_reason: None,
         });
     }
+    if all_codes.len() > MAX_DELIVERY_CODES {
+        return Err(ApiError::invalid(
+            "lines",
+            format!(
+                "at most {MAX_DELIVERY_CODES} traceability codes in one delivery (got {}): split it",
+                all_codes.len()
+            ),
+        ));
+    }
     if rows.is_empty() || rows.len() > MAX_LINES {
         return Err(ApiError::invalid(
             "lines",
@@ -244,7 +253,9 @@ pub async fn ship(
         .values(&rows)
         .execute(conn)
         .await?;
-    for r in &rows {
+    let mut by_line: Vec<&DeliveryLineRow> = rows.iter().collect();
+    by_line.sort_by_key(|r| r.order_line_id);
+    for r in by_line {
         diesel::update(order_lines::table.find(r.order_line_id))
             .set(order_lines::shipped.eq(order_lines::shipped + r.quantity))
             .execute(conn)
@@ -467,6 +478,10 @@ pub async fn accept(
     id: Uuid,
     body: &AcceptanceRequest,
 ) -> Result<DeliveryDto, ApiError> {
+    // locks in the order every writer of an order's lines takes them: the order, then
+    // the delivery (shipping locks the order too), so they queue instead of deadlocking
+    let seen = find_delivery(conn, &Scope::Hospital(user.org_id), id, false).await?;
+    find_order(conn, &Scope::All, seen.order_id, true).await?;
     let delivery = find_delivery(conn, &Scope::Hospital(user.org_id), id, true).await?;
     if delivery.status != DeliveryStatus::Shipped {
         return Err(ApiError::conflict(
@@ -543,6 +558,7 @@ pub async fn accept(
     let now = clock(conn).await?;
     let today = china_date(now);
     let due: NaiveDate = today + chrono::Duration::days(PAYMENT_DAYS);
+    decided.sort_by_key(|(line, _, _)| line.order_line_id);
     for (line, accepted, reason) in &decided {
         diesel::update(delivery_lines::table.find(line.id))
             .set((

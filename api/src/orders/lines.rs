@@ -71,6 +71,9 @@ pub(crate) async fn checked_lines(
         .inner_join(catalog_items::table)
         .filter(contracts::id.eq_any(&ids))
         .select((ContractRow::as_select(), catalog_items::pack_count))
+        // a supply failure recorded meanwhile waits for this order (and then moves its
+        // lines), instead of missing it
+        .for_share()
         .load::<(ContractRow, i32)>(conn)
         .await?
         .into_iter()

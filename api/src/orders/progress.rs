@@ -66,7 +66,9 @@ pub struct ProgressRow {
     /// The hospital, contract or lot id, or the province code.
     pub key: String,
     pub quota: i64,
-    /// Ordered by live orders (submitted or confirmed), less what moved to a backup.
+    /// Ordered by live orders (submitted or confirmed), less what moved to a backup. A
+    /// contract ended by a supply failure keeps its figures but no quota (its backup's
+    /// contract holds the quota now).
     pub ordered: i64,
     pub shipped: i64,
     pub accepted: i64,
@@ -100,7 +102,8 @@ WITH lines AS (
     SELECT contract_id, hospital_org_id FROM lines
 )
 SELECT c.id AS contract_id, c.lot_id, c.province, k.hospital_org_id, c.cycle_start, c.cycle_end,
-       COALESCE(q.quantity, 0) AS quota, COALESCE(l.ordered, 0) AS ordered,
+       CASE WHEN c.status = $6 THEN COALESCE(q.quantity, 0) ELSE 0 END AS quota,
+       COALESCE(l.ordered, 0) AS ordered,
        COALESCE(l.shipped, 0) AS shipped, COALESCE(l.accepted, 0) AS accepted
 FROM keys k
 JOIN contracts c ON c.id = k.contract_id
@@ -139,6 +142,7 @@ pub async fn progress(
         .bind::<Nullable<Bpchar>, _>(province)
         .bind::<Nullable<U>, _>(supplier)
         .bind::<Nullable<U>, _>(round)
+        .bind::<Text, _>(crate::contracts::service::ContractStatus::Active.as_str())
         .load(conn)
         .await?;
     let today = china_date(clock(conn).await?);

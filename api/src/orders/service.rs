@@ -35,6 +35,8 @@ pub const PAYMENT_DAYS: i64 = 30;
 pub const MAX_LINES: usize = 100;
 /// The most traceability codes one delivery line carries.
 pub const MAX_TRACE_CODES: usize = 1000;
+/// The most traceability codes one delivery carries (one insert's bind parameters).
+pub const MAX_DELIVERY_CODES: usize = 10_000;
 
 /// Whose orders and deliveries a caller sees.
 #[derive(Debug, Clone)]
@@ -293,6 +295,11 @@ pub async fn create_order(
 ) -> Result<(OrderDto, bool), ApiError> {
     let hash = request_hash(body);
     if let Some(key) = key {
+        // two retries at once: the second waits for the first and returns its order
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 14))")
+            .bind::<diesel::sql_types::Text, _>(format!("order|{}|{key}", user.org_id))
+            .execute(conn)
+            .await?;
         let first = orders::table
             .filter(orders::hospital_org_id.eq(user.org_id))
             .filter(orders::idempotency_key.eq(key))

@@ -56,6 +56,18 @@ async fn world() -> World {
         .await
         .expect(200);
     }
+    // no hospital's report may take its province past 10^12 units a year
+    let hospital = app.login_demo("hospital").await;
+    app.request(
+        "PUT",
+        &round.path("/hospital-demand"),
+        Some(&hospital),
+        Some(
+            json!({"lines": [{"lot_id": round.lots[0], "annual_quantity": 1_000_000_000_000_i64}]}),
+        ),
+    )
+    .await
+    .expect_code(422, "demand_too_large");
     // the centre's single figure is refused once its hospitals have reported
     let buyer = app.login_demo("buyer").await;
     app.request(

@@ -371,6 +371,23 @@ pub async fn report_hospital_demand(
             .bind::<Array<U>, _>(&lot_ids)
             .execute(conn)
             .await?;
+            {
+                use crate::platform::db::schema::demands;
+                use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+                let over: Option<i64> = demands::table
+                    .filter(demands::round_id.eq(id))
+                    .filter(demands::province.eq(&province))
+                    .filter(demands::annual_quantity.gt(bidding_core::MAX_ANNUAL_UNITS as i64))
+                    .select(demands::annual_quantity)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if let Some(total) = over {
+                    return Err(ApiError::rule("demand_too_large", format!(
+                        "the province's demand for a lot would be {total} units, above {} a year",
+                        bidding_core::MAX_ANNUAL_UNITS)));
+                }
+            }
             audit::record(conn, &user.actor(), "round.hospital_demand_report", "round", &id.to_string(),
                 json!({ "hospital_org_id": hospital, "province": province,
                         "lines": body.lines.iter().map(|l| json!({"lot": l.lot_id, "qty": l.annual_quantity})).collect::<Vec<_>>() })).await?;
