@@ -82,6 +82,62 @@ async fn demand_view(
     })
 }
 
+/// Locks a round that collects demand (a draft is no round to its reporters; a round
+/// past collection has its demand frozen) and checks demand lines against its lots:
+/// each a lot of the round, once, 0 to `MAX_ANNUAL_UNITS`.
+async fn lock_collecting(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    lines: &[DemandLine],
+) -> Result<Round, ApiError> {
+    let round = Round::lock(conn, id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    if round.status == RoundStatus::Draft {
+        return Err(ApiError::not_found("no such round"));
+    }
+    if !round.status.accepts_demand() {
+        return Err(ApiError::rule(
+            "demand_frozen",
+            format!("demand is frozen: the round is {}", round.status),
+        ));
+    }
+    let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !lots.contains(&l.lot_id) {
+            errors.push(FieldError::field(
+                format!("lines[{i}].lot_id"),
+                "is not a lot of this round",
+            ));
+        }
+        if !seen.insert(l.lot_id) {
+            errors.push(FieldError::field(
+                format!("lines[{i}].lot_id"),
+                "appears twice",
+            ));
+        }
+        if !(0..=bidding_core::MAX_ANNUAL_UNITS as i64).contains(&l.annual_quantity) {
+            errors.push(FieldError::field(
+                format!("lines[{i}].annual_quantity"),
+                format!(
+                    "must be from 0 to {} minimum units a year",
+                    bidding_core::MAX_ANNUAL_UNITS
+                ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(round)
+}
+
 /// Report (replace) the caller's province's annual demand, while the round collects it.
 #[utoipa::path(
     tag = "rounds",
@@ -121,31 +177,7 @@ pub async fn report_demand(
     let mut conn = state.pool.get().await?;
     let view = conn
         .transaction(async |conn| {
-            let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
-            if round.status == RoundStatus::Draft {
-                return Err(ApiError::not_found("no such round"));
-            }
-            if !round.status.accepts_demand() {
-                return Err(ApiError::rule("demand_frozen", format!("demand is frozen: the round is {}", round.status)));
-            }
-            let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id).await?.into_iter().map(|l| l.id).collect();
-            let mut errors = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for (i, l) in lines.iter().enumerate() {
-                if !lots.contains(&l.lot_id) {
-                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "is not a lot of this round"));
-                }
-                if !seen.insert(l.lot_id) {
-                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "appears twice"));
-                }
-                if !(0..=bidding_core::MAX_ANNUAL_UNITS as i64).contains(&l.annual_quantity) {
-                    errors.push(FieldError::field(format!("lines[{i}].annual_quantity"),
-                        format!("must be from 0 to {} minimum units a year", bidding_core::MAX_ANNUAL_UNITS)));
-                }
-            }
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
+            lock_collecting(conn, id, &lines).await?;
             // a lot whose demand comes from the province's hospitals takes no single figure
             {
                 use crate::platform::db::schema::hospital_demands as hd;
@@ -315,31 +347,7 @@ pub async fn report_hospital_demand(
     let rows = conn
         .transaction(async |conn| {
             let (hospital, province) = reporting_hospital(conn, &user, body.hospital_org_id).await?;
-            let round = Round::lock(conn, id).await.map_err(|_| ApiError::not_found("no such round"))?;
-            if round.status == RoundStatus::Draft {
-                return Err(ApiError::not_found("no such round"));
-            }
-            if !round.status.accepts_demand() {
-                return Err(ApiError::rule("demand_frozen", format!("demand is frozen: the round is {}", round.status)));
-            }
-            let lots: std::collections::HashSet<Uuid> = LotRow::of_round(conn, id).await?.into_iter().map(|l| l.id).collect();
-            let mut errors = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for (i, l) in body.lines.iter().enumerate() {
-                if !lots.contains(&l.lot_id) {
-                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "is not a lot of this round"));
-                }
-                if !seen.insert(l.lot_id) {
-                    errors.push(FieldError::field(format!("lines[{i}].lot_id"), "appears twice"));
-                }
-                if !(0..=bidding_core::MAX_ANNUAL_UNITS as i64).contains(&l.annual_quantity) {
-                    errors.push(FieldError::field(format!("lines[{i}].annual_quantity"),
-                        format!("must be from 0 to {} minimum units a year", bidding_core::MAX_ANNUAL_UNITS)));
-                }
-            }
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
+            lock_collecting(conn, id, &body.lines).await?;
             let lot_ids: Vec<Uuid> = body.lines.iter().map(|l| l.lot_id).collect();
             let qty: Vec<i64> = body.lines.iter().map(|l| l.annual_quantity).collect();
             diesel::sql_query(
