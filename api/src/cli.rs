@@ -228,6 +228,9 @@ async fn serve() -> Result<ExitCode, BoxError> {
         crate::job_registry(),
     )?;
     actix_web::rt::spawn(worker.run());
+    if let Err(e) = crate::settlement::jobs::schedule(&state.pool, &state.settings.jobs).await {
+        tracing::warn!(error = %e, "could not schedule today's overdue scan; it runs when the next server starts");
+    }
     let server = HttpServer::new({
         let state = state.clone();
         move || build_app(state.clone(), bids.clone())

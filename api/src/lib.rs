@@ -15,6 +15,7 @@ pub mod orders;
 pub mod platform;
 pub mod rounds;
 pub mod routes;
+pub mod settlement;
 
 use actix_web::{
     App, HttpRequest, HttpResponse,
@@ -44,6 +45,7 @@ use crate::{
 pub fn job_registry() -> platform::jobs::Registry {
     let mut registry = platform::jobs::Registry::default();
     rounds::jobs::register(&mut registry);
+    settlement::jobs::register(&mut registry);
     registry
 }
 

@@ -13,6 +13,7 @@ use crate::{
     contracts::routes as contracts,
     orders::routes as orders,
     rounds::routes::{demand, lots, rounds},
+    settlement::routes as settlement,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -88,6 +89,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::accept)
                 .service(orders::progress)
                 .service(orders::supply_problems)
-                .service(orders::report_shortage),
+                .service(orders::report_shortage)
+                .service(settlement::get_settings)
+                .service(settlement::put_settings)
+                .service(settlement::list_prepayments)
+                .service(settlement::record_prepayment)
+                .service(settlement::get_ledger)
+                .service(settlement::create_batch)
+                .service(settlement::list_batches)
+                .service(settlement::get_batch)
+                .service(settlement::list_payment_orders)
+                .service(settlement::get_payment_order)
+                .service(settlement::pay)
+                .service(settlement::list_overdue)
+                .service(settlement::scan_overdue)
+                .service(settlement::supplier_statement)
+                .service(settlement::hospital_statement)
+                .service(settlement::confirm_statement)
+                .service(settlement::raise_dispute)
+                .service(settlement::list_disputes)
+                .service(settlement::resolve_dispute)
+                .service(settlement::retained_savings),
         );
 }

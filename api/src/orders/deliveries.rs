@@ -2,7 +2,7 @@
 //! traceability codes), and their acceptance by the hospital.
 
 use super::service::{MAX_DELIVERY_CODES, MAX_LINES, MAX_TRACE_CODES, distributor_orders};
-use super::service::{PAYMENT_DAYS, Scope, find_order, notify_once, reload_order, visible};
+use super::service::{Scope, find_order, notify_once, reload_order, visible};
 use super::{
     dto::{AcceptanceRequest, DeliveryDto, DeliveryLineDto, DeliveryRequest},
     queries::{DeliveryLineRow, DeliveryRow, DeliveryStatus, OrderLineRow, OrderRow, OrderStatus},
@@ -481,7 +481,7 @@ pub async fn accept(
     // locks in the order every writer of an order's lines takes them: the order, then
     // the delivery (shipping locks the order too), so they queue instead of deadlocking
     let seen = find_delivery(conn, &Scope::Hospital(user.org_id), id, false).await?;
-    find_order(conn, &Scope::All, seen.order_id, true).await?;
+    let order = find_order(conn, &Scope::All, seen.order_id, true).await?;
     let delivery = find_delivery(conn, &Scope::Hospital(user.org_id), id, true).await?;
     if delivery.status != DeliveryStatus::Shipped {
         return Err(ApiError::conflict(
@@ -557,7 +557,9 @@ pub async fn accept(
     }
     let now = clock(conn).await?;
     let today = china_date(now);
-    let due: NaiveDate = today + chrono::Duration::days(PAYMENT_DAYS);
+    // the payment clock of the order's province, kept with the date it produced
+    let terms = crate::settlement::settings::current(conn, &order.province).await?;
+    let due: NaiveDate = today + chrono::Duration::days(i64::from(terms.payment_days));
     decided.sort_by_key(|(line, _, _)| line.order_line_id);
     for (line, accepted, reason) in &decided {
         diesel::update(delivery_lines::table.find(line.id))
@@ -582,6 +584,7 @@ pub async fn accept(
             deliveries::accepted_by.eq(Some(user.user_id)),
             deliveries::accepted_on.eq(Some(today)),
             deliveries::due_date.eq(Some(due)),
+            deliveries::settings_id.eq(Some(terms.id)),
         ))
         .execute(conn)
         .await?;
@@ -593,7 +596,7 @@ pub async fn accept(
         "delivery.accept",
         "delivery",
         &id.to_string(),
-        json!({ "accepted": accepted, "refused": shipped - accepted, "due_date": due }),
+        json!({ "accepted": accepted, "refused": shipped - accepted, "due_date": due, "settings_id": terms.id }),
     )
     .await?;
     reload_delivery(conn, id).await

@@ -28,9 +28,6 @@ use crate::platform::{
     settings::Settings,
 };
 
-/// Days from acceptance to payment (DOMAIN.md, "The 30-day clock"; a province setting
-/// arrives with direct settlement).
-pub const PAYMENT_DAYS: i64 = 30;
 /// The most lines an order or a delivery has.
 pub const MAX_LINES: usize = 100;
 /// The most traceability codes one delivery line carries.

@@ -44,6 +44,8 @@ use crate::platform::error::{FieldError, Problem};
         (name = "catalog", description = "The national catalog: drugs and consumables, NHSA codes, ceilings; CSV import and export"),
         (name = "award", description = "Evaluation, revival offers, award, published results and the OCDS 1.1 public record"),
         (name = "contracts", description = "Contracts per lot, winner and province; supply failures, backup takeover and supplier bars"),
+        (name = "orders", description = "After the award: quotas, orders, deliveries with traceability codes, acceptance, progress and supply problems"),
+        (name = "settlement", description = "Direct settlement by insurers: province settings, prepayments and fund ledgers, batches and payment orders, payments, the 30-day clock, statements and disputes, retained savings"),
     )
 )]
 pub struct ApiDoc;

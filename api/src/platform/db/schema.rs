@@ -368,6 +368,7 @@ diesel::table! {
         accepted_by -> Nullable<Uuid>,
         accepted_on -> Nullable<Date>,
         due_date -> Nullable<Date>,
+        settings_id -> Nullable<Int8>,
     }
 }
 
@@ -495,6 +496,155 @@ diesel::joinable!(order_lines -> contracts (contract_id));
 diesel::joinable!(quotas -> contracts (contract_id));
 diesel::joinable!(trace_codes -> delivery_lines (delivery_line_id));
 
+diesel::table! {
+    settlement_settings (id) {
+        id -> Int8,
+        #[max_length = 6]
+        province -> Bpchar,
+        prepayment_ratio -> Numeric,
+        payment_days -> Int4,
+        behind_threshold -> Numeric,
+        retention_share -> Numeric,
+        set_by -> Nullable<Uuid>,
+        set_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prepayments (id) {
+        id -> Uuid,
+        round_id -> Uuid,
+        hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        agreed_amount -> Numeric,
+        ratio -> Numeric,
+        amount -> Numeric,
+        settings_id -> Int8,
+        bank_reference -> Text,
+        paid_by -> Uuid,
+        paid_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    hospital_funds (hospital_org_id) {
+        hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        prepaid -> Numeric,
+        set_off -> Numeric,
+        deducted -> Numeric,
+    }
+}
+
+diesel::table! {
+    settlement_batches (id) {
+        id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        due_by -> Nullable<Date>,
+        supplier_org_id -> Nullable<Uuid>,
+        total -> Numeric,
+        line_count -> Int8,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_orders (id) {
+        id -> Uuid,
+        batch_id -> Uuid,
+        supplier_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        total -> Numeric,
+        line_count -> Int8,
+        paid_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    settlement_lines (delivery_line_id) {
+        delivery_line_id -> Uuid,
+        batch_id -> Uuid,
+        supplier_org_id -> Uuid,
+        hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        quantity -> Int8,
+        unit_price -> Numeric,
+        amount -> Numeric,
+        due_date -> Date,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        payment_order_id -> Uuid,
+        bank_reference -> Text,
+        amount -> Numeric,
+        paid_by -> Uuid,
+        paid_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    fund_entries (id) {
+        id -> Int8,
+        hospital_org_id -> Uuid,
+        kind -> Text,
+        amount -> Numeric,
+        prepayment_id -> Nullable<Uuid>,
+        payment_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    overdue_lines (delivery_line_id) {
+        delivery_line_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        hospital_org_id -> Uuid,
+        supplier_org_id -> Uuid,
+        due_date -> Date,
+        flagged_on -> Date,
+    }
+}
+
+diesel::table! {
+    line_disputes (id) {
+        id -> Uuid,
+        delivery_line_id -> Uuid,
+        supplier_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        reason -> Text,
+        raised_by -> Uuid,
+        raised_at -> Timestamptz,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    statement_confirmations (supplier_org_id, month) {
+        supplier_org_id -> Uuid,
+        month -> Date,
+        total -> Numeric,
+        line_count -> Int8,
+        confirmed_by -> Uuid,
+        confirmed_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(payment_orders -> settlement_batches (batch_id));
+diesel::joinable!(payments -> payment_orders (payment_order_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
@@ -508,14 +658,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     delivery_lines,
     demands,
+    fund_entries,
     hospital_demands,
+    hospital_funds,
     jobs,
+    line_disputes,
     login_throttle,
     lots,
     opening_shares,
     order_lines,
     orders,
     organisations,
+    overdue_lines,
+    payment_orders,
+    payments,
+    prepayments,
     provinces,
     quotas,
     revival_offers,
@@ -523,7 +680,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     round_evaluations,
     rounds,
     sessions,
+    settlement_batches,
+    settlement_lines,
+    settlement_settings,
     shortage_reports,
+    statement_confirmations,
     supplier_bars,
     supply_failures,
     trace_codes,

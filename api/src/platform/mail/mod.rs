@@ -46,6 +46,7 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = templates![
     "supply_takeover",
     "supply_failure",
     "order_update",
+    "settlement_update",
 ];
 
 /// Shared layouts the templates extend.

@@ -1,0 +1,69 @@
+//! The daily overdue scan, a job that schedules its next run (00:05 China time the next
+//! day) when it finishes; `vbp serve` schedules today's at start-up. The dedupe key is the
+//! date, so however many servers start, one scan per day is queued.
+
+use chrono::{Duration, NaiveTime};
+use diesel_async::AsyncConnection;
+use serde_json::json;
+
+use crate::platform::{
+    audit::Actor,
+    db::{Pool, china_date, clock},
+    error::ApiError,
+    jobs::{self, Job, JobError, Registry, Worker},
+    settings::JobSettings,
+};
+
+/// Flags overdue lines in every province (payload `{}`).
+pub const OVERDUE_SCAN: &str = "overdue_scan";
+
+pub fn register(registry: &mut Registry) {
+    registry.register(OVERDUE_SCAN, |worker, job| Box::pin(run(worker, job)));
+}
+
+/// Queues the scan of China's day `offset` days from today, at 00:05 of that day (now
+/// when it is today).
+async fn queue(
+    conn: &mut diesel_async::AsyncPgConnection,
+    settings: &JobSettings,
+    offset: i64,
+) -> Result<(), ApiError> {
+    let now = clock(conn).await?;
+    let day = china_date(now) + Duration::days(offset);
+    let at = day
+        .and_time(NaiveTime::from_hms_opt(0, 5, 0).unwrap_or_default())
+        .and_utc()
+        - Duration::hours(8);
+    jobs::enqueue(
+        conn,
+        OVERDUE_SCAN,
+        &json!({}),
+        settings.max_attempts,
+        Some(&format!("{OVERDUE_SCAN}:{day}")),
+        Some(at.max(now)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Queues today's scan (at start-up).
+pub async fn schedule(pool: &Pool, settings: &JobSettings) -> Result<(), ApiError> {
+    let mut conn = pool.get().await?;
+    queue(&mut conn, settings, 0).await
+}
+
+async fn run(worker: &Worker, _job: &Job) -> Result<(), JobError> {
+    let mut conn = worker
+        .pool
+        .get()
+        .await
+        .map_err(|e| JobError::Transient(e.to_string()))?;
+    let (jobs_settings, url) = (&worker.jobs, worker.mail.public_url.as_str());
+    conn.transaction(async |conn| {
+        let done = super::overdue::scan(conn, jobs_settings, url, &Actor::system(), None).await?;
+        tracing::info!(today = %done.today, flagged = done.flagged, "overdue scan");
+        queue(conn, jobs_settings, 1).await
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+DROP INDEX deliveries_due_idx;
+DROP INDEX deliveries_supplier_accepted_idx;
+DROP INDEX deliveries_hospital_accepted_idx;
+DROP TABLE statement_confirmations;
+DROP TABLE line_disputes;
+DROP TABLE overdue_lines;
+DROP TABLE fund_entries;
+DROP TABLE payments;
+DROP TABLE settlement_lines;
+DROP TABLE payment_orders;
+DROP TABLE settlement_batches;
+DROP TABLE hospital_funds;
+DROP TABLE prepayments;
+ALTER TABLE deliveries DROP COLUMN settings_id;
+DROP TABLE settlement_settings;
