@@ -280,8 +280,8 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 // Beijing reports by hospital (its province figure is their sum): 50, 30, 20 %
                 for (who, pct) in [
                     ("hospital@vbp.demo", 50),
-                    ("hospital2@vbp.demo", 30),
-                    ("hospital3@vbp.demo", 20),
+                    ("hospital3@vbp.demo", 30),
+                    ("hospital4@vbp.demo", 20),
                 ] {
                     let mine: Vec<Value> = lines
                         .iter()
@@ -469,15 +469,15 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                     c,
                     &[
                         "hospital@vbp.demo",
-                        "hospital2@vbp.demo",
                         "hospital3@vbp.demo",
+                        "hospital4@vbp.demo",
                     ][..],
                 )
             })
             .chain(
                 items(&shanghai)
                     .into_iter()
-                    .map(|c| (c, &["hospital4@vbp.demo", "hospital5@vbp.demo"][..])),
+                    .map(|c| (c, &["hospital2@vbp.demo", "hospital5@vbp.demo"][..])),
             )
             .collect();
         for (ci, (c, hospitals)) in pairs.iter().enumerate() {
@@ -587,6 +587,117 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         let _ = writeln!(
             out,
             "  orders             {orders_made} orders of the Beijing and Shanghai hospitals on the awarded round (submitted, withdrawn, refused, confirmed, shipped, accepted), {deliveries_made} deliveries"
+        );
+
+        // direct settlement in Beijing: prepayments paid; three accepted deliveries as if
+        // accepted 35 and 45 days ago, so the scan flags them overdue; a line disputed by
+        // its supplier; the lines due 10 days ago and earlier settled and paid; the rest in
+        // an open batch, the 35-day one still overdue
+        let insurer = "insurer@vbp.demo";
+        let due = call!(
+            Method::GET,
+            format!("/api/v1/settlements/prepayments?round_id={id}"),
+            insurer,
+            None
+        );
+        let mut prepaid = 0usize;
+        for (i, h) in due
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            call!(
+                Method::POST,
+                "/api/v1/settlements/prepayments",
+                insurer,
+                Some(
+                    json!({"round_id": id, "hospital_org_id": h["hospital_org_id"],
+                            "bank_reference": format!("PRE-110000-{:04}", i + 1)})
+                )
+            );
+            prepaid += 1;
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            delivery_id: uuid::Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            line_id: uuid::Uuid,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            email: String,
+        }
+        let lines: Vec<Line> = diesel::sql_query(
+            "SELECT d.id AS delivery_id, dl.id AS line_id, min(u.email) AS email FROM deliveries d
+             JOIN orders o ON o.id = d.order_id JOIN delivery_lines dl ON dl.delivery_id = d.id
+             JOIN users u ON u.org_id = d.supplier_org_id AND u.email LIKE 'supplier%@vbp.demo'
+             WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = '110000'
+             GROUP BY d.id, dl.id ORDER BY d.accepted_at, d.id LIMIT 4",
+        )
+        .load(&mut conn)
+        .await?;
+        let today = crate::platform::db::china_date(chrono::Utc::now());
+        if let [late, old1, old2, disputed] = &lines[..] {
+            for (d, days) in [(late, 35), (old1, 45), (old2, 45)] {
+                diesel::sql_query(
+                    "UPDATE deliveries SET accepted_at = accepted_at - make_interval(days => $2),
+                            accepted_on = accepted_on - $2, due_date = due_date - $2 WHERE id = $1",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(d.delivery_id)
+                .bind::<diesel::sql_types::Integer, _>(days)
+                .execute(&mut conn)
+                .await?;
+            }
+            call!(
+                Method::POST,
+                "/api/v1/settlements/overdue/scan",
+                insurer,
+                None
+            );
+            call!(
+                Method::POST,
+                "/api/v1/settlements/disputes",
+                &disputed.email,
+                Some(json!({"delivery_line_id": disputed.line_id,
+                            "reason": "发票金额与验收数量不符 invoice and accepted quantity differ"}))
+            );
+        }
+        let paid = call!(
+            Method::POST,
+            "/api/v1/settlements/batches",
+            insurer,
+            Some(json!({"due_by": today - chrono::Duration::days(10)}))
+        );
+        for o in paid["payment_orders"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let order = o["id"].as_str().unwrap_or_default();
+            call!(
+                Method::POST,
+                format!("/api/v1/settlements/payment-orders/{order}/payments"),
+                insurer,
+                Some(
+                    json!({"bank_reference": format!("CMB-{}", order.get(..8).unwrap_or(order)),
+                            "amount": o["total"]})
+                )
+            );
+        }
+        let open = call!(
+            Method::POST,
+            "/api/v1/settlements/batches",
+            insurer,
+            Some(json!({}))
+        );
+        let _ = writeln!(
+            out,
+            "  settlement         Beijing: {prepaid} prepayments paid; a batch of {} lines (CNY {}) paid; an open batch of {} lines (CNY {}) with an overdue line; a disputed line held out",
+            paid["line_count"],
+            paid["total"].as_str().unwrap_or("?"),
+            open["line_count"],
+            open["total"].as_str().unwrap_or("?")
         );
     }
     // the demo's own sessions end with it

@@ -45,7 +45,7 @@ async fn world() -> World {
         .bid(&sup[2].token, 0, &code(3), "0.6000", 1_000_000, &[])
         .collecting()
         .await;
-    for who in ["hospital", "hospital2", "hospital3"] {
+    for who in ["hospital", "hospital3", "hospital4"] {
         let token = app.login_demo(who).await;
         app.request(
             "PUT",
@@ -768,7 +768,7 @@ async fn refused_and_unshipped_orders_are_supply_problems() {
     .expect_problem(422);
     let waiting = order(
         &w,
-        "hospital2",
+        "hospital3",
         json!({"lines": [{"contract_id": c, "quantity": 9}]}),
         None,
     )
@@ -855,8 +855,8 @@ async fn refused_and_unshipped_orders_are_supply_problems() {
         json!([])
     );
     // a withdrawn order is no problem, and a hospital never sees another's orders
-    let hospital3 = app.login_demo("hospital3").await;
-    app.get(&format!("/api/v1/orders/{}", id(&waiting)), &hospital3)
+    let hospital4 = app.login_demo("hospital4").await;
+    app.get(&format!("/api/v1/orders/{}", id(&waiting)), &hospital4)
         .await
         .expect_problem(404);
 }

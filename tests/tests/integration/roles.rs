@@ -225,8 +225,8 @@ impl World {
             "auditor",
             "admin",
             "hospital",
+            "hospital3",
             "hospital2",
-            "hospital4",
             "distributor",
         ] {
             let t = app.login_demo(who).await;
@@ -574,7 +574,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
         "GET /api/v1/orders" | "GET /api/v1/orders/{id}" => {
             let all = items(&w.get("/api/v1/orders?per_page=200", "officer").await);
             assert!(all.len() >= 20, "the demo has orders");
-            for who in ["hospital", "hospital2"] {
+            for who in ["hospital", "hospital3"] {
                 let mine = items(&w.get("/api/v1/orders?per_page=200", who).await);
                 assert!(!mine.is_empty(), "{who} has demo orders");
                 assert!(
@@ -636,7 +636,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
         }
         "PUT /api/v1/orders/{id}" | "POST /api/v1/orders/{id}/withdraw" => {
             let theirs = items(
-                &w.get("/api/v1/orders?status=submitted&per_page=200", "hospital2")
+                &w.get("/api/v1/orders?status=submitted&per_page=200", "hospital3")
                     .await,
             );
             let o = &theirs[0];
@@ -653,7 +653,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 Some(json!({"lines": [{"contract_id": o["lines"][0]["contract_id"], "quantity": 1}]})))
                 .await
                 .expect_problem(404);
-            let after = w.get(&format!("/api/v1/orders/{id}"), "hospital2").await;
+            let after = w.get(&format!("/api/v1/orders/{id}"), "hospital3").await;
             assert_eq!(
                 (
                     after["status"].clone(),
@@ -738,7 +738,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
         "GET /api/v1/deliveries" | "GET /api/v1/deliveries/{id}" => {
             let all = items(&w.get("/api/v1/deliveries?per_page=200", "officer").await);
             assert!(all.len() >= 20);
-            for who in ["hospital", "hospital2"] {
+            for who in ["hospital", "hospital3"] {
                 let mine = items(&w.get("/api/v1/deliveries?per_page=200", who).await);
                 assert!(!mine.is_empty());
                 assert!(mine.iter().all(|d| d["hospital_org_id"] == w.orgs[who]));
@@ -779,7 +779,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
             let theirs = items(
                 &w.get(
                     "/api/v1/deliveries?status=shipped&per_page=200",
-                    "hospital2",
+                    "hospital3",
                 )
                 .await,
             );
@@ -794,7 +794,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
             .await
             .expect_problem(404);
             assert_eq!(
-                w.get(&format!("/api/v1/deliveries/{id}"), "hospital2")
+                w.get(&format!("/api/v1/deliveries/{id}"), "hospital3")
                     .await["status"],
                 "shipped"
             );
@@ -823,7 +823,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
         }
         "PUT /api/v1/rounds/{id}/hospital-demand" | "GET /api/v1/rounds/{id}/hospital-demand" => {
             let lots = items(
-                &w.get(&format!("/api/v1/rounds/{collecting}/lots"), "hospital4")
+                &w.get(&format!("/api/v1/rounds/{collecting}/lots"), "hospital2")
                     .await,
             );
             let line = json!([{"lot_id": lots[0]["id"], "annual_quantity": 555}]);
@@ -831,7 +831,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
             app.request(
                 "PUT",
                 &format!("/api/v1/rounds/{collecting}/hospital-demand"),
-                Some(w.t("hospital4")),
+                Some(w.t("hospital2")),
                 Some(json!({"hospital_org_id": w.orgs["hospital"], "lines": line})),
             )
             .await
@@ -840,7 +840,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 "PUT",
                 &format!("/api/v1/rounds/{collecting}/hospital-demand"),
                 Some(w.t("buyer")),
-                Some(json!({"hospital_org_id": w.orgs["hospital4"], "lines": line})),
+                Some(json!({"hospital_org_id": w.orgs["hospital2"], "lines": line})),
             )
             .await
             .expect_problem(403);
@@ -848,7 +848,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 .request(
                     "PUT",
                     &format!("/api/v1/rounds/{collecting}/hospital-demand"),
-                    Some(w.t("hospital4")),
+                    Some(w.t("hospital2")),
                     Some(json!({"lines": line})),
                 )
                 .await
@@ -858,7 +858,7 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 own.as_array()
                     .unwrap()
                     .iter()
-                    .all(|r| r["hospital_org_id"] == w.orgs["hospital4"])
+                    .all(|r| r["hospital_org_id"] == w.orgs["hospital2"])
             );
             let seen = w
                 .get(
@@ -899,12 +899,12 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 .await
                 .expect_problem(404);
             app.post(&format!("/api/v1/contracts/{id}/quotas/transfer"), w.t("buyer2"),
-                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital2"], "quantity": 1}))
+                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital3"], "quantity": 1}))
                 .await
                 .expect_problem(404);
             // not to another province's hospital either
             app.post(&format!("/api/v1/contracts/{id}/quotas/transfer"), w.t("buyer"),
-                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital4"], "quantity": 1}))
+                json!({"from_hospital_org_id": w.orgs["hospital"], "to_hospital_org_id": w.orgs["hospital2"], "quantity": 1}))
                 .await
                 .expect_code(422, "not_a_hospital");
             assert_eq!(
