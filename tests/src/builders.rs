@@ -148,6 +148,7 @@ impl<'a> CatalogBuilder<'a> {
 }
 
 /// A supplier organisation of a test's own, with one signed-in user.
+#[derive(Clone)]
 pub struct Supplier {
     pub name: String,
     pub org: String,

@@ -495,14 +495,14 @@ fn format_of(q: &StatementQuery) -> Result<Format, ApiError> {
     }
 }
 
-fn stream_response(
+async fn stream_response(
     state: &AppState,
     st: statements::Statement,
     format: Format,
     name: &str,
-) -> HttpResponse {
-    let body = statements::stream(state.pool.clone(), st, format);
-    match format {
+) -> Result<HttpResponse, ApiError> {
+    let body = statements::stream(state.pool.clone(), st, format).await?;
+    Ok(match format {
         Format::Json => HttpResponse::Ok()
             .content_type("application/json")
             .streaming(body),
@@ -517,7 +517,7 @@ fn stream_response(
                 format!("attachment; filename=\"{name}.csv\""),
             ))
             .streaming(body),
-    }
+    })
 }
 
 async fn statement_of(
@@ -536,7 +536,7 @@ async fn statement_of(
         Party::Supplier(id) => format!("statement-supplier-{id}-{}", month.format("%Y-%m")),
         Party::Hospital(id) => format!("statement-hospital-{id}-{}", month.format("%Y-%m")),
     };
-    Ok(stream_response(state, st, format, &name))
+    stream_response(state, st, format, &name).await
 }
 
 /// A supplier's monthly statement (its accepted lines of the month, with their state),

@@ -153,18 +153,18 @@ async fn page(
         Party::Supplier(id) => ("supplier_org_id", id),
         Party::Hospital(id) => ("hospital_org_id", id),
     };
-    let (after_date, after_id) = after.unwrap_or((NaiveDate::MIN, Uuid::nil()));
+    let (after_date, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
     let keys: Vec<Key> = diesel::sql_query(format!(
         "SELECT d.accepted_on, d.id FROM deliveries d JOIN orders o ON o.id = d.order_id
          WHERE d.status = 'accepted' AND d.{column} = $1 AND d.accepted_on >= $2 AND d.accepted_on < $3
-           AND (d.accepted_on, d.id) > ($4, $5) AND ($6::text IS NULL OR o.province = $6)
+           AND ($4::date IS NULL OR (d.accepted_on, d.id) > ($4, $5)) AND ($6::text IS NULL OR o.province = $6)
          ORDER BY d.accepted_on, d.id LIMIT $7"
     ))
     .bind::<SqlUuid, _>(party)
     .bind::<Date, _>(st.from)
     .bind::<Date, _>(st.to)
-    .bind::<Date, _>(after_date)
-    .bind::<SqlUuid, _>(after_id)
+    .bind::<Nullable<Date>, _>(after_date)
+    .bind::<Nullable<SqlUuid>, _>(after_id)
     .bind::<Nullable<Text>, _>(st.province.as_deref())
     .bind::<BigInt, _>(PAGE)
     .load(conn)
@@ -275,6 +275,8 @@ fn csv_bytes(rows: &[SettlementLineDto], header: bool, gbk: bool) -> Result<Byte
 
 struct StreamState {
     pool: Pool,
+    /// The first page, read before the response starts (so its errors are problems).
+    first: Option<(Vec<SettlementLineDto>, Option<(NaiveDate, Uuid)>)>,
     st: Statement,
     format: Format,
     after: Option<(NaiveDate, Uuid)>,
@@ -285,14 +287,20 @@ struct StreamState {
 }
 
 /// The statement as a stream of bytes, one page of deliveries at a time, each page read
-/// with a connection taken from the pool for that page only.
-pub fn stream(
+/// with a connection taken from the pool for that page only. The first page is read
+/// here, so a failure before any byte is sent is an error response, not a cut body.
+pub async fn stream(
     pool: Pool,
     st: Statement,
     format: Format,
-) -> impl Stream<Item = Result<Bytes, ApiError>> {
+) -> Result<impl Stream<Item = Result<Bytes, ApiError>>, ApiError> {
+    let first = {
+        let mut conn = pool.get().await?;
+        page(&mut conn, &st, None).await?
+    };
     let state = StreamState {
         pool,
+        first: Some(first),
         st,
         format,
         after: None,
@@ -301,63 +309,70 @@ pub fn stream(
         count: 0,
         total: Decimal::ZERO,
     };
-    futures_util::stream::try_unfold(state, |mut s| async move {
-        if s.done {
-            return Ok(None);
-        }
-        let mut conn = s.pool.get().await?;
-        let (lines, last) = page(&mut conn, &s.st, s.after).await?;
-        drop(conn);
-        let first = !s.started;
-        s.started = true;
-        s.after = last;
-        s.count += i64::try_from(lines.len()).unwrap_or(i64::MAX);
-        for l in &lines {
-            s.total += l.amount;
-        }
-        let end = last.is_none();
-        let bytes = match s.format {
-            Format::Csv { gbk } => csv_bytes(&lines, first, gbk)?,
-            Format::Json => {
-                let mut out = Vec::new();
-                if first {
-                    let (kind, id) = match s.st.party {
-                        Party::Supplier(id) => ("supplier", id),
-                        Party::Hospital(id) => ("hospital", id),
-                    };
-                    out.extend_from_slice(
-                        format!(
-                            "{{\"party\":{},\"month\":\"{}\",\"province\":{},\"lines\":[",
-                            json!({ "kind": kind, "org_id": id }),
-                            s.st.from.format("%Y-%m"),
-                            json!(s.st.province)
-                        )
-                        .as_bytes(),
-                    );
-                }
-                let before = s.count - i64::try_from(lines.len()).unwrap_or(0);
-                for (i, l) in lines.iter().enumerate() {
-                    if before > 0 || i > 0 {
-                        out.push(b',');
-                    }
-                    serde_json::to_writer(&mut out, l).map_err(ApiError::internal)?;
-                }
-                if end {
-                    out.extend_from_slice(
-                        format!(
-                            "],\"line_count\":{},\"total\":\"{}\"}}",
-                            s.count,
-                            s.total.round_dp(2)
-                        )
-                        .as_bytes(),
-                    );
-                }
-                Bytes::from(out)
+    Ok(futures_util::stream::try_unfold(
+        state,
+        |mut s| async move {
+            if s.done {
+                return Ok(None);
             }
-        };
-        s.done = end;
-        Ok(Some((bytes, s)))
-    })
+            let (lines, last) = match s.first.take() {
+                Some(first) => first,
+                None => {
+                    let mut conn = s.pool.get().await?;
+                    page(&mut conn, &s.st, s.after).await?
+                }
+            };
+            let first = !s.started;
+            s.started = true;
+            s.after = last;
+            s.count += i64::try_from(lines.len()).unwrap_or(i64::MAX);
+            for l in &lines {
+                s.total += l.amount;
+            }
+            let end = last.is_none();
+            let bytes = match s.format {
+                Format::Csv { gbk } => csv_bytes(&lines, first, gbk)?,
+                Format::Json => {
+                    let mut out = Vec::new();
+                    if first {
+                        let (kind, id) = match s.st.party {
+                            Party::Supplier(id) => ("supplier", id),
+                            Party::Hospital(id) => ("hospital", id),
+                        };
+                        out.extend_from_slice(
+                            format!(
+                                "{{\"party\":{},\"month\":\"{}\",\"province\":{},\"lines\":[",
+                                json!({ "kind": kind, "org_id": id }),
+                                s.st.from.format("%Y-%m"),
+                                json!(s.st.province)
+                            )
+                            .as_bytes(),
+                        );
+                    }
+                    let before = s.count - i64::try_from(lines.len()).unwrap_or(0);
+                    for (i, l) in lines.iter().enumerate() {
+                        if before > 0 || i > 0 {
+                            out.push(b',');
+                        }
+                        serde_json::to_writer(&mut out, l).map_err(ApiError::internal)?;
+                    }
+                    if end {
+                        out.extend_from_slice(
+                            format!(
+                                "],\"line_count\":{},\"total\":\"{}\"}}",
+                                s.count,
+                                s.total.round_dp(2)
+                            )
+                            .as_bytes(),
+                        );
+                    }
+                    Bytes::from(out)
+                }
+            };
+            s.done = end;
+            Ok(Some((bytes, s)))
+        },
+    ))
 }
 
 /// A supplier confirms its statement of a month (all provinces): what it confirmed is

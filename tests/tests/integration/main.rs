@@ -15,3 +15,4 @@ mod mail;
 mod orders;
 mod roles;
 mod rounds;
+mod settlement;
