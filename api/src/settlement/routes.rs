@@ -102,10 +102,16 @@ pub async fn put_settings(
     Ok(web::Json(done))
 }
 
+/// The `round_id` a query must give (checked after the role, so a refused role gets 403).
+fn required_round(round: Option<Uuid>) -> Result<Uuid, ApiError> {
+    round.ok_or_else(|| ApiError::invalid("round_id", "is required"))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PrepaymentQuery {
-    pub round_id: Uuid,
+    /// Required.
+    pub round_id: Option<Uuid>,
     /// One hospital only.
     pub hospital_org_id: Option<Uuid>,
     /// The province (auditors and admins; an insurer or a hospital reads its own).
@@ -133,6 +139,7 @@ pub async fn list_prepayments(
 ) -> Result<web::Json<Vec<PrepaymentDue>>, ApiError> {
     user.require(FUND_READERS)?;
     let q = query.into_inner();
+    let round = required_round(q.round_id)?;
     let (province, hospital) = match Scope::of(&user) {
         Scope::Province(p) => (p, q.hospital_org_id),
         Scope::Hospital(h) => (user.province.clone().unwrap_or_default(), Some(h)),
@@ -151,7 +158,7 @@ pub async fn list_prepayments(
     }
     let mut conn = state.pool.get().await?;
     Ok(web::Json(
-        ledger::due(&mut conn, &province, q.round_id, hospital).await?,
+        ledger::due(&mut conn, &province, round, hospital).await?,
     ))
 }
 
@@ -739,7 +746,8 @@ pub async fn resolve_dispute(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SavingsQuery {
-    pub round_id: Uuid,
+    /// Required.
+    pub round_id: Option<Uuid>,
 }
 
 /// Retained savings of a round at the annual clearing, per hospital: an insurer its
@@ -761,8 +769,9 @@ pub async fn retained_savings(
     query: web::Query<SavingsQuery>,
 ) -> Result<web::Json<Vec<SavingsDto>>, ApiError> {
     user.require(FUND_READERS)?;
+    let round = required_round(query.round_id)?;
     let mut conn = state.pool.get().await?;
     Ok(web::Json(
-        savings::retained(&mut conn, &Scope::of(&user), query.round_id).await?,
+        savings::retained(&mut conn, &Scope::of(&user), round).await?,
     ))
 }

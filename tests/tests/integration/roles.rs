@@ -222,6 +222,7 @@ impl World {
             "buyer",
             "buyer2",
             "insurer",
+            "insurer2",
             "auditor",
             "admin",
             "hospital",
@@ -250,6 +251,17 @@ impl World {
     async fn get(&self, path: &str, who: &str) -> Value {
         self.app.get(path, self.t(who)).await.expect(200).body
     }
+}
+
+fn arr(v: &Value) -> Vec<Value> {
+    v.as_array().cloned().unwrap_or_default()
+}
+
+/// This month in China (UTC+8), as `YYYY-MM`.
+fn china_month() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string()
 }
 
 fn items(v: &Value) -> Vec<Value> {
@@ -1019,6 +1031,296 @@ async fn check_scope(w: &World, key: &str) -> bool {
             .expect_problem(403);
             let round = w.get(&format!("/api/v1/rounds/{closed}"), "officer").await;
             assert_eq!(round["status"], "closed");
+        }
+        "GET /api/v1/settlements/prepayments" => {
+            let awarded = &w.rounds["awarded"];
+            let path = format!("/api/v1/settlements/prepayments?round_id={awarded}");
+            let beijing = arr(&w.get(&path, "insurer").await);
+            assert_eq!(beijing.len(), 3, "the demo's Beijing hospitals");
+            // another province's insurer sees none of them; a hospital itself only
+            let shanghai = arr(&w.get(&path, "insurer2").await);
+            assert!(shanghai.iter().all(|r| {
+                !beijing
+                    .iter()
+                    .any(|b| b["hospital_org_id"] == r["hospital_org_id"])
+            }));
+            let own = arr(&w.get(&path, "hospital3").await);
+            assert_eq!(own.len(), 1);
+            assert_eq!(own[0]["hospital_org_id"], w.orgs["hospital3"]);
+            let other = format!("{path}&hospital_org_id={}", w.orgs["hospital"]);
+            assert!(arr(&w.get(&other, "hospital3").await).is_empty());
+        }
+        "POST /api/v1/settlements/prepayments" => {
+            let awarded = &w.rounds["awarded"];
+            app.post(
+                "/api/v1/settlements/prepayments",
+                w.t("insurer2"),
+                json!({"round_id": awarded, "hospital_org_id": w.orgs["hospital3"], "bank_reference": "SCOPE-1"}),
+            )
+            .await
+            .expect_problem(404);
+            let path = format!(
+                "/api/v1/settlements/prepayments?round_id={awarded}&hospital_org_id={}",
+                w.orgs["hospital3"]
+            );
+            let row = arr(&w.get(&path, "insurer").await);
+            assert_ne!(row[0]["bank_reference"], "SCOPE-1");
+        }
+        "GET /api/v1/settlements/ledgers/{hospital_org_id}" => {
+            let path = format!("/api/v1/settlements/ledgers/{}", w.orgs["hospital"]);
+            assert_eq!(w.get(&path, "hospital").await["balanced"], true);
+            assert_eq!(
+                w.get(&path, "insurer").await["hospital_org_id"],
+                w.orgs["hospital"]
+            );
+            for who in ["hospital3", "insurer2", "supplier"] {
+                let status = app.get(&path, w.t(who)).await.status.as_u16();
+                assert!(matches!(status, 403 | 404), "{who}: {status}");
+            }
+        }
+        "POST /api/v1/settlements/batches" => {
+            // an insurer settles its own province's lines only
+            let res = app
+                .post("/api/v1/settlements/batches", w.t("insurer2"), json!({}))
+                .await;
+            match res.status.as_u16() {
+                201 => {
+                    assert_eq!(res.body["province"], "310000");
+                    assert!(
+                        arr(&res.body["payment_orders"])
+                            .iter()
+                            .all(|o| o["province"] == "310000")
+                    );
+                }
+                422 => assert_eq!(res.body["code"], "batch_empty"),
+                other => panic!("{other}: {}", res.body),
+            }
+        }
+        "GET /api/v1/settlements/batches" => {
+            let beijing = items(&w.get("/api/v1/settlements/batches", "insurer").await);
+            assert!(beijing.len() >= 2, "the demo's paid and open batches");
+            assert!(beijing.iter().all(|b| b["province"] == "110000"));
+            let shanghai = items(&w.get("/api/v1/settlements/batches", "insurer2").await);
+            assert!(shanghai.iter().all(|b| b["province"] == "310000"));
+        }
+        "GET /api/v1/settlements/batches/{id}" => {
+            let beijing = items(&w.get("/api/v1/settlements/batches", "insurer").await);
+            let id = beijing[0]["id"].as_str().unwrap();
+            w.get(&format!("/api/v1/settlements/batches/{id}"), "insurer")
+                .await;
+            app.get(
+                &format!("/api/v1/settlements/batches/{id}"),
+                w.t("insurer2"),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "GET /api/v1/settlements/payment-orders" => {
+            for who in ["supplier", "supplier2"] {
+                let mine = arr(&w.get("/api/v1/settlements/payment-orders", who).await);
+                assert!(
+                    mine.iter().all(|o| o["supplier_org_id"] == w.orgs[who]),
+                    "{who}"
+                );
+            }
+            assert!(
+                !arr(&w
+                    .get("/api/v1/settlements/payment-orders", "supplier2")
+                    .await)
+                .is_empty()
+            );
+            let beijing = arr(&w.get("/api/v1/settlements/payment-orders", "insurer").await);
+            assert!(!beijing.is_empty() && beijing.iter().all(|o| o["province"] == "110000"));
+        }
+        "GET /api/v1/settlements/payment-orders/{id}" => {
+            let theirs = arr(&w
+                .get("/api/v1/settlements/payment-orders", "supplier2")
+                .await);
+            let id = theirs[0]["id"].as_str().unwrap();
+            w.get(
+                &format!("/api/v1/settlements/payment-orders/{id}"),
+                "supplier2",
+            )
+            .await;
+            app.get(
+                &format!("/api/v1/settlements/payment-orders/{id}"),
+                w.t("supplier"),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "POST /api/v1/settlements/payment-orders/{id}/payments" => {
+            let open = arr(&w
+                .get("/api/v1/settlements/payment-orders?paid=false", "insurer")
+                .await);
+            let order = &open[0];
+            let path = format!(
+                "/api/v1/settlements/payment-orders/{}/payments",
+                order["id"].as_str().unwrap()
+            );
+            app.post(
+                &path,
+                w.t("insurer2"),
+                json!({"bank_reference": "SCOPE-2", "amount": order["total"]}),
+            )
+            .await
+            .expect_problem(404);
+            let after = w
+                .get(
+                    &format!(
+                        "/api/v1/settlements/payment-orders/{}",
+                        order["id"].as_str().unwrap()
+                    ),
+                    "insurer",
+                )
+                .await;
+            assert!(after["paid_at"].is_null());
+        }
+        "GET /api/v1/settlements/overdue" => {
+            let beijing = items(&w.get("/api/v1/settlements/overdue", "insurer").await);
+            assert!(!beijing.is_empty(), "the demo's overdue line");
+            assert!(
+                items(&w.get("/api/v1/settlements/overdue", "insurer2").await)
+                    .iter()
+                    .all(|l| l["province"] == "310000")
+            );
+            assert!(
+                items(&w.get("/api/v1/settlements/overdue", "supplier").await)
+                    .iter()
+                    .all(|l| l["supplier_org_id"] == w.orgs["supplier"])
+            );
+            assert!(
+                items(&w.get("/api/v1/settlements/overdue", "hospital").await)
+                    .iter()
+                    .all(|l| l["hospital_org_id"] == w.orgs["hospital"])
+            );
+        }
+        "POST /api/v1/settlements/overdue/scan" => {
+            let before = w.get("/api/v1/settlements/overdue", "insurer").await["total"].clone();
+            let scan = app
+                .request(
+                    "POST",
+                    "/api/v1/settlements/overdue/scan",
+                    Some(w.t("insurer2")),
+                    None,
+                )
+                .await
+                .expect(200)
+                .body;
+            assert_eq!(scan["flagged"], 0, "Shanghai has nothing overdue");
+            assert_eq!(
+                w.get("/api/v1/settlements/overdue", "insurer").await["total"],
+                before
+            );
+        }
+        "GET /api/v1/settlements/statements/suppliers/{org_id}/{month}" => {
+            let month = china_month();
+            let qilu = format!(
+                "/api/v1/settlements/statements/suppliers/{}/{month}",
+                w.orgs["supplier2"]
+            );
+            let own = w.get(&qilu, "supplier2").await;
+            assert!(own["line_count"].as_i64().unwrap() > 0);
+            app.get(&qilu, w.t("supplier")).await.expect_problem(404);
+            // an insurer reads the supplier's lines in its own province only
+            let sh = w.get(&qilu, "insurer2").await;
+            assert!(arr(&sh["lines"]).iter().all(|l| l["province"] == "310000"));
+            assert!(sh["line_count"].as_i64().unwrap() < own["line_count"].as_i64().unwrap());
+        }
+        "GET /api/v1/settlements/statements/hospitals/{org_id}/{month}" => {
+            let month = china_month();
+            let path = format!(
+                "/api/v1/settlements/statements/hospitals/{}/{month}",
+                w.orgs["hospital"]
+            );
+            let own = w.get(&path, "hospital").await;
+            assert!(
+                arr(&own["lines"])
+                    .iter()
+                    .all(|l| l["hospital_org_id"] == w.orgs["hospital"])
+            );
+            w.get(&path, "insurer").await;
+            for who in ["hospital3", "insurer2"] {
+                app.get(&path, w.t(who)).await.expect_problem(404);
+            }
+        }
+        "POST /api/v1/settlements/statements/suppliers/{org_id}/{month}/confirm" => {
+            let month = china_month();
+            let path = format!(
+                "/api/v1/settlements/statements/suppliers/{}/{month}/confirm",
+                w.orgs["supplier2"]
+            );
+            app.request("POST", &path, Some(w.t("supplier")), None)
+                .await
+                .expect_problem(404);
+        }
+        "POST /api/v1/settlements/disputes" => {
+            let month = china_month();
+            let qilu = format!(
+                "/api/v1/settlements/statements/suppliers/{}/{month}",
+                w.orgs["supplier2"]
+            );
+            let line =
+                arr(&w.get(&qilu, "supplier2").await["lines"])[0]["delivery_line_id"].clone();
+            app.post(
+                "/api/v1/settlements/disputes",
+                w.t("supplier"),
+                json!({"delivery_line_id": line, "reason": "not my line"}),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "GET /api/v1/settlements/disputes" => {
+            let qilu = arr(&w.get("/api/v1/settlements/disputes", "supplier2").await);
+            assert!(!qilu.is_empty(), "the demo's disputed line");
+            assert!(
+                qilu.iter()
+                    .all(|d| d["supplier_org_id"] == w.orgs["supplier2"])
+            );
+            assert!(
+                arr(&w.get("/api/v1/settlements/disputes", "supplier").await)
+                    .iter()
+                    .all(|d| d["supplier_org_id"] == w.orgs["supplier"])
+            );
+            assert!(
+                arr(&w.get("/api/v1/settlements/disputes", "insurer2").await)
+                    .iter()
+                    .all(|d| d["province"] == "310000")
+            );
+        }
+        "POST /api/v1/settlements/disputes/{id}/resolve" => {
+            let open = arr(&w
+                .get("/api/v1/settlements/disputes?open=true", "insurer")
+                .await);
+            let id = open[0]["id"].as_str().unwrap();
+            app.post(
+                &format!("/api/v1/settlements/disputes/{id}/resolve"),
+                w.t("insurer2"),
+                json!({"resolution": "not mine"}),
+            )
+            .await
+            .expect_problem(404);
+            let still = arr(&w
+                .get("/api/v1/settlements/disputes?open=true", "insurer")
+                .await);
+            assert!(still.iter().any(|d| d["id"] == id));
+        }
+        "GET /api/v1/settlements/retained-savings" => {
+            let awarded = &w.rounds["awarded"];
+            let path = format!("/api/v1/settlements/retained-savings?round_id={awarded}");
+            let own = arr(&w.get(&path, "hospital").await);
+            assert_eq!(own.len(), 1);
+            assert_eq!(own[0]["hospital_org_id"], w.orgs["hospital"]);
+            assert!(
+                arr(&w.get(&path, "insurer").await)
+                    .iter()
+                    .all(|r| r["province"] == "110000")
+            );
+            assert!(
+                arr(&w.get(&path, "insurer2").await)
+                    .iter()
+                    .all(|r| r["province"] == "310000")
+            );
         }
         _ => return false,
     }
