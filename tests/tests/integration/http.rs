@@ -166,6 +166,8 @@ const BODYLESS: &[&str] = &[
     "/api/v1/rounds/{id}/publish",
     "/api/v1/orders/{id}/withdraw",
     "/api/v1/orders/{id}/confirm",
+    "/api/v1/settlements/overdue/scan",
+    "/api/v1/settlements/statements/suppliers/{org_id}/{month}/confirm",
 ];
 
 #[actix_web::test]

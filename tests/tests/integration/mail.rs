@@ -380,10 +380,21 @@ async fn two_worker_processes_never_send_the_same_job_twice() {
     let a = ServeProcess::start(&app.db.url, &env).await;
     let b = ServeProcess::start(&app.db.url, &env).await;
     let mails = sink.wait_for(N, 60).await;
+    // every job due is done (each server queues today's overdue scan at start, and the
+    // scan queues tomorrow's: that one is not due)
+    let now = chrono::Utc::now();
     let done = wait_until(&app, "all jobs done", 30, |j| {
-        j.iter().all(|j| j.status.as_str() == "done")
+        j.iter()
+            .filter(|j| j.run_at <= now)
+            .all(|j| j.status.as_str() == "done")
     })
     .await;
+    let done: Vec<_> = done.into_iter().filter(|j| j.run_at <= now).collect();
+    assert_eq!(
+        done.iter().filter(|j| j.kind == "overdue_scan").count(),
+        1,
+        "two servers queue one scan a day"
+    );
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let mails_after = sink.messages();
     assert_eq!(mails.len(), N);

@@ -255,7 +255,7 @@ async fn three_bids(f: &Fixture, huahai: &str, qilu: &str) -> (Value, Value, Val
         .expect(201)
         .body;
     let b_first = f
-        .bid(qilu, QILU_20MG, "0.8000", None)
+        .bid(qilu, QILU_20MG, "0.8123", None)
         .await
         .expect(201)
         .body;
@@ -290,7 +290,7 @@ async fn each_accepted_bid_gets_one_signed_receipt_even_when_retried() {
         .await
         .expect_code(422, "idempotency_key_reused");
     // Qilu bids, then replaces its bid
-    f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
+    f.bid(&qilu, QILU_20MG, "0.8123", None).await.expect(201);
     let b = f
         .bid(&qilu, QILU_20MG, "0.7777", None)
         .await
@@ -385,7 +385,7 @@ async fn before_the_deadline_no_table_holds_a_price_and_nothing_opens() {
 
     // before the opening no table holds a price, in any form
     let dump = dump_everything(app).await;
-    for price in ["0.4321", "0.7777", "0.8000"] {
+    for price in ["0.4321", "0.7777", "0.8123"] {
         assert!(
             !contains_price(&dump, price),
             "{price} found in the database before the opening"
@@ -700,7 +700,7 @@ async fn the_bid_writer_checks_every_bids_session() {
         .expect_problem(401);
 
     let qilu = app.login_demo("supplier2").await;
-    f.bid(&qilu, QILU_20MG, "0.8000", None).await.expect(201);
+    f.bid(&qilu, QILU_20MG, "0.8123", None).await.expect(201);
     let admin = app.login_demo("admin").await;
     let org = app.me(&qilu).await["org_id"].as_str().unwrap().to_owned();
     app.patch(

@@ -290,6 +290,7 @@ mod tests {
             "agreed_volume": 70000, "reason": "r", "bar_until": "2031-12-31",
             "headline_zh": "订单已确认", "headline_en": "Your order was confirmed", "order_id": "o",
             "hospital": "h", "supplier": "s", "status": "confirmed", "amount": "1.00", "lines": 1,
+            "reference": "BANK-1", "detail": "payment order p",
         });
         for (name, ..) in TEMPLATES {
             let mail = render(name, "e@x.cn", &ctx).unwrap();

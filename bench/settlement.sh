@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The settlement benchmark (docs/benchmarks.md, "Direct settlement"):
+#
+#   1. builds `vbp` (release),
+#   2. makes a fresh database ($VBP_LOAD_DB, default vbp_load_settlement: dropped and
+#      recreated), migrated, with the demo, and adds 1,000,002 accepted delivery lines in
+#      Beijing (bench/settlement_data.sql: 100 suppliers, 1,000 hospitals),
+#   3. starts `vbp serve` (release, VBP_WORKERS=2, mail to files) on 127.0.0.1,
+#   4. $VBP_BENCH_RUNS times (default 3): the bare `INSERT ... SELECT` of the same rows into
+#      a table without keys or indexes, then the same lines settled through the API
+#      (`POST /api/v1/settlements/batches` as Beijing's insurer: one batch, a payment order
+#      per supplier), then both emptied,
+#   5. streams the CSV statement of a supplier with 9,091 lines, then of one with 100,000,
+#      and reports the server's peak resident memory (VmHWM) before and after each.
+#
+#   VBP_BENCH_ORDERS=333334   orders of three lines (1,000,002 lines)
+#   VBP_LOAD_PORT=18082       port of the server under test (127.0.0.1 only)
+#   VBP_LOAD_SKIP_BUILD=1     use the binary already built
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+db="${VBP_LOAD_DB:-vbp_load_settlement}"
+case "$db" in vbp_load*) ;; *) echo "VBP_LOAD_DB must start with vbp_load (it is dropped)" >&2; exit 2 ;; esac
+port="${VBP_LOAD_PORT:-18082}"
+orders="${VBP_BENCH_ORDERS:-333334}"
+runs="${VBP_BENCH_RUNS:-3}"
+
+unset DATABASE_URL
+source scripts/postgres.sh
+vbp_ensure_postgres "$db"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres
+export DATABASE_URL="postgres://postgres@127.0.0.1:$(echo "$DATABASE_URL" | sed -E 's#.*:([0-9]+)/.*#\1#')/$db"
+psql_db() { psql -h 127.0.0.1 -U postgres -X -q "$@" "$db"; }
+
+work="$root/.vbp/settlement-bench"
+rm -rf "$work"
+mkdir -p "$work/mail"
+(umask 077
+ for key in jwt-secret master-key receipt-key; do od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$work/$key"; done)
+export VBP_JWT_SECRET_FILE="$work/jwt-secret" VBP_MASTER_KEY_FILE="$work/master-key" VBP_RECEIPT_KEY_FILE="$work/receipt-key"
+export VBP_MAIL_DIR="$work/mail"
+
+if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then
+  echo "settlement: building release (vbp)..." >&2
+  cargo build --release -p api --bin vbp --quiet
+fi
+vbp="$root/target/release/vbp"
+
+echo "== machine"
+echo "$(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), shared_buffers $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW shared_buffers' postgres), synchronous_commit $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW synchronous_commit' postgres)"
+echo "== setup: migrate, demo, $orders orders of 3 accepted lines"
+"$vbp" migrate > /dev/null
+password=settle-bench-password-1
+"$vbp" demo --password "$password" | tail -n 1
+start=$(date +%s.%N)
+psql_db -v orders="$orders" -f bench/settlement_data.sql
+echo "data: $(psql_db -Atc "SELECT count(*) FROM delivery_lines dl JOIN deliveries d ON d.id = dl.delivery_id JOIN orders o ON o.id = d.order_id WHERE d.status = 'accepted' AND o.province = '110000'") accepted lines in Beijing, written in $(echo "$(date +%s.%N) - $start" | bc | cut -c1-6) s"
+
+VBP_BIND="127.0.0.1:$port" VBP_WORKERS="${VBP_WORKERS:-2}" VBP_PUBLIC_URL="http://127.0.0.1:$port/" \
+  RUST_LOG="${RUST_LOG:-warn}" "$vbp" serve > "$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+base="http://127.0.0.1:$port/api/v1"
+token=$(curl -fs "$base/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"insurer@vbp.demo\",\"password\":\"$password\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+
+empty() {
+  psql_db -c "TRUNCATE fund_entries, payments, settlement_lines, payment_orders, settlement_batches, bench_bare" \
+          -c "VACUUM ANALYZE settlement_lines" -c "CHECKPOINT"
+}
+psql_db -c "CREATE TABLE bench_bare (LIKE settlement_lines)"
+empty
+
+echo "== settle: the bare INSERT ... SELECT, then the API, $runs times"
+for run in $(seq 1 "$runs"); do
+  bare=$(psql_db -Atc '\timing on' -c "
+    INSERT INTO bench_bare
+    SELECT dl.id, '00000000-0000-0000-0000-000000000000', d.supplier_org_id, d.hospital_org_id, o.province,
+           dl.accepted, dl.unit_price, round(dl.accepted * dl.unit_price, 2), d.due_date
+    FROM deliveries d
+    JOIN orders o ON o.id = d.order_id
+    JOIN delivery_lines dl ON dl.delivery_id = d.id
+    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = '110000'" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p')
+  bare_rows=$(psql_db -Atc "SELECT count(*) FROM bench_bare")
+  api=$(curl -fs -o "$work/batch.json" -w '%{time_total}' "$base/settlements/batches" \
+    -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{}')
+  lines=$(sed -E 's/.*"line_count":([0-9]+).*/\1/' "$work/batch.json" | head -c 20)
+  check=$(psql_db -Atc "SELECT count(*) = (SELECT count(DISTINCT delivery_line_id) FROM settlement_lines)
+                                AND (SELECT sum(total) FROM settlement_batches) = sum(amount)
+                                AND (SELECT sum(total) FROM payment_orders) = sum(amount)
+                        FROM settlement_lines")
+  orders_made=$(psql_db -Atc "SELECT count(*) FROM payment_orders")
+  printf 'run %s: bare %s rows in %.2f s; API %s lines, %s payment orders in %.2f s (%.2fx); totals reconcile: %s\n' \
+    "$run" "$bare_rows" "$(echo "$bare / 1000" | bc -l)" "$lines" "$orders_made" "$api" "$(echo "$api * 1000 / $bare" | bc -l)" "$check"
+  empty
+done
+
+echo "== statements: CSV streamed, the server's peak memory"
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
+supplier() { psql_db -Atc "SELECT id FROM organisations WHERE name = 'Bench supplier $1'"; }
+month=$(psql_db -Atc "SELECT to_char(china_today() - interval '1 month', 'YYYY-MM')")
+for n in 2 1; do
+  org=$(supplier "$n")
+  before=$(hwm)
+  out=$(curl -fs -o "$work/statement-$n.csv" -w '%{time_total} %{size_download}' \
+    "$base/settlements/statements/suppliers/$org/$month?format=csv" -H "authorization: Bearer $token")
+  rows=$(($(wc -l < "$work/statement-$n.csv") - 1))
+  printf 'supplier %s: %s lines, %s bytes in %s s; server VmHWM %s kB -> %s kB\n' \
+    "$n" "$rows" "${out#* }" "${out%% *}" "$before" "$(hwm)"
+done
