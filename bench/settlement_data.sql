@@ -22,9 +22,9 @@ CROSS JOIN (SELECT c.id FROM contracts c JOIN rounds r ON r.id = c.round_id
             WHERE c.province = '110000' AND c.status = 'active' AND r.status = 'awarded'
             ORDER BY c.id LIMIT 3) c;
 INSERT INTO contracts (id, round_id, lot_id, province, supplier_org_id, bid_id, product_code, rank,
-                       unit_price, annual_demand, agreed_volume, annual_amount, cycle_start, cycle_end, status)
+                       unit_price, annual_demand, agreed_volume, annual_amount, cycle_start, cycle_end, status, ended_at)
 SELECT b.id, c.round_id, c.lot_id, c.province, b.supplier_org_id, c.bid_id, c.product_code, c.rank,
-       c.unit_price, c.annual_demand, c.agreed_volume, c.annual_amount, c.cycle_start, c.cycle_end, 'completed'
+       c.unit_price, c.annual_demand, c.agreed_volume, c.annual_amount, c.cycle_start, c.cycle_end, 'completed', now()
 FROM bench_contracts b JOIN contracts c ON c.id = b.model;
 -- who placed, shipped and accepted (one demo user; the rows' owners are the synthetic orgs)
 CREATE TEMP TABLE bench_user AS SELECT id FROM users WHERE email = 'hospital@vbp.demo';

@@ -5,15 +5,17 @@
 #   status_code_conformance   every status returned is documented for its operation
 # Runs the vbp binary already built (scripts/test.sh builds it first; this script never
 # builds) on a fresh database of its own, seeded with the demo, on a free loopback port,
-# once as a supplier (one with sealed bids), once as an officer, then as the admin; half
-# the ids it sends are the demo's real ones, so handlers are reached past their 404.
+# once as a supplier (one with sealed bids), an officer, a hospital, an insurer, then the
+# admin; half the ids it sends are the demo's real ones, so handlers are reached past their
+# 404.
 # Everything it starts or creates is stopped or dropped on exit. Exit 1, with
 # schemathesis' report, on any failure; otherwise one summary line.
 #
 #   VBP_BIN                          the binary (default target/debug/vbp)
 #   VBP_SCHEMATHESIS_MAX_EXAMPLES    generated test cases per operation (default 20)
 #   VBP_SCHEMATHESIS_SEED            generation seed (default 1: CI runs are reproducible)
-#   VBP_SCHEMATHESIS_ROLES           which passes, in order (default "supplier officer admin")
+#   VBP_SCHEMATHESIS_ROLES           which passes, in order (default "supplier officer hospital
+#                                    insurer admin")
 #   VBP_SCHEMATHESIS_REPORT_DIR      keep schemathesis' JUnit and JSON reports and the
 #                                    server log there (default: a temporary folder, removed)
 set -euo pipefail
@@ -25,7 +27,7 @@ venv=.vbp/venv
 bin="${VBP_BIN:-target/debug/vbp}"
 max_examples="${VBP_SCHEMATHESIS_MAX_EXAMPLES:-20}"
 seed="${VBP_SCHEMATHESIS_SEED:-1}"
-roles="${VBP_SCHEMATHESIS_ROLES:-supplier officer hospital admin}"
+roles="${VBP_SCHEMATHESIS_ROLES:-supplier officer hospital insurer admin}"
 
 [ -x "$bin" ] || { echo "vbp: $bin is missing: build it first (cargo build --bin vbp)" >&2; exit 1; }
 

@@ -125,22 +125,23 @@ pub fn check_udi_di(code: &str) -> Result<(), TraceCodeError> {
     }
 }
 
-/// Whether a hospital is behind: its accepted volume below `threshold` (0.8) x quota x
-/// the elapsed fraction of the cycle (`elapsed_days / cycle_days`, clamped to 0..=1).
-/// Computed exactly in integers: accepted x 100 x cycle < threshold_pct x quota x elapsed.
+/// Whether a hospital is behind: its accepted volume below the threshold (a province
+/// setting, 0.8 unless set; here in basis points, 8000) x quota x the elapsed fraction of
+/// the cycle (`elapsed_days / cycle_days`, clamped to 0..=1). Computed exactly in
+/// integers: accepted x 10000 x cycle < threshold_bp x quota x elapsed.
 pub fn is_behind(
     accepted: u64,
     quota: u64,
     elapsed_days: i64,
     cycle_days: i64,
-    threshold_pct: u32,
+    threshold_bp: u32,
 ) -> bool {
     if cycle_days <= 0 || quota == 0 {
         return false;
     }
     let elapsed = elapsed_days.clamp(0, cycle_days) as u128;
-    let lhs = u128::from(accepted) * 100 * cycle_days as u128;
-    let rhs = u128::from(threshold_pct) * u128::from(quota) * elapsed;
+    let lhs = u128::from(accepted) * 10_000 * cycle_days as u128;
+    let rhs = u128::from(threshold_bp) * u128::from(quota) * elapsed;
     lhs.cmp(&rhs) == Ordering::Less
 }
 
@@ -237,11 +238,14 @@ mod tests {
     #[test]
     fn behind_is_below_eighty_percent_of_the_elapsed_quota() {
         // half the year gone, quota 1000: expected 400 at 80 %
-        assert!(is_behind(399, 1000, 182, 364, 80));
-        assert!(!is_behind(400, 1000, 182, 364, 80));
-        assert!(!is_behind(0, 1000, 0, 364, 80));
-        assert!(!is_behind(0, 0, 100, 364, 80));
+        assert!(is_behind(399, 1000, 182, 364, 8000));
+        assert!(!is_behind(400, 1000, 182, 364, 8000));
+        // a province's 81.25 %: 406.25 tablets expected by mid-cycle
+        assert!(is_behind(406, 1000, 182, 364, 8125));
+        assert!(!is_behind(407, 1000, 182, 364, 8125));
+        assert!(!is_behind(0, 1000, 0, 364, 8000));
+        assert!(!is_behind(0, 0, 100, 364, 8000));
         // past the end: the whole quota counts
-        assert!(is_behind(799, 1000, 1000, 364, 80));
+        assert!(is_behind(799, 1000, 1000, 364, 8000));
     }
 }

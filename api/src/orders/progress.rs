@@ -1,6 +1,6 @@
 //! Progress against quota: ordered, shipped and accepted per hospital, contract,
-//! province or lot, with the "behind" flag (accepted below 80 % of the quota's elapsed
-//! share of the cycle; DOMAIN.md, "Progress").
+//! province or lot, with the "behind" flag (accepted below the province's threshold, 80 %
+//! unless set, of the quota's elapsed share of the cycle; DOMAIN.md, "Progress").
 
 use std::collections::BTreeMap;
 
@@ -22,9 +22,6 @@ use crate::platform::{
     db::{china_date, clock},
     error::ApiError,
 };
-
-/// The share of the elapsed quota below which a hospital is behind (DOMAIN.md: 80 %).
-pub const BEHIND_PCT: u32 = 80;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -146,6 +143,17 @@ pub async fn progress(
         .load(conn)
         .await?;
     let today = china_date(clock(conn).await?);
+    // each province's "behind" threshold (its current settlement settings)
+    let thresholds: std::collections::HashMap<String, Decimal> =
+        crate::settlement::settings::behind_thresholds(conn).await?;
+    let threshold_of = |province: &str| {
+        thresholds
+            .get(province)
+            .copied()
+            .unwrap_or(Decimal::new(8, 1))
+    };
+    // per group: the sum of threshold x expected over its cells
+    let mut bars: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut groups: BTreeMap<String, ProgressRow> = BTreeMap::new();
     for c in cells {
         let key = match group {
@@ -161,13 +169,20 @@ pub async fn progress(
         } else {
             Decimal::ZERO
         };
+        let threshold = threshold_of(&c.province);
+        let basis_points = (threshold * Decimal::from(10_000))
+            .trunc()
+            .to_string()
+            .parse::<u32>()
+            .unwrap_or(8000);
         let behind = is_behind(
             u64::try_from(c.accepted).unwrap_or(0),
             u64::try_from(c.quota).unwrap_or(0),
             elapsed,
             cycle,
-            BEHIND_PCT,
+            basis_points,
         );
+        *bars.entry(key.clone()).or_default() += threshold * expected;
         let row = groups.entry(key.clone()).or_insert_with(|| ProgressRow {
             key,
             quota: 0,
@@ -188,8 +203,7 @@ pub async fn progress(
     let rows = groups
         .into_values()
         .map(|mut r| {
-            r.behind = Decimal::from(r.accepted) * Decimal::from(100)
-                < Decimal::from(BEHIND_PCT) * r.expected;
+            r.behind = Decimal::from(r.accepted) < bars.get(&r.key).copied().unwrap_or_default();
             r.expected = r.expected.round_dp(2);
             r
         })

@@ -361,6 +361,18 @@ pub async fn pay(
             "this bank reference records another payment (another order or amount)",
         ));
     }
+    // a bank reference is one transfer: not a prepayment's either
+    let prepaid: i64 = crate::platform::db::schema::prepayments::table
+        .filter(crate::platform::db::schema::prepayments::bank_reference.eq(&body.bank_reference))
+        .count()
+        .get_result(conn)
+        .await?;
+    if prepaid > 0 {
+        return Err(ApiError::conflict(
+            "reference_reused",
+            "this bank reference records a prepayment",
+        ));
+    }
     let paid: i64 = payments::table
         .filter(payments::payment_order_id.eq(order_id))
         .count()

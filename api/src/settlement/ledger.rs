@@ -17,7 +17,7 @@ use crate::orders::service::Scope;
 use crate::platform::{
     audit,
     auth::{AuthUser, OrgKind},
-    db::schema::{fund_entries, hospital_funds, organisations, prepayments, rounds},
+    db::schema::{fund_entries, hospital_funds, organisations, payments, prepayments, rounds},
     error::ApiError,
     input,
     settings::Settings,
@@ -194,15 +194,21 @@ pub async fn record_prepayment(
             format!("this prepayment was recorded under the reference {reference}"),
         ));
     }
+    // a bank reference is one transfer: another prepayment's or a payment's is refused
     let used: i64 = prepayments::table
         .filter(prepayments::bank_reference.eq(&body.bank_reference))
         .count()
-        .get_result(conn)
-        .await?;
+        .get_result::<i64>(conn)
+        .await?
+        + payments::table
+            .filter(payments::bank_reference.eq(&body.bank_reference))
+            .count()
+            .get_result::<i64>(conn)
+            .await?;
     if used > 0 {
         return Err(ApiError::conflict(
             "reference_reused",
-            "this bank reference records another prepayment",
+            "this bank reference records another prepayment or a payment",
         ));
     }
     let Some(d) = due(conn, province, body.round_id, Some(body.hospital_org_id))

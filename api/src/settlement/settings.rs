@@ -153,3 +153,22 @@ pub async fn update(
     .await?;
     Ok(after)
 }
+
+/// Every province's current "behind" threshold.
+pub async fn behind_thresholds(
+    conn: &mut AsyncPgConnection,
+) -> Result<std::collections::HashMap<String, Decimal>, ApiError> {
+    let rows: Vec<(String, Decimal)> = settlement_settings::table
+        .distinct_on(settlement_settings::province)
+        .order((
+            settlement_settings::province,
+            settlement_settings::id.desc(),
+        ))
+        .select((
+            settlement_settings::province,
+            settlement_settings::behind_threshold,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

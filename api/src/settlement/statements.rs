@@ -359,9 +359,8 @@ pub async fn stream(
                     if end {
                         out.extend_from_slice(
                             format!(
-                                "],\"line_count\":{},\"total\":\"{}\"}}",
-                                s.count,
-                                s.total.round_dp(2)
+                                "],\"line_count\":{},\"total\":\"{:.2}\"}}",
+                                s.count, s.total
                             )
                             .as_bytes(),
                         );

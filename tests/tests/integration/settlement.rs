@@ -364,6 +364,10 @@ async fn prepayment_batch_payment_and_ledger_reconcile_to_the_cent() {
     app.post(&path, &insurer, pay("BANK-1", "1.01"))
         .await
         .expect_code(422, "payment_below_order");
+    // a bank reference is one transfer: a prepayment's cannot pay an order
+    app.post(&path, &insurer, pay("PRE-1", "1.02"))
+        .await
+        .expect_code(409, "reference_reused");
     app.post(&path, &insurer, pay("BANK-1", "1.025"))
         .await
         .expect_code(422, "validation");
