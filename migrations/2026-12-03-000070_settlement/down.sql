@@ -6,6 +6,7 @@ DROP TABLE line_disputes;
 DROP TABLE overdue_lines;
 DROP TABLE fund_entries;
 DROP TABLE payments;
+DROP TABLE bank_references;
 DROP TABLE settlement_lines;
 DROP TABLE payment_orders;
 DROP TABLE settlement_batches;

@@ -85,21 +85,31 @@ CREATE INDEX payment_orders_supplier_idx ON payment_orders (supplier_org_id);
 CREATE INDEX payment_orders_province_idx ON payment_orders (province);
 
 -- Every accepted delivery line is settled at most once: the primary key is the line.
+-- The rows are written by one statement only (api settlement::batches::SETTLE_SQL), which
+-- selects them from the accepted delivery lines and makes their payment orders from the
+-- same rows; neither delivery lines nor settled lines' payment orders are ever deleted.
+-- So the references hold by construction and carry no foreign keys: a row-level foreign
+-- key check costs as much as the insert itself, and a batch is a million rows
+-- (docs/benchmarks.md, "Direct settlement"). The tests reconcile them.
 CREATE TABLE settlement_lines (
-    delivery_line_id UUID PRIMARY KEY REFERENCES delivery_lines (id),
+    delivery_line_id UUID PRIMARY KEY,
     batch_id         UUID NOT NULL,
     supplier_org_id  UUID NOT NULL,
-    hospital_org_id  UUID NOT NULL REFERENCES organisations (id),
+    hospital_org_id  UUID NOT NULL,
     province         CHAR(6) NOT NULL,
     quantity         BIGINT NOT NULL CHECK (quantity >= 1),
     unit_price       NUMERIC(12, 4) NOT NULL,
     amount           NUMERIC(28, 2) NOT NULL CHECK (amount >= 0),
-    due_date         DATE NOT NULL,
-    CONSTRAINT settlement_lines_order FOREIGN KEY (batch_id, supplier_org_id)
-        REFERENCES payment_orders (batch_id, supplier_org_id) DEFERRABLE INITIALLY DEFERRED
+    due_date         DATE NOT NULL
 );
 CREATE INDEX settlement_lines_order_idx ON settlement_lines (batch_id, supplier_org_id);
-CREATE INDEX settlement_lines_hospital_idx ON settlement_lines (hospital_org_id);
+
+-- A bank reference is one transfer: recorded once, by a prepayment or a payment.
+CREATE TABLE bank_references (
+    reference  TEXT PRIMARY KEY CHECK (char_length(reference) BETWEEN 1 AND 64),
+    kind       TEXT NOT NULL CHECK (kind IN ('prepayment', 'payment')),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
 
 -- A payment of one payment order, by its bank reference (the same reference is the same
 -- payment).

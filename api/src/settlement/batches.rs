@@ -32,7 +32,10 @@ pub(crate) fn province_lock(province: &str) -> i64 {
 
 /// The SQL that settles the lines: `$1` batch, `$2` province, `$3` due by, `$4` supplier.
 /// Lines already settled are skipped by the anti-join and, when another batch takes them
-/// at the same moment, by `ON CONFLICT` on the primary key.
+/// at the same moment, by `ON CONFLICT` on the primary key. Lines are inserted in id
+/// order, so two batches at once wait on each other in one direction only (no deadlock).
+/// A payment order whose lines all round to 0.00 has nothing to transfer: it is paid as
+/// it is made.
 pub const SETTLE_SQL: &str = "
 WITH picked AS (
     INSERT INTO settlement_lines (delivery_line_id, batch_id, supplier_org_id, hospital_org_id,
@@ -48,11 +51,13 @@ WITH picked AS (
       AND NOT EXISTS (SELECT 1 FROM settlement_lines s WHERE s.delivery_line_id = dl.id)
       AND NOT EXISTS (SELECT 1 FROM line_disputes x
                       WHERE x.delivery_line_id = dl.id AND x.resolved_at IS NULL)
+    ORDER BY dl.id
     ON CONFLICT (delivery_line_id) DO NOTHING
     RETURNING supplier_org_id, amount
 ), orders_ AS (
-    INSERT INTO payment_orders (id, batch_id, supplier_org_id, province, total, line_count)
-    SELECT gen_random_uuid(), $1, supplier_org_id, $2, sum(amount), count(*)
+    INSERT INTO payment_orders (id, batch_id, supplier_org_id, province, total, line_count, paid_at)
+    SELECT gen_random_uuid(), $1, supplier_org_id, $2, sum(amount), count(*),
+           CASE WHEN sum(amount) = 0 THEN now() END
     FROM picked GROUP BY supplier_org_id
     RETURNING total, line_count
 )
@@ -211,7 +216,10 @@ type BatchRow = (
 
 fn batch_dto(row: BatchRow, payment_orders: Vec<PaymentOrderDto>) -> BatchDto {
     let (id, province, due_by, supplier_org_id, total, line_count, created_by, created_at) = row;
-    let status = if payment_orders.iter().all(|o| o.paid_at.is_some()) {
+    let status = if payment_orders.is_empty() {
+        // every line was disputed out of it
+        "empty"
+    } else if payment_orders.iter().all(|o| o.paid_at.is_some()) {
         "paid"
     } else {
         "open"
@@ -415,6 +423,7 @@ pub async fn pay(
     .map(|h| (h.hospital_org_id, h.province))
     .collect();
     lock_funds(conn, &hospitals).await?;
+    claim_reference(conn, &body.bank_reference, "payment").await?;
     let id = Uuid::now_v7();
     let inserted = diesel::insert_into(payments::table)
         .values((
@@ -498,6 +507,31 @@ pub async fn pay(
     )
     .await?;
     Ok((payment(conn, id).await?, true))
+}
+
+/// Records a bank reference as used (by a prepayment or a payment): the database keeps
+/// one transfer per reference, whatever runs at the same moment.
+pub(crate) async fn claim_reference(
+    conn: &mut AsyncPgConnection,
+    reference: &str,
+    kind: &str,
+) -> Result<(), ApiError> {
+    use crate::platform::db::schema::bank_references;
+    let claimed = diesel::insert_into(bank_references::table)
+        .values((
+            bank_references::reference.eq(reference),
+            bank_references::kind.eq(kind),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if claimed == 0 {
+        return Err(ApiError::conflict(
+            "reference_reused",
+            "this bank reference records another prepayment or payment",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(QueryableByName)]

@@ -148,7 +148,7 @@ pub struct BatchDto {
     #[schema(value_type = String, example = "10233.07")]
     pub total: Decimal,
     pub line_count: i64,
-    /// open (a payment order unpaid) or paid.
+    /// open (a payment order unpaid), paid, or empty (every line disputed out of it).
     pub status: String,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -309,7 +309,7 @@ pub struct SavingsDto {
     pub hospital_name: String,
     #[diesel(sql_type = Text)]
     pub province: String,
-    /// Accepted units x the lots' previous (pre-round) prices.
+    /// Accepted lines at the lots' previous (pre-round) prices, each to the cent.
     #[diesel(sql_type = Numeric)]
     #[schema(value_type = String)]
     pub baseline: Decimal,

@@ -59,10 +59,13 @@ async fn run(worker: &Worker, _job: &Job) -> Result<(), JobError> {
         .await
         .map_err(|e| JobError::Transient(e.to_string()))?;
     let (jobs_settings, url) = (&worker.jobs, worker.mail.public_url.as_str());
+    // tomorrow's first, in its own statement: a scan that fails for good does not end the
+    // daily chain
+    queue(&mut conn, jobs_settings, 1).await?;
     conn.transaction(async |conn| {
         let done = super::overdue::scan(conn, jobs_settings, url, &Actor::system(), None).await?;
         tracing::info!(today = %done.today, flagged = done.flagged, "overdue scan");
-        queue(conn, jobs_settings, 1).await
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(())

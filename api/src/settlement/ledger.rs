@@ -35,7 +35,7 @@ pub async fn due(
     let current = settings::current(conn, province).await?;
     let mut rows: Vec<PrepaymentDue> = diesel::sql_query(
         "SELECT q.hospital_org_id, o.name AS hospital_name,
-                sum(q.quantity::numeric * c.unit_price) AS agreed_amount,
+                coalesce(p.agreed_amount, sum(q.quantity::numeric * c.unit_price)) AS agreed_amount,
                 0::numeric AS amount, 0::numeric AS ratio, 0::bigint AS settings_id,
                 p.id AS prepayment_id, p.bank_reference, p.paid_at,
                 p.amount AS paid_amount, p.ratio AS paid_ratio, p.settings_id AS paid_settings
@@ -46,7 +46,7 @@ pub async fn due(
          WHERE c.round_id = $1 AND c.province = $2 AND c.status <> 'failed'
            AND ($3::uuid IS NULL OR q.hospital_org_id = $3)
          GROUP BY q.hospital_org_id, o.name, p.id
-         HAVING sum(q.quantity::numeric * c.unit_price) > 0
+         HAVING sum(q.quantity::numeric * c.unit_price) > 0 OR p.id IS NOT NULL
          ORDER BY o.name, q.hospital_org_id",
     )
     .bind::<SqlUuid, _>(round_id)
@@ -220,6 +220,16 @@ pub async fn record_prepayment(
             "the hospital has no quota on the round's contracts in its province: nothing to prepay",
         ));
     };
+    if d.amount <= Decimal::ZERO {
+        return Err(ApiError::rule(
+            "no_quota",
+            format!(
+                "the prepayment comes to 0.00 ({} x {}): nothing to prepay",
+                d.ratio, d.agreed_amount
+            ),
+        ));
+    }
+    super::batches::claim_reference(conn, &body.bank_reference, "prepayment").await?;
     let id = Uuid::now_v7();
     diesel::insert_into(prepayments::table)
         .values((

@@ -655,7 +655,7 @@ pub async fn confirm_statement(
         (status = 201, description = "Disputed; the insurer is told", body = DisputeDto),
         (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No accepted line of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The line is paid (line_paid) or disputed already (dispute_open)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The line is paid (line_paid), disputed already (dispute_open), or its month's statement is confirmed (statement_confirmed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or one over 2,000 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,6 +1,7 @@
 //! Retained savings at the annual clearing (结余留用): per hospital and round, (its
-//! accepted units at the lots' previous prices - what they cost at the contract prices) x
-//! its province's retention share, to the cent; never below zero.
+//! accepted lines at the lots' previous prices - the same lines at the contract prices,
+//! each line to the cent both ways) x its province's retention share, to the cent; never
+//! below zero. A lot without a previous price counts at its contract price: no saving.
 
 use std::collections::HashMap;
 
@@ -27,7 +28,7 @@ pub async fn retained(
     };
     let mut rows: Vec<SavingsDto> = diesel::sql_query(
         "SELECT d.hospital_org_id, h.name AS hospital_name, o.province::text AS province,
-                round(sum(dl.accepted * coalesce(l.previous_price, dl.unit_price)), 2) AS baseline,
+                sum(round(dl.accepted * coalesce(l.previous_price, dl.unit_price), 2)) AS baseline,
                 sum(round(dl.accepted * dl.unit_price, 2)) AS actual,
                 0::numeric AS savings, 0::numeric AS retention_share, 0::numeric AS retained,
                 0::bigint AS settings_id, count(*) AS lines

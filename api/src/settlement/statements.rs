@@ -3,7 +3,7 @@
 //! of any length is written in constant memory; a supplier's confirmation; disputes.
 
 use actix_web::web::Bytes;
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use diesel::{
     prelude::*,
     sql_types::{Array, BigInt, Date, Nullable, Numeric, Text, Uuid as SqlUuid},
@@ -60,7 +60,7 @@ pub fn month(text: &str) -> Result<NaiveDate, ApiError> {
         return Err(bad());
     }
     let first = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| bad())?;
-    if !(2000..2100).contains(&chrono::Datelike::year(&first)) {
+    if !(2000..2100).contains(&first.year()) {
         return Err(bad());
     }
     Ok(first)
@@ -392,6 +392,8 @@ pub async fn confirm(
         month,
     )
     .await?;
+    // a dispute of one of its lines and this confirmation come one after the other
+    lock_statement(conn, supplier, month).await?;
     let lines = lines(conn, &st).await?;
     if lines.is_empty() {
         return Err(ApiError::rule(
@@ -455,12 +457,35 @@ pub async fn confirm(
 struct DisputedLine {
     #[diesel(sql_type = Text)]
     province: String,
+    #[diesel(sql_type = Date)]
+    accepted_on: NaiveDate,
     #[diesel(sql_type = Numeric)]
     amount: Decimal,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     batch_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
     paid_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The first day of `day`'s month.
+fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// Serialises a supplier's confirmation of a month with disputes of its lines.
+async fn lock_statement(
+    conn: &mut AsyncPgConnection,
+    supplier: Uuid,
+    month: NaiveDate,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 7))",
+    )
+    .bind::<SqlUuid, _>(supplier)
+    .bind::<Date, _>(month)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// A supplier's accepted line, with its batch and payment, if any.
@@ -470,7 +495,7 @@ async fn disputed_line(
     supplier: Uuid,
 ) -> QueryResult<DisputedLine> {
     diesel::sql_query(
-        "SELECT o.province::text AS province, round(dl.accepted * dl.unit_price, 2) AS amount,
+        "SELECT o.province::text AS province, d.accepted_on, round(dl.accepted * dl.unit_price, 2) AS amount,
                 sl.batch_id, po.paid_at
          FROM delivery_lines dl JOIN deliveries d ON d.id = dl.delivery_id JOIN orders o ON o.id = d.order_id
          LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id
@@ -508,11 +533,18 @@ pub async fn dispute(
         .bind::<BigInt, _>(province_lock(&line.province))
         .execute(conn)
         .await?;
+    // a confirmation of the line's month and this dispute come one after the other
+    lock_statement(conn, user.org_id, month_of(line.accepted_on)).await?;
     let line = disputed_line(conn, body.delivery_line_id, user.org_id).await?;
-    if line.paid_at.is_some() {
+    let confirmed: i64 = statement_confirmations::table
+        .find((user.org_id, month_of(line.accepted_on)))
+        .count()
+        .get_result(conn)
+        .await?;
+    if confirmed > 0 {
         return Err(ApiError::conflict(
-            "line_paid",
-            "this line is paid: a paid line cannot be disputed",
+            "statement_confirmed",
+            "this line's monthly statement is confirmed: it cannot be disputed",
         ));
     }
     let open: i64 = diesel::sql_query("SELECT count(*) AS line_count FROM line_disputes WHERE delivery_line_id = $1 AND resolved_at IS NULL")
@@ -527,7 +559,8 @@ pub async fn dispute(
         ));
     }
     if let Some(batch) = line.batch_id {
-        // lock the payment order (a payment waits, or is refused below), then take the line out
+        // lock the payment order (a payment in progress finishes first), then read the
+        // line again: paid meanwhile, it is refused below
         diesel::sql_query(
             "SELECT id FROM payment_orders WHERE batch_id = $1 AND supplier_org_id = $2 FOR UPDATE",
         )
@@ -535,6 +568,15 @@ pub async fn dispute(
         .bind::<SqlUuid, _>(user.org_id)
         .execute(conn)
         .await?;
+    }
+    let line = disputed_line(conn, body.delivery_line_id, user.org_id).await?;
+    if line.paid_at.is_some() {
+        return Err(ApiError::conflict(
+            "line_paid",
+            "this line is paid: a paid line cannot be disputed",
+        ));
+    }
+    if let Some(batch) = line.batch_id {
         diesel::sql_query(
             "WITH gone AS (DELETE FROM settlement_lines WHERE delivery_line_id = $1 RETURNING batch_id, supplier_org_id, amount),
                   po AS (UPDATE payment_orders p SET total = p.total - gone.amount, line_count = p.line_count - 1
@@ -545,7 +587,14 @@ pub async fn dispute(
         .bind::<SqlUuid, _>(body.delivery_line_id)
         .execute(conn)
         .await?;
+        // an order left without lines goes; one left with lines of 0.00 only has nothing
+        // to transfer: paid as it stands
         diesel::sql_query("DELETE FROM payment_orders WHERE batch_id = $1 AND supplier_org_id = $2 AND line_count = 0 AND paid_at IS NULL")
+            .bind::<SqlUuid, _>(batch)
+            .bind::<SqlUuid, _>(user.org_id)
+            .execute(conn)
+            .await?;
+        diesel::sql_query("UPDATE payment_orders SET paid_at = now() WHERE batch_id = $1 AND supplier_org_id = $2 AND total = 0 AND paid_at IS NULL")
             .bind::<SqlUuid, _>(batch)
             .bind::<SqlUuid, _>(user.org_id)
             .execute(conn)

@@ -812,6 +812,27 @@ async fn disputes_hold_a_line_out_of_payment_and_statements_stream_as_json_and_c
     app.request("POST", &format!("{path}/confirm"), Some(seller), None)
         .await
         .expect_code(409, "statement_confirmed");
+    // a confirmed month's lines cannot be disputed any more
+    app.post(
+        "/api/v1/settlements/disputes",
+        seller,
+        json!({"delivery_line_id": a, "reason": "too late"}),
+    )
+    .await
+    .expect_code(409, "statement_confirmed");
+    // 1 x 0.0033 = 0.0033 -> 0.00: nothing to transfer, so its payment order is paid as made
+    delivered(app, &hospital, seller, &w.beijing, 1).await;
+    let zero = app
+        .post("/api/v1/settlements/batches", &insurer, json!({}))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        (s(&zero["total"]), zero["status"].clone()),
+        ("0.00", json!("paid")),
+        "{zero}"
+    );
+    assert!(!zero["payment_orders"][0]["paid_at"].is_null());
     // the insurer was told of the dispute, the supplier of its resolution
     assert!(
         count(
@@ -857,6 +878,18 @@ async fn two_batches_at_once_never_settle_a_line_twice() {
     assert_eq!(settled, 12, "{} / {}", r1.body, r2.body);
     assert_eq!(
         count(app, "SELECT count(*) AS n FROM settlement_lines").await,
+        12
+    );
+    // every settled line is an accepted delivery line of its hospital and supplier, at its
+    // accepted quantity and price, in a payment order of its batch
+    assert_eq!(
+        count(app, "SELECT count(*) AS n FROM settlement_lines sl
+                    JOIN delivery_lines dl ON dl.id = sl.delivery_line_id
+                    JOIN deliveries d ON d.id = dl.delivery_id
+                    JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.supplier_org_id = sl.supplier_org_id
+                    WHERE d.status = 'accepted' AND sl.quantity = dl.accepted AND sl.unit_price = dl.unit_price
+                      AND sl.hospital_org_id = d.hospital_org_id AND sl.supplier_org_id = d.supplier_org_id
+                      AND sl.amount = round(dl.accepted * dl.unit_price, 2)").await,
         12
     );
     // totals reconcile: each batch is the sum of its orders, each order of its lines

@@ -581,6 +581,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    bank_references (reference) {
+        reference -> Text,
+        kind -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     payments (id) {
         id -> Uuid,
         payment_order_id -> Uuid,
@@ -648,6 +656,7 @@ diesel::joinable!(payments -> payment_orders (payment_order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_seal,
+    bank_references,
     bid_register,
     bids,
     catalog_ceilings,
