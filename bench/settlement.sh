@@ -6,12 +6,13 @@
 #      recreated), migrated, with the demo, and adds 1,000,002 accepted delivery lines in
 #      Beijing (bench/settlement_data.sql: 100 suppliers, 1,000 hospitals),
 #   3. starts `vbp serve` (release, VBP_WORKERS=2, mail to files) on 127.0.0.1,
-#   4. $VBP_BENCH_RUNS times (default 3): the bare `INSERT ... SELECT` of the same rows into
-#      a table without keys or indexes, then the same lines settled through the API
-#      (`POST /api/v1/settlements/batches` as Beijing's insurer: one batch, a payment order
-#      per supplier), then both emptied,
-#   5. streams the CSV statement of a supplier with 9,091 lines, then of one with 100,000,
-#      and reports the server's peak resident memory (VmHWM) before and after each.
+#   4. streams the CSV statement of a supplier with 9,093 lines, then of one with 99,999,
+#      reporting the server's memory (peak and current) before and after each,
+#   5. $VBP_BENCH_RUNS times (default 3): the bare `INSERT ... SELECT` of the same rows into
+#      a table without keys or indexes, and into one with the settlement lines' keys, then
+#      the same lines settled through the API (`POST /api/v1/settlements/batches` as
+#      Beijing's insurer: one batch, a payment order per supplier), then all emptied,
+#   6. settles once more and pays the largest payment order.
 #
 #   VBP_BENCH_ORDERS=333334   orders of three lines (1,000,002 lines)
 #   VBP_LOAD_PORT=18082       port of the server under test (127.0.0.1 only)
@@ -67,46 +68,68 @@ token=$(curl -fs "$base/auth/login" -H 'content-type: application/json' \
   -d "{\"email\":\"insurer@vbp.demo\",\"password\":\"$password\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 
 empty() {
-  psql_db -c "TRUNCATE fund_entries, payments, settlement_lines, payment_orders, settlement_batches, bench_bare" \
+  psql_db -c "TRUNCATE fund_entries, payments, settlement_lines, payment_orders, settlement_batches, bench_bare, bench_keyed" \
           -c "VACUUM ANALYZE settlement_lines" -c "CHECKPOINT"
 }
-psql_db -c "CREATE TABLE bench_bare (LIKE settlement_lines)"
+# the bare statement's two targets: a table without keys or indexes, and one with the
+# settlement lines' own (primary key, BRIN index, checks)
+psql_db -c "CREATE TABLE bench_bare (LIKE settlement_lines)" -c "CREATE TABLE bench_keyed (LIKE settlement_lines INCLUDING ALL)"
+
+echo "== statements: CSV streamed, the server's memory (kB: peak VmHWM, then VmRSS)"
+mem() { awk '/VmHWM|VmRSS/ {printf "%s %s ", $1, $2}' "/proc/$server/status"; }
+supplier() { psql_db -Atc "SELECT id FROM organisations WHERE name = 'Bench supplier $1'"; }
+month=$(psql_db -Atc "SELECT to_char(china_today() - interval '1 month', 'YYYY-MM')")
+for n in 2 1; do
+  org=$(supplier "$n")
+  before=$(mem)
+  out=$(curl -fs -o "$work/statement-$n.csv" -w '%{time_total} %{size_download}' \
+    "$base/settlements/statements/suppliers/$org/$month?format=csv" -H "authorization: Bearer $token")
+  rows=$(($(wc -l < "$work/statement-$n.csv") - 1))
+  expected=$(psql_db -Atc "SELECT count(*) FROM deliveries d JOIN delivery_lines dl ON dl.delivery_id = d.id
+    WHERE d.supplier_org_id = '$org' AND d.status = 'accepted' AND dl.accepted > 0
+      AND to_char(d.accepted_on, 'YYYY-MM') = '$month'")
+  printf 'supplier %s: %s lines (the database: %s), %s bytes in %s s; server before: %s; after: %s\n' \
+    "$n" "$rows" "$expected" "${out#* }" "${out%% *}" "$before" "$(mem)"
+done
 empty
 
-echo "== settle: the bare INSERT ... SELECT, then the API, $runs times"
-for run in $(seq 1 "$runs"); do
-  bare=$(psql_db -Atc '\timing on' -c "
-    INSERT INTO bench_bare
+bare_sql() {
+  echo "INSERT INTO $1
     SELECT dl.id, '00000000-0000-0000-0000-000000000000', d.supplier_org_id, d.hospital_org_id, o.province,
            dl.accepted, dl.unit_price, round(dl.accepted * dl.unit_price, 2), d.due_date
     FROM deliveries d
     JOIN orders o ON o.id = d.order_id
     JOIN delivery_lines dl ON dl.delivery_id = d.id
-    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = '110000'" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p')
+    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = '110000'"
+}
+timed() { psql_db -Atc '\timing on' -c "$1" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p'; }
+
+echo "== settle: the bare INSERT ... SELECT (no keys; the same keys), then the API, $runs times"
+for run in $(seq 1 "$runs"); do
+  bare=$(timed "$(bare_sql bench_bare)")
+  psql_db -c "CHECKPOINT"
+  keyed=$(timed "$(bare_sql bench_keyed)")
+  psql_db -c "CHECKPOINT"
   bare_rows=$(psql_db -Atc "SELECT count(*) FROM bench_bare")
   api=$(curl -fs -o "$work/batch.json" -w '%{time_total}' "$base/settlements/batches" \
     -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{}')
-  lines=$(sed -E 's/.*"line_count":([0-9]+).*/\1/' "$work/batch.json" | head -c 20)
+  lines=$(grep -o '"line_count":[0-9]*' "$work/batch.json" | head -n 1 | cut -d: -f2)
   check=$(psql_db -Atc "SELECT count(*) = (SELECT count(DISTINCT delivery_line_id) FROM settlement_lines)
                                 AND (SELECT sum(total) FROM settlement_batches) = sum(amount)
                                 AND (SELECT sum(total) FROM payment_orders) = sum(amount)
                         FROM settlement_lines")
   orders_made=$(psql_db -Atc "SELECT count(*) FROM payment_orders")
-  printf 'run %s: bare %s rows in %.2f s; API %s lines, %s payment orders in %.2f s (%.2fx); totals reconcile: %s\n' \
-    "$run" "$bare_rows" "$(echo "$bare / 1000" | bc -l)" "$lines" "$orders_made" "$api" "$(echo "$api * 1000 / $bare" | bc -l)" "$check"
+  printf 'run %s: bare %s rows in %.2f s (with the keys %.2f s); API %s lines, %s payment orders in %.2f s (%.2fx bare, %.2fx keyed); totals reconcile: %s\n' \
+    "$run" "$bare_rows" "$(echo "$bare / 1000" | bc -l)" "$(echo "$keyed / 1000" | bc -l)" "$lines" "$orders_made" "$api" \
+    "$(echo "$api * 1000 / $bare" | bc -l)" "$(echo "$api * 1000 / $keyed" | bc -l)" "$check"
   empty
 done
 
-echo "== statements: CSV streamed, the server's peak memory"
-hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
-supplier() { psql_db -Atc "SELECT id FROM organisations WHERE name = 'Bench supplier $1'"; }
-month=$(psql_db -Atc "SELECT to_char(china_today() - interval '1 month', 'YYYY-MM')")
-for n in 2 1; do
-  org=$(supplier "$n")
-  before=$(hwm)
-  out=$(curl -fs -o "$work/statement-$n.csv" -w '%{time_total} %{size_download}' \
-    "$base/settlements/statements/suppliers/$org/$month?format=csv" -H "authorization: Bearer $token")
-  rows=$(($(wc -l < "$work/statement-$n.csv") - 1))
-  printf 'supplier %s: %s lines, %s bytes in %s s; server VmHWM %s kB -> %s kB\n' \
-    "$n" "$rows" "${out#* }" "${out%% *}" "$before" "$(hwm)"
-done
+echo "== a payment of the largest payment order (its lines read through the BRIN index)"
+curl -fs -o "$work/batch.json" "$base/settlements/batches" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' -d '{}'
+read -r po total < <(psql_db -Atc "SELECT id, total FROM payment_orders ORDER BY line_count DESC LIMIT 1" | tr '|' ' ')
+pay=$(curl -fs -o "$work/payment.json" -w '%{time_total}' "$base/settlements/payment-orders/$po/payments" \
+  -H "authorization: Bearer $token" -H 'content-type: application/json' \
+  -d "{\"bank_reference\":\"BENCH-$po\",\"amount\":\"$total\"}")
+echo "paid $(psql_db -Atc "SELECT line_count FROM payment_orders WHERE id = '$po'") lines (CNY $total) in $pay s: $(cat "$work/payment.json" | head -c 300)"

@@ -12,7 +12,7 @@ CREATE FUNCTION pg_temp.v7(ms bigint, n bigint) RETURNS uuid LANGUAGE sql IMMUTA
     SELECT (lpad(to_hex(ms), 12, '0') || '7' || lpad(to_hex(n % 4096), 3, '0') || '8'
             || lpad(to_hex(n), 15, '0'))::uuid $$;
 CREATE TEMP TABLE bench_clock AS
-SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint - 40 * 86400000 AS ms;
+SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint - 40::bigint * 86400000 AS ms;
 CREATE TEMP TABLE bench_suppliers AS
 SELECT g, gen_random_uuid() AS id FROM generate_series(1, 100) g;
 INSERT INTO organisations (id, name, kind)

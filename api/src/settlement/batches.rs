@@ -22,20 +22,22 @@ use crate::platform::{
     settings::Settings,
 };
 
-/// The advisory lock key of a province's settlement: batches take it shared (they may
-/// run at once; the primary key of `settlement_lines` keeps each line in one), disputes
-/// take it exclusive (a line disputed is never being put in a batch at that moment).
+/// The advisory lock key of a province's settlement. Making a batch and disputing a line
+/// take it exclusively: one writer of a province's settlement lines at a time, so a line
+/// being disputed is never being settled, and two batches never race for the same lines
+/// (the second takes what the first left; the primary key of `settlement_lines` stays the
+/// guarantee that a line is settled once). Payments do not take it.
 pub(crate) fn province_lock(province: &str) -> i64 {
     let digits: i64 = province.parse().unwrap_or(0);
     0x5e77_1e00_0000_0000 | digits
 }
 
 /// The SQL that settles the lines: `$1` batch, `$2` province, `$3` due by, `$4` supplier.
-/// Lines already settled are skipped by the anti-join and, when another batch takes them
-/// at the same moment, by `ON CONFLICT` on the primary key. Lines are inserted in id
-/// order, so two batches at once wait on each other in one direction only (no deadlock).
-/// A payment order whose lines all round to 0.00 has nothing to transfer: it is paid as
-/// it is made.
+/// Lines already settled are skipped by the anti-join; under the province's lock no other
+/// batch is writing its lines, and a line settled twice anyway would break the primary
+/// key and roll the batch back whole. Lines go in id order (UUID v7: the primary key's
+/// right edge, the cheapest insert). A payment order whose lines all round to 0.00 has
+/// nothing to transfer: it is paid as it is made.
 pub const SETTLE_SQL: &str = "
 WITH picked AS (
     INSERT INTO settlement_lines (delivery_line_id, batch_id, supplier_org_id, hospital_org_id,
@@ -52,7 +54,6 @@ WITH picked AS (
       AND NOT EXISTS (SELECT 1 FROM line_disputes x
                       WHERE x.delivery_line_id = dl.id AND x.resolved_at IS NULL)
     ORDER BY dl.id
-    ON CONFLICT (delivery_line_id) DO NOTHING
     RETURNING supplier_org_id, amount
 ), orders_ AS (
     INSERT INTO payment_orders (id, batch_id, supplier_org_id, province, total, line_count, paid_at)
@@ -85,7 +86,7 @@ pub async fn create(
     if let Some(d) = body.due_by {
         crate::platform::input::check_date("due_by", d)?;
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<BigInt, _>(province_lock(province))
         .execute(conn)
         .await?;

@@ -153,18 +153,21 @@ async fn page(
         Party::Supplier(id) => ("supplier_org_id", id),
         Party::Hospital(id) => ("hospital_org_id", id),
     };
-    let (after_date, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
+    // the first page starts after (the day before the month, the nil id): one keyset
+    // condition for every page, a range of the party's index
+    let (after_date, after_id) =
+        after.unwrap_or((st.from.pred_opt().unwrap_or(st.from), Uuid::nil()));
     let keys: Vec<Key> = diesel::sql_query(format!(
         "SELECT d.accepted_on, d.id FROM deliveries d JOIN orders o ON o.id = d.order_id
          WHERE d.status = 'accepted' AND d.{column} = $1 AND d.accepted_on >= $2 AND d.accepted_on < $3
-           AND ($4::date IS NULL OR (d.accepted_on, d.id) > ($4, $5)) AND ($6::text IS NULL OR o.province = $6)
+           AND (d.accepted_on, d.id) > ($4, $5) AND ($6::text IS NULL OR o.province = $6)
          ORDER BY d.accepted_on, d.id LIMIT $7"
     ))
     .bind::<SqlUuid, _>(party)
     .bind::<Date, _>(st.from)
     .bind::<Date, _>(st.to)
-    .bind::<Nullable<Date>, _>(after_date)
-    .bind::<Nullable<SqlUuid>, _>(after_id)
+    .bind::<Date, _>(after_date)
+    .bind::<SqlUuid, _>(after_id)
     .bind::<Nullable<Text>, _>(st.province.as_deref())
     .bind::<BigInt, _>(PAGE)
     .load(conn)
@@ -529,6 +532,7 @@ pub async fn dispute(
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("accepted line {}", body.delivery_line_id)))?;
     // no batch may be taking lines of the province while the line leaves or stays out
+    // (the province's settlement lock, which batches take too)
     diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<BigInt, _>(province_lock(&line.province))
         .execute(conn)
