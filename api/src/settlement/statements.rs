@@ -158,9 +158,11 @@ async fn page(
     let (after_date, after_id) =
         after.unwrap_or((st.from.pred_opt().unwrap_or(st.from), Uuid::nil()));
     let keys: Vec<Key> = diesel::sql_query(format!(
-        "SELECT d.accepted_on, d.id FROM deliveries d JOIN orders o ON o.id = d.order_id
+        "SELECT d.accepted_on, d.id FROM deliveries d
          WHERE d.status = 'accepted' AND d.{column} = $1 AND d.accepted_on >= $2 AND d.accepted_on < $3
-           AND (d.accepted_on, d.id) > ($4, $5) AND ($6::text IS NULL OR o.province = $6)
+           AND (d.accepted_on, d.id) > ($4, $5)
+           AND ($6::bpchar IS NULL
+                OR EXISTS (SELECT 1 FROM orders o WHERE o.id = d.order_id AND o.province = $6))
          ORDER BY d.accepted_on, d.id LIMIT $7"
     ))
     .bind::<SqlUuid, _>(party)
@@ -168,7 +170,7 @@ async fn page(
     .bind::<Date, _>(st.to)
     .bind::<Date, _>(after_date)
     .bind::<SqlUuid, _>(after_id)
-    .bind::<Nullable<Text>, _>(st.province.as_deref())
+    .bind::<Nullable<diesel::sql_types::Bpchar>, _>(st.province.as_deref())
     .bind::<BigInt, _>(PAGE)
     .load(conn)
     .await?;
