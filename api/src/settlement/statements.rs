@@ -119,6 +119,11 @@ struct Key {
     id: Uuid,
 }
 
+/// Where a page ended: the last delivery's (acceptance date, id).
+type After = (NaiveDate, Uuid);
+/// A page's lines and where it ended (none: the statement is over).
+type PageOf = (Vec<SettlementLineDto>, Option<After>);
+
 /// The statement's line query over the deliveries `$1`.
 pub(crate) const LINES_SQL: &str = "
 SELECT dl.id AS delivery_line_id, d.id AS delivery_id, d.order_id, o.province::text AS province,
@@ -147,8 +152,8 @@ LEFT JOIN overdue_lines ov ON ov.delivery_line_id = dl.id";
 async fn page(
     conn: &mut AsyncPgConnection,
     st: &Statement,
-    after: Option<(NaiveDate, Uuid)>,
-) -> Result<(Vec<SettlementLineDto>, Option<(NaiveDate, Uuid)>), ApiError> {
+    after: Option<After>,
+) -> Result<PageOf, ApiError> {
     let (column, party) = match st.party {
         Party::Supplier(id) => ("supplier_org_id", id),
         Party::Hospital(id) => ("hospital_org_id", id),
@@ -281,10 +286,10 @@ fn csv_bytes(rows: &[SettlementLineDto], header: bool, gbk: bool) -> Result<Byte
 struct StreamState {
     pool: Pool,
     /// The first page, read before the response starts (so its errors are problems).
-    first: Option<(Vec<SettlementLineDto>, Option<(NaiveDate, Uuid)>)>,
+    first: Option<PageOf>,
     st: Statement,
     format: Format,
-    after: Option<(NaiveDate, Uuid)>,
+    after: Option<After>,
     started: bool,
     done: bool,
     count: i64,
