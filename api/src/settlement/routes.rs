@@ -128,7 +128,8 @@ pub struct PrepaymentQuery {
     responses(
         (status = 200, description = "Per hospital", body = Vec<PrepaymentDue>),
         (status = 403, description = "Role not admitted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No province given (auditors and admins)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No round_id, or no province or a malformed one (auditors and admins)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/settlements/prepayments")]
@@ -144,7 +145,14 @@ pub async fn list_prepayments(
         Scope::Province(p) => (p, q.hospital_org_id),
         Scope::Hospital(h) => (user.province.clone().unwrap_or_default(), Some(h)),
         _ => match q.province.as_deref() {
-            Some(p) => (province_code(p)?.to_owned(), q.hospital_org_id),
+            Some(p) => (
+                province_code(p)
+                    .map_err(|_| {
+                        ApiError::invalid("province", "must be a province code: 6 digits")
+                    })?
+                    .to_owned(),
+                q.hospital_org_id,
+            ),
             None => {
                 return Err(ApiError::invalid(
                     "province",
