@@ -47,7 +47,7 @@ WITH picked AS (
     FROM deliveries d
     JOIN orders o ON o.id = d.order_id
     JOIN delivery_lines dl ON dl.delivery_id = d.id
-    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = $2
+    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = $2::bpchar
       AND ($3::date IS NULL OR d.due_date <= $3)
       AND ($4::uuid IS NULL OR d.supplier_org_id = $4)
       AND NOT EXISTS (SELECT 1 FROM settlement_lines s WHERE s.delivery_line_id = dl.id)
@@ -162,8 +162,7 @@ fn scope_filter(scope: &Scope) -> (Option<String>, Option<Uuid>) {
     }
 }
 
-const SCOPE_SQL: &str =
-    "($2::text IS NULL OR po.province = $2) AND ($3::uuid IS NULL OR po.supplier_org_id = $3)";
+const SCOPE_SQL: &str = "($2::text IS NULL OR po.province = $2::bpchar) AND ($3::uuid IS NULL OR po.supplier_org_id = $3)";
 
 /// Payment orders the caller may see (a supplier its own, an insurer its province's),
 /// of one batch or all, newest first.

@@ -43,7 +43,7 @@ pub async fn due(
          JOIN contracts c ON c.id = q.contract_id
          JOIN organisations o ON o.id = q.hospital_org_id
          LEFT JOIN prepayments p ON p.round_id = c.round_id AND p.hospital_org_id = q.hospital_org_id
-         WHERE c.round_id = $1 AND c.province = $2 AND c.status <> 'failed'
+         WHERE c.round_id = $1 AND c.province = $2::bpchar AND c.status <> 'failed'
            AND ($3::uuid IS NULL OR q.hospital_org_id = $3)
          GROUP BY q.hospital_org_id, o.name, p.id
          HAVING sum(q.quantity::numeric * c.unit_price) > 0 OR p.id IS NOT NULL

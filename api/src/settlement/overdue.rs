@@ -55,7 +55,7 @@ pub async fn scan(
              JOIN orders o ON o.id = d.order_id
              JOIN delivery_lines dl ON dl.delivery_id = d.id
              WHERE d.status = 'accepted' AND dl.accepted > 0 AND d.due_date < china_today()
-               AND ($1::text IS NULL OR o.province = $1)
+               AND ($1::text IS NULL OR o.province = $1::bpchar)
                AND NOT EXISTS (
                    SELECT 1 FROM settlement_lines sl
                    JOIN payment_orders po ON po.batch_id = sl.batch_id
@@ -129,7 +129,7 @@ pub async fn list(
         Scope::Supplier(s) | Scope::Distributor(s) => (None, None, Some(*s)),
     };
     let filter = "ov.delivery_line_id IS NOT NULL AND po.paid_at IS NULL
-        AND ($1::text IS NULL OR o.province = $1) AND ($2::uuid IS NULL OR d.hospital_org_id = $2)
+        AND ($1::text IS NULL OR o.province = $1::bpchar) AND ($2::uuid IS NULL OR d.hospital_org_id = $2)
         AND ($3::uuid IS NULL OR d.supplier_org_id = $3)";
     let items = diesel::sql_query(format!(
         "{} WHERE {filter} ORDER BY d.due_date, dl.id LIMIT $4 OFFSET $5",

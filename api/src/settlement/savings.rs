@@ -39,7 +39,7 @@ pub async fn retained(
          JOIN lots l ON l.id = c.lot_id
          JOIN organisations h ON h.id = d.hospital_org_id
          WHERE c.round_id = $1 AND d.status = 'accepted' AND dl.accepted > 0
-           AND ($2::text IS NULL OR o.province = $2) AND ($3::uuid IS NULL OR d.hospital_org_id = $3)
+           AND ($2::text IS NULL OR o.province = $2::bpchar) AND ($3::uuid IS NULL OR d.hospital_org_id = $3)
          GROUP BY d.hospital_org_id, h.name, o.province
          ORDER BY o.province, h.name, d.hospital_org_id",
     )

@@ -162,13 +162,20 @@ async fn page(
     // condition for every page, a range of the party's index
     let (after_date, after_id) =
         after.unwrap_or((st.from.pred_opt().unwrap_or(st.from), Uuid::nil()));
+    // diesel binds the province as text: compared as text, the column's statistics are
+    // lost and PostgreSQL began the plan at `orders` (120 to 340 ms a page on a million
+    // lines); cast to the column's type, it walks the party's index (under 1 ms)
+    let province = match st.province {
+        Some(_) => {
+            "AND EXISTS (SELECT 1 FROM orders o WHERE o.id = d.order_id AND o.province = $6::bpchar)"
+        }
+        None => "AND $6::bpchar IS NULL",
+    };
     let keys: Vec<Key> = diesel::sql_query(format!(
         "SELECT d.accepted_on, d.id FROM deliveries d
          WHERE d.status = 'accepted' AND d.{column} = $1 AND d.accepted_on >= $2 AND d.accepted_on < $3
-           AND (d.accepted_on, d.id) > ($4, $5)
-           AND ($6::bpchar IS NULL
-                OR EXISTS (SELECT 1 FROM orders o WHERE o.id = d.order_id AND o.province = $6))
-         ORDER BY d.accepted_on, d.id LIMIT $7"
+           AND (d.accepted_on, d.id) > ($4, $5) {province}
+         ORDER BY d.accepted_on, d.id LIMIT {PAGE}"
     ))
     .bind::<SqlUuid, _>(party)
     .bind::<Date, _>(st.from)
@@ -176,7 +183,6 @@ async fn page(
     .bind::<Date, _>(after_date)
     .bind::<SqlUuid, _>(after_id)
     .bind::<Nullable<diesel::sql_types::Bpchar>, _>(st.province.as_deref())
-    .bind::<BigInt, _>(PAGE)
     .load(conn)
     .await?;
     let Some(last) = keys.last().map(|k| (k.accepted_on, k.id)) else {
@@ -664,7 +670,7 @@ pub async fn resolve(
         return Err(ApiError::invalid("resolution", "must not be empty"));
     }
     let found: Option<DisputeDto> = diesel::sql_query(format!(
-        "{DISPUTE_SELECT} WHERE id = $1 AND province = $2 FOR UPDATE"
+        "{DISPUTE_SELECT} WHERE id = $1 AND province = $2::bpchar FOR UPDATE"
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(province)
@@ -727,7 +733,7 @@ pub async fn disputes(
         Scope::Supplier(s) | Scope::Hospital(s) | Scope::Distributor(s) => (None, Some(*s)),
     };
     Ok(diesel::sql_query(format!(
-        "{DISPUTE_SELECT} WHERE ($1::text IS NULL OR province = $1) AND ($2::uuid IS NULL OR supplier_org_id = $2)
+        "{DISPUTE_SELECT} WHERE ($1::text IS NULL OR province = $1::bpchar) AND ($2::uuid IS NULL OR supplier_org_id = $2)
            AND ($3::bool IS NULL OR (resolved_at IS NULL) = $3)
          ORDER BY raised_at DESC, id LIMIT 10000"
     ))
