@@ -87,7 +87,8 @@ CREATE INDEX payment_orders_province_idx ON payment_orders (province);
 -- Every accepted delivery line is settled at most once: the primary key is the line.
 -- The rows are written by one statement only (api settlement::batches::SETTLE_SQL), which
 -- selects them from the accepted delivery lines and makes their payment orders from the
--- same rows; neither delivery lines nor settled lines' payment orders are ever deleted.
+-- same rows; delivery lines are never deleted, and a payment order only when a dispute
+-- has taken its last line out (a dispute deletes the disputed, unpaid line first).
 -- So the references hold by construction and carry no foreign keys: a row-level foreign
 -- key check costs as much as the insert itself, and a batch is a million rows
 -- (docs/benchmarks.md, "Direct settlement"). The tests reconcile them.

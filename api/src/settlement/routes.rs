@@ -129,7 +129,7 @@ pub struct PrepaymentQuery {
         (status = 200, description = "Per hospital", body = Vec<PrepaymentDue>),
         (status = 403, description = "Role not admitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No round_id, or no province or a malformed one (auditors and admins)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No round_id, or no province or a malformed one (auditors and admins), or an agreed amount too large to prepay (amount_too_large)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/settlements/prepayments")]
@@ -183,7 +183,7 @@ pub async fn list_prepayments(
         (status = 403, description = "Only insurers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such round, or no hospital of the insurer's province", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Paid under another reference (prepayment_paid), or the reference records another prepayment (reference_reused)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid reference, or no quota to prepay (no_quota)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid reference, no quota to prepay or a prepayment of 0.00 (no_quota), or an amount too large (amount_too_large)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/settlements/prepayments")]
@@ -768,6 +768,7 @@ pub struct SavingsQuery {
     responses(
         (status = 200, description = "Per hospital", body = Vec<SavingsDto>),
         (status = 403, description = "Role not admitted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No round_id", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/settlements/retained-savings")]
