@@ -107,7 +107,7 @@ JOIN contracts c ON c.id = k.contract_id
 LEFT JOIN quotas q ON q.contract_id = k.contract_id AND q.hospital_org_id = k.hospital_org_id
 LEFT JOIN lines l ON l.contract_id = k.contract_id AND l.hospital_org_id = k.hospital_org_id
 WHERE ($2::uuid IS NULL OR k.hospital_org_id = $2)
-  AND ($3::bpchar IS NULL OR c.province = $3)
+  AND ($3::bpchar IS NULL OR c.province = $3::bpchar)
   AND ($4::uuid IS NULL OR c.supplier_org_id = $4)
   AND ($5::uuid IS NULL OR c.round_id = $5)
 ORDER BY c.province, c.lot_id, k.hospital_org_id";
@@ -273,7 +273,7 @@ pub async fn supply_problems(
                 sum(CASE WHEN o.status = $1 THEN l.quantity ELSE l.quantity - l.shipped - l.moved END)::bigint AS open_units,
                 o.refusal_reason, o.decided_at
            FROM orders o JOIN order_lines l ON l.order_id = o.id
-          WHERE ($3::bpchar IS NULL OR o.province = $3)
+          WHERE ($3::bpchar IS NULL OR o.province = $3::bpchar)
             AND (o.status = $1
                  OR o.status = $2 AND o.decided_at <= now() - make_interval(days => $4))
           GROUP BY o.id
@@ -282,7 +282,7 @@ pub async fn supply_problems(
          SELECT NULL, $6, r.hospital_org_id, r.province, r.supplier_org_id, ARRAY[r.contract_id],
                 0::bigint, r.note, r.reported_at
            FROM shortage_reports r
-          WHERE ($3::bpchar IS NULL OR r.province = $3)
+          WHERE ($3::bpchar IS NULL OR r.province = $3::bpchar)
          ) p
           ORDER BY decided_at DESC
           LIMIT $5",

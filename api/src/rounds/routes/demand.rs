@@ -368,7 +368,7 @@ pub async fn report_hospital_demand(
             diesel::sql_query(
                 "INSERT INTO demands (round_id, lot_id, province, annual_quantity, reported_by)
                  SELECT $1, lot_id, $2, sum(annual_quantity)::bigint, $3 FROM hospital_demands
-                 WHERE round_id = $1 AND province = $2 AND lot_id = ANY($4)
+                 WHERE round_id = $1 AND province = $2::bpchar AND lot_id = ANY($4)
                  GROUP BY lot_id
                  ON CONFLICT (lot_id, province) DO UPDATE
                  SET annual_quantity = EXCLUDED.annual_quantity, reported_by = EXCLUDED.reported_by, reported_at = now()",
