@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::prelude::ToPrimitive;
+
 use bidding_core::supply::is_behind;
 use chrono::NaiveDate;
 use diesel::{
@@ -170,11 +172,7 @@ pub async fn progress(
             Decimal::ZERO
         };
         let threshold = threshold_of(&c.province);
-        let basis_points = (threshold * Decimal::from(10_000))
-            .trunc()
-            .to_string()
-            .parse::<u32>()
-            .unwrap_or(8000);
+        let basis_points = (threshold * Decimal::from(10_000)).to_u32().unwrap_or(8000);
         let behind = is_behind(
             u64::try_from(c.accepted).unwrap_or(0),
             u64::try_from(c.quota).unwrap_or(0),

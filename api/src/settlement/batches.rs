@@ -69,9 +69,9 @@ WHERE id = $1
 RETURNING line_count";
 
 #[derive(QueryableByName)]
-pub(crate) struct Count {
+struct Count {
     #[diesel(sql_type = BigInt)]
-    pub(crate) line_count: i64,
+    line_count: i64,
 }
 
 /// Creates a batch of the insurer's province. Refused (nothing written) when no line
@@ -369,18 +369,9 @@ pub async fn pay(
             "this bank reference records another payment (another order or amount)",
         ));
     }
-    // a bank reference is one transfer: not a prepayment's either
-    let prepaid: i64 = crate::platform::db::schema::prepayments::table
-        .filter(crate::platform::db::schema::prepayments::bank_reference.eq(&body.bank_reference))
-        .count()
-        .get_result(conn)
-        .await?;
-    if prepaid > 0 {
-        return Err(ApiError::conflict(
-            "reference_reused",
-            "this bank reference records a prepayment",
-        ));
-    }
+    // a bank reference is one transfer: not a prepayment's either (claimed here, before
+    // the other checks; a refusal below rolls the claim back)
+    claim_reference(conn, &body.bank_reference, "payment").await?;
     let paid: i64 = payments::table
         .filter(payments::payment_order_id.eq(order_id))
         .count()
@@ -423,9 +414,8 @@ pub async fn pay(
     .map(|h| (h.hospital_org_id, h.province))
     .collect();
     lock_funds(conn, &hospitals).await?;
-    claim_reference(conn, &body.bank_reference, "payment").await?;
     let id = Uuid::now_v7();
-    let inserted = diesel::insert_into(payments::table)
+    diesel::insert_into(payments::table)
         .values((
             payments::id.eq(id),
             payments::payment_order_id.eq(order_id),
@@ -434,18 +424,7 @@ pub async fn pay(
             payments::paid_by.eq(user.user_id),
         ))
         .execute(conn)
-        .await;
-    if let Err(diesel::result::Error::DatabaseError(
-        diesel::result::DatabaseErrorKind::UniqueViolation,
-        _,
-    )) = inserted
-    {
-        return Err(ApiError::conflict(
-            "reference_reused",
-            "this bank reference records another payment",
-        ));
-    }
-    inserted?;
+        .await?;
     diesel::update(payment_orders::table.find(order_id))
         .set(payment_orders::paid_at.eq(diesel::dsl::now))
         .execute(conn)

@@ -17,7 +17,7 @@ use crate::orders::service::Scope;
 use crate::platform::{
     audit,
     auth::{AuthUser, OrgKind},
-    db::schema::{fund_entries, hospital_funds, organisations, payments, prepayments, rounds},
+    db::schema::{fund_entries, hospital_funds, organisations, prepayments, rounds},
     error::ApiError,
     input,
     settings::Settings,
@@ -33,7 +33,7 @@ pub async fn due(
     hospital: Option<Uuid>,
 ) -> Result<Vec<PrepaymentDue>, ApiError> {
     let current = settings::current(conn, province).await?;
-    let mut rows: Vec<PrepaymentDue> = diesel::sql_query(
+    let rows: Vec<PrepaymentDue> = diesel::sql_query(
         "SELECT q.hospital_org_id, o.name AS hospital_name,
                 coalesce(p.agreed_amount, sum(q.quantity::numeric * c.unit_price)) AS agreed_amount,
                 0::numeric AS amount, 0::numeric AS ratio, 0::bigint AS settings_id,
@@ -57,7 +57,6 @@ pub async fn due(
     .into_iter()
     .map(|r| r.into_due(&current))
     .collect::<Result<_, _>>()?;
-    rows.shrink_to_fit();
     Ok(rows)
 }
 
@@ -117,16 +116,21 @@ pub(crate) async fn lock_funds(
 ) -> Result<(), ApiError> {
     let mut sorted = hospitals.to_vec();
     sorted.sort();
-    for (h, province) in &sorted {
-        diesel::insert_into(hospital_funds::table)
-            .values((
-                hospital_funds::hospital_org_id.eq(h),
-                hospital_funds::province.eq(province),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-    }
+    // one statement, rows in id order (so concurrent payers wait instead of deadlocking)
+    let rows: Vec<_> = sorted
+        .iter()
+        .map(|(h, province)| {
+            (
+                hospital_funds::hospital_org_id.eq(*h),
+                hospital_funds::province.eq(province.as_str()),
+            )
+        })
+        .collect();
+    diesel::insert_into(hospital_funds::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
     let ids: Vec<Uuid> = sorted.iter().map(|(h, _)| *h).collect();
     hospital_funds::table
         .filter(hospital_funds::hospital_org_id.eq_any(&ids))
@@ -195,22 +199,8 @@ pub async fn record_prepayment(
         ));
     }
     // a bank reference is one transfer: another prepayment's or a payment's is refused
-    let used: i64 = prepayments::table
-        .filter(prepayments::bank_reference.eq(&body.bank_reference))
-        .count()
-        .get_result::<i64>(conn)
-        .await?
-        + payments::table
-            .filter(payments::bank_reference.eq(&body.bank_reference))
-            .count()
-            .get_result::<i64>(conn)
-            .await?;
-    if used > 0 {
-        return Err(ApiError::conflict(
-            "reference_reused",
-            "this bank reference records another prepayment or a payment",
-        ));
-    }
+    // (claimed here, before the other checks; a refusal below rolls the claim back)
+    super::batches::claim_reference(conn, &body.bank_reference, "prepayment").await?;
     let Some(d) = due(conn, province, body.round_id, Some(body.hospital_org_id))
         .await?
         .pop()
@@ -229,9 +219,8 @@ pub async fn record_prepayment(
             ),
         ));
     }
-    super::batches::claim_reference(conn, &body.bank_reference, "prepayment").await?;
     let id = Uuid::now_v7();
-    diesel::insert_into(prepayments::table)
+    let paid_at: chrono::DateTime<chrono::Utc> = diesel::insert_into(prepayments::table)
         .values((
             prepayments::id.eq(id),
             prepayments::round_id.eq(body.round_id),
@@ -244,7 +233,8 @@ pub async fn record_prepayment(
             prepayments::bank_reference.eq(&body.bank_reference),
             prepayments::paid_by.eq(user.user_id),
         ))
-        .execute(conn)
+        .returning(prepayments::paid_at)
+        .get_result(conn)
         .await?;
     diesel::update(hospital_funds::table.find(body.hospital_org_id))
         .set(hospital_funds::prepaid.eq(hospital_funds::prepaid + d.amount))
@@ -281,10 +271,15 @@ pub async fn record_prepayment(
                 "lines": 0, "amount": d.amount.to_string(), "reference": body.bank_reference, "reason": "", "detail": "" }),
     )
     .await?;
-    let mut now = due(conn, province, body.round_id, Some(body.hospital_org_id)).await?;
-    now.pop()
-        .map(|d| (d, true))
-        .ok_or_else(|| ApiError::not_found("prepayment"))
+    Ok((
+        PrepaymentDue {
+            prepayment_id: Some(id),
+            bank_reference: Some(body.bank_reference.clone()),
+            paid_at: Some(paid_at),
+            ..d
+        },
+        true,
+    ))
 }
 
 /// A hospital's ledger, if the caller may see it.

@@ -22,7 +22,7 @@ use crate::platform::{
     auth::{AuthUser, OrgKind},
     db::{
         Pool,
-        schema::{organisations, statement_confirmations},
+        schema::{line_disputes, organisations, statement_confirmations},
     },
     error::ApiError,
     input,
@@ -564,11 +564,12 @@ pub async fn dispute(
             "this line's monthly statement is confirmed: it cannot be disputed",
         ));
     }
-    let open: i64 = diesel::sql_query("SELECT count(*) AS line_count FROM line_disputes WHERE delivery_line_id = $1 AND resolved_at IS NULL")
-        .bind::<SqlUuid, _>(body.delivery_line_id)
-        .get_result::<super::batches::Count>(conn)
-        .await?
-        .line_count;
+    let open: i64 = line_disputes::table
+        .filter(line_disputes::delivery_line_id.eq(body.delivery_line_id))
+        .filter(line_disputes::resolved_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
     if open > 0 {
         return Err(ApiError::conflict(
             "dispute_open",
