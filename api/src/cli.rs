@@ -34,6 +34,8 @@ pub enum Command {
     Serve,
     /// Run pending database migrations and exit.
     Migrate,
+    /// Print the OpenAPI document (what `/api/openapi.json` serves; the UI's client is generated from it).
+    Openapi,
     /// Load the demo organisations and users (idempotent).
     Demo {
         /// Password for every demo user; a random one is generated and printed when omitted.
@@ -73,6 +75,10 @@ async fn prepare_database(db: &DatabaseSettings) -> Result<(), BoxError> {
 pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     match cli.command {
         Command::Serve => serve().await,
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::openapi_document())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let db = DatabaseSettings::from_env()?;
             prepare_database(&db).await?;

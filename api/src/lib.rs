@@ -16,6 +16,7 @@ pub mod platform;
 pub mod rounds;
 pub mod routes;
 pub mod settlement;
+pub mod ui;
 
 use actix_web::{
     App, HttpRequest, HttpResponse,
@@ -69,6 +70,7 @@ pub fn build_app(
         .configure(routes::configure)
         .split_for_parts();
     let api = openapi::finish(api);
+    let ui_dir = ui::UiDir(state.settings.ui_dir.clone());
     let mut origins = state.settings.cors_origins.clone();
     origins.extend(settings::origin_of(&state.settings.mail.public_url));
     let cors = cors(&origins);
@@ -79,8 +81,10 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .route("/api/docs", web::get().to(docs_redirect))
-        .route("/", web::get().to(admin_ui))
-        .default_service(web::to(not_found))
+        .configure(|cfg| ui::assets(cfg, &ui_dir))
+        .app_data(web::Data::new(ui_dir))
+        .route("/", web::get().to(ui::index))
+        .default_service(web::to(ui::fallback))
         .wrap(middleware::from_fn(input::screen))
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(problem_body))
@@ -151,15 +155,18 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// The admin UI. A placeholder page until the UI is built (admin-ui/).
-async fn admin_ui() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(include_str!("../../admin-ui/index.html"))
+/// The OpenAPI document the server serves at `/api/openapi.json` (`vbp openapi` prints it).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    openapi::finish(api)
 }
 
 /// No route matched: 405 with `Allow` when the path exists for other methods, else 404.
-async fn not_found(
+pub(crate) async fn not_found(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {

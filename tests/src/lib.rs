@@ -188,6 +188,9 @@ pub fn test_settings(db_url: &str) -> Settings {
         ),
         ocid_prefix: api::platform::settings::DEFAULT_OCID_PREFIX.into(),
         cors_origins: Vec::new(),
+        ui_dir: std::env::var("VBP_UI_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist").into())
+            .into(),
         jobs: JobSettings {
             poll_interval: Duration::from_millis(50),
             lease: Duration::from_secs(10),

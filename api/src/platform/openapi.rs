@@ -156,7 +156,50 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
             }
         }
     }
+    unique_operation_ids(&mut api);
     api
+}
+
+/// Makes every `operationId` unique, as OpenAPI requires and client generators rely on:
+/// handlers of different features share names (`list`, `get`), so an id used more than
+/// once takes its first tag as a prefix (`orders_list`, `rounds_list`).
+fn unique_operation_ids(api: &mut openapi::OpenApi) {
+    let mut count = std::collections::HashMap::<String, usize>::new();
+    for item in api.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                *count.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for item in api.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(id) = op.operation_id.clone() else {
+                continue;
+            };
+            if count.get(&id).copied().unwrap_or(0) > 1 {
+                let tag = op
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map(|t| t.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+                    .unwrap_or_else(|| "op".into());
+                op.operation_id = Some(format!("{tag}_{id}"));
+            }
+        }
+    }
 }
 
 fn problem_response(description: &str) -> openapi::RefOr<openapi::Response> {

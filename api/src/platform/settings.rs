@@ -302,6 +302,10 @@ pub struct Settings {
     /// Origins other than the platform's own whose browser pages may call the API
     /// (`VBP_CORS_ORIGINS`, comma-separated, e.g. `https://ui.example.cn`); none by default.
     pub cors_origins: Vec<String>,
+    /// The built web UI (`VBP_UI_DIR`, default `admin-ui/dist`): its `index.html` is served
+    /// at `/` and for client-side routes, its `assets/` as immutable files. When the
+    /// directory holds no `index.html`, `/` says how to build it.
+    pub ui_dir: std::path::PathBuf,
 }
 
 /// The origin (`scheme://host[:port]`, lower case) of a URL such as `VBP_PUBLIC_URL`.
@@ -438,7 +442,9 @@ impl Settings {
             .map(|v| parse_origins(&v))
             .transpose()?
             .unwrap_or_default();
+        let ui_dir = var("VBP_UI_DIR").unwrap_or_else(|| "admin-ui/dist".into()).into();
         Ok(Self {
+            ui_dir,
             cors_origins,
             ocid_prefix,
             master_key,

@@ -1,0 +1,6 @@
+// TODO(screen): admin/Audit
+import { PageContainer } from '@ant-design/pro-components';
+
+export default function Screen() {
+  return <PageContainer title="admin/Audit" />;
+}

@@ -1,0 +1,6 @@
+// TODO(screen): insurer/PaymentOrders
+import { PageContainer } from '@ant-design/pro-components';
+
+export default function Screen() {
+  return <PageContainer title="insurer/PaymentOrders" />;
+}
