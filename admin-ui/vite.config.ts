@@ -1,7 +1,8 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
-// `npm run dev` proxies the API to a `vbp serve` on 127.0.0.1:8080.
+// `npm run dev` proxies the API to a `vbp serve` on 127.0.0.1:8080 (as the same origin: the
+// server refuses browsers' requests from other origins).
 export default defineConfig({
   plugins: [react()],
   build: {
@@ -21,6 +22,12 @@ export default defineConfig({
     },
   },
   server: {
-    proxy: { '/api': 'http://127.0.0.1:8080' },
+    proxy: {
+      '/api': {
+        target: 'http://127.0.0.1:8080',
+        configure: (proxy) => proxy.on('proxyReq', (req) => req.removeHeader('origin')),
+      },
+      '/healthz': 'http://127.0.0.1:8080',
+    },
   },
 });

@@ -26,12 +26,13 @@ function Guarded() {
                 allows(s, me.role) ? (
                   <Page />
                 ) : (
-                  <Result
-                    status="403"
-                    title={t('forbidden.title')}
-                    subTitle={t('forbidden.detail', { role: t(`role.${me.role}`) })}
-                    data-testid="forbidden"
-                  />
+                  <div data-testid="forbidden">
+                    <Result
+                      status="403"
+                      title={t('forbidden.title')}
+                      subTitle={t('forbidden.detail', { role: t(`role.${me.role}`) })}
+                    />
+                  </div>
                 )
               }
             />

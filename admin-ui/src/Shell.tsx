@@ -42,6 +42,7 @@ export default function Shell({ children }: { children: ReactNode }) {
       breakpoint="lg"
       location={location}
       route={{ path: '/', routes: items }}
+      menuDataRender={() => items}
       menu={{ locale: false, defaultOpenAll: true }}
       menuItemRender={(item, dom) => <Link to={item.path ?? '/'}>{dom}</Link>}
       actionsRender={() => [
