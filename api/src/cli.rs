@@ -76,7 +76,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     match cli.command {
         Command::Serve => serve().await,
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&crate::openapi_document())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::openapi_document())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

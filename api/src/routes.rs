@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(bids::mine)
                 .service(bids::withdraw)
                 .service(opening::register)
+                .service(opening::bid_counts)
                 .service(opening::my_share)
                 .service(opening::open)
                 .service(awards::evaluate)

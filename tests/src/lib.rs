@@ -188,9 +188,8 @@ pub fn test_settings(db_url: &str) -> Settings {
         ),
         ocid_prefix: api::platform::settings::DEFAULT_OCID_PREFIX.into(),
         cors_origins: Vec::new(),
-        ui_dir: std::env::var("VBP_UI_DIR")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist").into())
-            .into(),
+        // no UI build: the tests of the UI's serving give a directory of their own
+        ui_dir: std::env::temp_dir().join("vbp-test-no-ui"),
         jobs: JobSettings {
             poll_interval: Duration::from_millis(50),
             lease: Duration::from_secs(10),

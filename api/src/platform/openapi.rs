@@ -194,7 +194,10 @@ fn unique_operation_ids(api: &mut openapi::OpenApi) {
                     .tags
                     .as_ref()
                     .and_then(|t| t.first())
-                    .map(|t| t.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+                    .map(|t| {
+                        t.to_ascii_lowercase()
+                            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                    })
                     .unwrap_or_else(|| "op".into());
                 op.operation_id = Some(format!("{tag}_{id}"));
             }

@@ -442,7 +442,9 @@ impl Settings {
             .map(|v| parse_origins(&v))
             .transpose()?
             .unwrap_or_default();
-        let ui_dir = var("VBP_UI_DIR").unwrap_or_else(|| "admin-ui/dist".into()).into();
+        let ui_dir = var("VBP_UI_DIR")
+            .unwrap_or_else(|| "admin-ui/dist".into())
+            .into();
         Ok(Self {
             ui_dir,
             cors_origins,

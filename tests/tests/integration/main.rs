@@ -16,3 +16,4 @@ mod orders;
 mod roles;
 mod rounds;
 mod settlement;
+mod ui;

@@ -594,11 +594,26 @@ async fn withdrawal_and_replacement_end_at_the_deadline() {
         .expect(200)
         .body;
     assert_eq!(withdrawn["status"], "withdrawn");
+    // the officers' live count: a withdrawn bid no longer counts, and no price is in it
+    let counts_path = format!("/api/v1/rounds/{}/bid-counts", f.round);
+    let before = f.app.get(&counts_path, &f.officer).await.expect(200).body;
+    assert_eq!(before["total"], 0, "{before}");
+    assert_eq!(before["lots"][0]["bids"], 0);
     let second = f
         .bid(&huahai, HUAHAI_10MG, "0.4400", None)
         .await
         .expect(201)
         .body;
+    let after = f.app.get(&counts_path, &f.officer).await.expect(200).body;
+    assert_eq!(after["total"], 1, "{after}");
+    assert_eq!(after["lots"][0]["lot_id"], f.lot.as_str());
+    assert_eq!(after["lots"][0]["bids"], 1);
+    assert!(after["as_of"].is_string() && after["bidding_deadline"].is_string());
+    assert!(
+        !after.to_string().contains("0.44"),
+        "a price in the count: {after}"
+    );
+    f.app.get(&counts_path, &huahai).await.expect_problem(403);
     f.pass_deadline().await;
     f.app
         .request(

@@ -106,6 +106,78 @@ pub async fn register(
     }))
 }
 
+/// The live bids of one lot: how many, never what they offer.
+#[derive(Serialize, ToSchema, diesel::QueryableByName)]
+pub struct LotBidCount {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub lot_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub lot_no: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub generic_name: String,
+    /// Live bids (a replaced or withdrawn bid no longer counts).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub bids: i64,
+}
+
+/// How many bids each lot holds, by the database's clock.
+#[derive(Serialize, ToSchema)]
+pub struct BidCounts {
+    pub round_id: Uuid,
+    /// The database's clock when counted: a screen's countdown runs on it, not on the
+    /// viewer's machine.
+    pub as_of: DateTime<Utc>,
+    pub bidding_deadline: DateTime<Utc>,
+    pub status: String,
+    pub total: i64,
+    pub lots: Vec<LotBidCount>,
+}
+
+/// The number of live bids per lot of a published round (never a price, a supplier or a
+/// product): what the officers watch during bidding.
+#[utoipa::path(
+    tag = "bids",
+    security(("bearer" = ["procurement_officer", "auditor", "admin"])),
+    extensions(("x-scope" = json!("all"))),
+    params(("id" = Uuid, Path, description = "Round id")),
+    responses(
+        (status = 200, description = "Bids per lot", body = BidCounts),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an officer, auditor or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/rounds/{id}/bid-counts")]
+pub async fn bid_counts(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<BidCounts>, ApiError> {
+    use diesel_async::RunQueryDsl;
+    user.require(&[Role::ProcurementOfficer, Role::Auditor, Role::Admin])?;
+    let round_id = id.into_inner();
+    let mut conn = state.pool.get().await?;
+    let round = Round::find(&mut conn, round_id)
+        .await
+        .map_err(|_| ApiError::not_found("no such round"))?;
+    let lots: Vec<LotBidCount> = diesel::sql_query(
+        "SELECT l.id AS lot_id, l.number AS lot_no, l.generic_name, count(b.id) AS bids \
+         FROM lots l LEFT JOIN bids b ON b.lot_id = l.id AND b.status = 'live' \
+         WHERE l.round_id = $1 GROUP BY l.id ORDER BY l.number",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(round_id)
+    .load(&mut conn)
+    .await?;
+    Ok(web::Json(BidCounts {
+        round_id,
+        as_of: clock(&mut conn).await?,
+        bidding_deadline: round.bidding_deadline,
+        status: round.status.to_string(),
+        total: lots.iter().map(|l| l.bids).sum(),
+        lots,
+    }))
+}
+
 /// A custodian's opening-key share.
 #[derive(Serialize, ToSchema)]
 pub struct KeyShare {
