@@ -14,6 +14,13 @@ echo "vbp: building ($profile)..." >&2
 cargo build --profile "$profile" --bin vbp --quiet
 target_dir="target/$([ "$profile" = dev ] && echo debug || echo "$profile")"
 
+# the web UI (npm ci, client generated from this binary's OpenAPI document, vite build)
+if command -v npm >/dev/null; then
+  VBP_BIN="$target_dir/vbp" bash scripts/ui.sh
+else
+  echo "vbp: npm not found: the API runs, the UI is not built (install Node.js 20.19+ and npm)" >&2
+fi
+
 # a signing secret of this checkout's own, unless one is given
 if [ -z "${VBP_JWT_SECRET:-}" ] && [ -z "${VBP_JWT_SECRET_FILE:-}" ]; then
   mkdir -p .vbp
@@ -43,5 +50,5 @@ else
   "$target_dir/vbp" demo
 fi
 echo
-echo "vbp: serving on http://${VBP_BIND:-127.0.0.1:8080}/  (API docs: /api/docs/)" >&2
+echo "vbp: serving on http://${VBP_BIND:-127.0.0.1:8080}/  (the UI; API docs: /api/docs/)" >&2
 exec "$target_dir/vbp" serve

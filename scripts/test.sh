@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, as CI does: formatting, lints, then every unit, property
-# and end-to-end test against a real PostgreSQL (started if none answers).
+# and end-to-end test against a real PostgreSQL (started if none answers), then the web UI's
+# build and its browser tests (Node 20.19+ and npm; Debian's chromium, installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
@@ -30,6 +31,9 @@ echo "== build" >&2
 # the end-to-end tests run the vbp binary too
 cargo build --workspace --bins --quiet
 
+echo "== web UI: npm ci, client generated from the OpenAPI document, type check, bundle" >&2
+bash scripts/ui.sh
+
 echo "== schemathesis: the served OpenAPI document against the server" >&2
 # every operation fuzzed from its schema: no 5xx, and no status the document does not list
 bash scripts/schemathesis.sh
@@ -40,3 +44,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+
+echo "== web UI: browser tests (Chromium) against vbp serve with the demo" >&2
+VBP_UI_PREBUILT=1 bash scripts/ui-e2e.sh

@@ -1,7 +1,7 @@
 // Everyone: sign in, the role's own menu, the language switch, a page of another role.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, login, newPage } from './lib.mjs';
+import { BASE, launch, login, newPage, roundIn } from './lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -43,5 +43,19 @@ test('a wrong password is refused in the user’s language', async () => {
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.match(await alert.innerText(), /[A-Za-z]/);
+  await page.context().close();
+});
+
+test("the supplier's bid page loads neither the officer's screens nor the charts", async () => {
+  const page = await newPage(browser);
+  await login(page, 'supplier@vbp.demo');
+  const round = await roundIn(page, 'bidding_open');
+  const scripts = [];
+  page.on('request', (r) => r.resourceType() === 'script' && scripts.push(new URL(r.url()).pathname));
+  await page.goto(`${BASE}/rounds/${round.id}/bid`);
+  await page.getByTestId('bid-submit').waitFor();
+  assert.ok(scripts.some((s) => /Bid/.test(s)), `the bid page's own chunk was not loaded: ${scripts}`);
+  const foreign = scripts.filter((s) => /charts|echarts|RoundManage|RoundBuilder|Results|Catalog/.test(s));
+  assert.deepEqual(foreign, [], 'chunks of other screens loaded for the bid page');
   await page.context().close();
 });
