@@ -8,14 +8,15 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     sourcemap: false,
+    // bench/ui.mjs reads it to sum what each screen loads
+    manifest: true,
     chunkSizeWarningLimit: 1600,
     rollupOptions: {
       output: {
-        // the framework once, shared by every screen; each screen is its own chunk (lazy routes)
+        // each screen is its own chunk (lazy routes) and Rollup shares what screens have in
+        // common; ECharts is one chunk, loaded only by the screens with a chart
         manualChunks(id) {
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'charts';
-          if (id.includes('node_modules/@ant-design/pro-')) return 'pro';
-          if (id.includes('node_modules/')) return 'vendor';
           return undefined;
         },
       },
