@@ -1,7 +1,7 @@
 // The frame of every signed-in screen: the role's menu (from routes.tsx), the user's name,
 // organisation and province, the language switch and sign-out.
 import { ProLayout, type MenuDataItem } from '@ant-design/pro-components';
-import { Button, Space, Tag, Tooltip, Typography } from 'antd';
+import { Button, Tag, Tooltip, Typography } from 'antd';
 import { GlobalOutlined, LogoutOutlined } from '@ant-design/icons';
 import { Suspense, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
@@ -46,18 +46,28 @@ export default function Shell({ children }: { children: ReactNode }) {
       menu={{ locale: false, defaultOpenAll: true }}
       menuItemRender={(item, dom) => <Link to={item.path ?? '/'}>{dom}</Link>}
       actionsRender={() => [
-        <Space key="who" size={4} wrap={false} data-testid="whoami">
-          <Typography.Text strong ellipsis style={{ maxWidth: 160 }}>
-            {me.display_name}
-          </Typography.Text>
-          <Tag>{t(`role.${me.role}`)}</Tag>
-          <Tooltip title={t('user.org')}>
-            <Typography.Text type="secondary" ellipsis style={{ maxWidth: 180 }}>
-              {me.org_name}
+        <div
+          key="who"
+          data-testid="whoami"
+          style={{ display: 'flex', alignItems: 'center', gap: 8, whiteSpace: 'nowrap', lineHeight: 1.2 }}
+        >
+          <div style={{ display: 'flex', flexDirection: 'column', alignItems: 'flex-end', minWidth: 0 }}>
+            <Typography.Text strong ellipsis style={{ maxWidth: 220 }}>
+              {me.display_name}
             </Typography.Text>
-          </Tooltip>
-          {me.province && <Tag color="blue">{provinceName(provinces, me.province, lang)}</Tag>}
-        </Space>,
+            <Tooltip title={t('user.org')}>
+              <Typography.Text type="secondary" ellipsis style={{ maxWidth: 220, fontSize: 12 }}>
+                {me.org_name}
+              </Typography.Text>
+            </Tooltip>
+          </div>
+          <Tag style={{ marginInlineEnd: 0 }}>{t(`role.${me.role}`)}</Tag>
+          {me.province && (
+            <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+              {provinceName(provinces, me.province, lang)}
+            </Tag>
+          )}
+        </div>,
         <Button
           key="lang"
           type="text"

@@ -70,7 +70,17 @@ export function LangProvider({ children }: { children: ReactNode }) {
     <Ctx.Provider value={value}>
       <ConfigProvider
         locale={lang === 'zh' ? zhCN : enUS}
-        theme={{ token: { colorPrimary: '#a61d24', borderRadius: 4 } }}
+        theme={{
+          token: {
+            colorPrimary: '#a61d24',
+            borderRadius: 4,
+            // secondary and help texts dark enough for WCAG AA contrast (4.5:1) on white
+            colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
+            colorTextTertiary: 'rgba(0, 0, 0, 0.6)',
+            colorTextDescription: 'rgba(0, 0, 0, 0.62)',
+            colorTextPlaceholder: 'rgba(0, 0, 0, 0.55)',
+          },
+        }}
       >
         <AntApp>{children}</AntApp>
       </ConfigProvider>
