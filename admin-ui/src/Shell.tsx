@@ -72,7 +72,7 @@ export default function Shell({ children }: { children: ReactNode }) {
           key="lang"
           type="text"
           icon={<GlobalOutlined />}
-          aria-label={t('lang.label')}
+          title={t('lang.label')}
           onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}
           data-testid="lang-switch"
         >

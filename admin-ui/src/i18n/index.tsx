@@ -79,6 +79,12 @@ export function LangProvider({ children }: { children: ReactNode }) {
             colorTextTertiary: 'rgba(0, 0, 0, 0.6)',
             colorTextDescription: 'rgba(0, 0, 0, 0.62)',
             colorTextPlaceholder: 'rgba(0, 0, 0, 0.55)',
+            colorLink: '#0958d9',
+            colorLinkHover: '#1677ff',
+            colorInfo: '#0958d9',
+            colorError: '#cf1322',
+            colorSuccess: '#237804',
+            colorWarning: '#ad4e00',
           },
         }}
       >
