@@ -49,6 +49,40 @@ test('the catalog finds items by name, shows the ceiling history, and reports a 
   await page.context().close();
 });
 
+test('an officer builds a round from the catalog, publishes it, and cancels it with a reason', async () => {
+  const page = await newPage(browser, { width: 1024, height: 768 });
+  await login(page, 'officer@vbp.demo');
+  await page.goto(`${BASE}/rounds/new`);
+  const name = `E2E 测试批次 ${Date.now()}`;
+  await page.getByTestId('round-name').fill(name);
+  await page.getByTestId('round-create').click();
+  // a lot from the catalog, by its generic name
+  await page.getByTestId('lot-picker').locator('input').fill('阿托伐');
+  const option = page.locator('.ant-select-item-option').first();
+  await option.waitFor();
+  await option.click();
+  await page.getByTestId('lot-add').click();
+  await page.getByTestId('lots').locator('tbody tr.ant-table-row').first().waitFor();
+  await page.getByTestId('step-next').click();
+  await page.getByTestId('start-demand').click();
+  await page.getByTestId('publish').click();
+  await page.getByTestId('publish-confirm').click();
+  await page.waitForURL(/\/rounds\/[0-9a-f-]+\/manage$/);
+  await status(page, 'bidding_open').waitFor();
+  await page.getByTestId('countdown').waitFor();
+  const id = /\/rounds\/([0-9a-f-]+)\/manage$/.exec(page.url())[1];
+  const round = await api(page, `/api/v1/rounds/${id}`);
+  assert.equal(round.name, name);
+  assert.ok(round.public_key, 'published with its key');
+  // not a real tender: cancelled, with the reason published
+  await page.getByTestId('cancel-round').click();
+  await page.getByTestId('cancel-reason').fill('浏览器测试创建的批次，并非真实采购。');
+  await page.getByTestId('cancel-submit').click();
+  await status(page, 'cancelled').waitFor();
+  assert.equal((await api(page, `/api/v1/rounds/${id}`)).cancel_reason, '浏览器测试创建的批次，并非真实采购。');
+  await page.context().close();
+});
+
 test('officers watch the live bid count and the countdown of a round open for bids', async () => {
   const page = await newPage(browser);
   await login(page, 'officer@vbp.demo');

@@ -59,3 +59,4 @@ test("the supplier's bid page loads neither the officer's screens nor the charts
   assert.deepEqual(foreign, [], 'chunks of other screens loaded for the bid page');
   await page.context().close();
 });
+

@@ -3,7 +3,7 @@
 // browser; a hospital reports its demand.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, api, horizontalOverflow, launch, login, newPage, roundIn } from './lib.mjs';
+import { BASE, PASSWORD, api, horizontalOverflow, launch, login, newPage, roundIn } from './lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -102,5 +102,42 @@ test("a hospital's demand form saves", async () => {
     const row = rows.find((r) => r.lot_id === l.id && r.hospital_org_id === me.org_id);
     assert.equal(row?.annual_quantity, want[l.id], `lot ${l.number}`);
   }
+  await page.context().close();
+});
+
+test('an expired session asks for the password over the form and keeps what was typed', async () => {
+  const page = await newPage(browser);
+  await login(page, 'supplier@vbp.demo');
+  const round = await roundIn(page, 'bidding_open');
+  const { lot, item } = await lotAndProduct(page, round.id);
+  const before = new Set((await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items.map((r) => r.bid_id));
+  await page.goto(`${BASE}/rounds/${round.id}/bid`);
+  await choose(page, 'bid-lot', lot.generic_name);
+  await choose(page, 'bid-product', item.code);
+  const price = times(item.ceiling.price, 0.45);
+  await page.getByTestId('bid-price').fill(price);
+  await page.getByTestId('bid-capacity').fill('4321000');
+  // the server ends the session (as at its expiry, or a sign-out elsewhere); the page keeps its token
+  await page.evaluate(() =>
+    fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${sessionStorage.getItem('vbp.token')}` } }),
+  );
+  await page.getByTestId('bid-submit').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.ok(!page.url().includes('/login'), 'sent away to the login page');
+  await dialog.locator('input[type=password]').fill(PASSWORD);
+  await dialog.locator('button[type=submit]').click();
+  await dialog.waitFor({ state: 'detached' });
+  // what was typed is still there, and sending it again works
+  assert.equal(await page.getByTestId('bid-price').inputValue(), price);
+  assert.equal(await page.getByTestId('bid-capacity').inputValue(), '4321000');
+  await page.getByTestId('bid-submit').click();
+  let found;
+  for (let i = 0; i < 40 && !found; i++) {
+    const mine = (await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items;
+    found = mine.find((r) => !before.has(r.bid_id) && r.lot_id === lot.id && r.status === 'live');
+    if (!found) await page.waitForTimeout(250);
+  }
+  assert.ok(found, 'the bid was not sent after signing in again');
   await page.context().close();
 });

@@ -19,7 +19,7 @@ export interface ServerTableProps<T> {
   search?: false;
   toolbar?: ReactNode[];
   headerTitle?: ReactNode;
-  expandable?: { expandedRowRender: (row: T) => ReactNode };
+  expandable?: { expandedRowRender: (row: T) => ReactNode; columnTitle?: ReactNode };
   /** lets the caller reload the list after an action */
   tableRef?: Ref<{ reload: () => void }>;
   pageSize?: number;

@@ -55,7 +55,7 @@ export default function Orgs() {
       search: false,
       fixed: 'right',
       render: (_, o) => (
-        <Space wrap size={4}>
+        <Space size={4} wrap={false}>
           <Link to={`/admin/users?org_id=${o.id}`}>{t('admin.org.users')}</Link>
           {isAdmin && (
             <Button size="small" type="link" onClick={() => setRenaming(o)} data-testid={`org-rename-${o.id}`}>

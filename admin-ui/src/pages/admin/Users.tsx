@@ -85,7 +85,7 @@ export default function Users() {
             search: false as const,
             fixed: 'right' as const,
             render: (_: unknown, u: User) => (
-              <Space wrap size={0}>
+              <Space size={0} wrap={false}>
                 <Button size="small" type="link" onClick={() => setRenaming(u)} data-testid={`user-rename-${u.id}`}>
                   {t('admin.rename')}
                 </Button>

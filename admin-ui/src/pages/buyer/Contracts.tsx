@@ -13,7 +13,7 @@ import { cst, money, provinceName, useProvinces } from '../../components/format'
 import Loading from '../../components/Loading';
 import { useI18n } from '../../i18n';
 import { ShortageButton, SupplyFailureButton } from './ContractActions';
-import FormSelect from './FormSelect';
+import FormSelect from '../../components/FormSelect';
 import {
   CONTRACT_STATUSES,
   explain,
@@ -107,6 +107,7 @@ export default function Contracts() {
     {
       title: t('common.actions'),
       search: false,
+      fixed: 'right',
       render: (_, c) => (
         <Space wrap size="small">
           <Button size="small" type="link" onClick={() => setOpen(c)} data-testid={`contract-detail-${c.id}`}>
@@ -263,7 +264,7 @@ function QuotaSection({ contract }: { contract: Contract }) {
               }}
             >
               <Typography.Title level={5}>{t('buyer.quota.move')}</Typography.Title>
-              <Space wrap align="start">
+              <Space wrap align="start" style={{ display: 'flex' }}>
                 <Form.Item name="from_hospital_org_id" label={t('buyer.quota.from')} rules={[{ required: true }]}>
                   <FormSelect
                     style={{ width: 220 }}
@@ -299,9 +300,11 @@ function QuotaSection({ contract }: { contract: Contract }) {
                 </Form.Item>
               </Space>
               {formError && <Alert type="error" message={formError} style={{ marginBottom: 12 }} />}
-              <Button type="primary" htmlType="submit" loading={busy} data-testid="quota-transfer-submit">
-                {t('buyer.quota.submit')}
-              </Button>
+              <div>
+                <Button type="primary" htmlType="submit" loading={busy} data-testid="quota-transfer-submit">
+                  {t('buyer.quota.submit')}
+                </Button>
+              </div>
             </Form>
           )}
         </>

@@ -14,7 +14,7 @@ import { useAuth } from '../../auth';
 import { money } from '../../components/format';
 import Loading from '../../components/Loading';
 import { useI18n } from '../../i18n';
-import FormSelect from './FormSelect';
+import FormSelect from '../../components/FormSelect';
 import { explain, formProblem, lineOfDetail, Lookup, primeContracts, units, useLookup, type Contract, type Order } from './shared';
 
 type Unit = 'unit' | 'pack';
@@ -91,10 +91,6 @@ export default function NewOrder() {
       .then((o) => {
         if (!alive) return;
         setEditing(o);
-        form.setFieldsValue({
-          lines: o.lines.map((l) => (l.packs != null ? { contract_id: l.contract_id, quantity: l.packs, unit: 'pack' as Unit } : { contract_id: l.contract_id, quantity: l.quantity, unit: 'unit' as Unit })),
-          note: o.note ?? undefined,
-        });
       })
       .catch((e) => alive && setLoadError(explain(t, has, e)));
     return () => {
@@ -153,18 +149,27 @@ export default function NewOrder() {
     }
   };
 
-  const title = editing ? t('buyer.newOrder.editTitle') : t('buyer.newOrder.title');
+  const initial: Values = editing
+    ? {
+        lines: editing.lines.map((l) =>
+          l.packs != null ? { contract_id: l.contract_id, quantity: l.packs, unit: 'pack' } : { contract_id: l.contract_id, quantity: l.quantity, unit: 'unit' },
+        ),
+        note: editing.note ?? undefined,
+      }
+    : { lines: [{ unit: 'unit' }] };
+  const ready = contracts !== null && (!editId || editing !== null);
+  const title = editId ? t('buyer.newOrder.editTitle') : t('buyer.newOrder.title');
   return (
     <PageContainer title={title}>
       {loadError && <Alert type="error" message={loadError} style={{ marginBottom: 16 }} />}
       {locked && <Alert type="warning" message={t('buyer.newOrder.locked')} style={{ marginBottom: 16 }} />}
-      {contracts === null && !loadError ? (
-        <Loading />
+      {!ready ? (
+        !loadError && <Loading />
       ) : (
         <Card>
           {contracts && contracts.length === 0 && <Alert type="info" message={t('buyer.newOrder.noContracts')} style={{ marginBottom: 16 }} />}
           <Typography.Paragraph type="secondary">{t('buyer.newOrder.explain')}</Typography.Paragraph>
-          <Form<Values> form={form} layout="vertical" initialValues={{ lines: [{ unit: 'unit' }] }} onFinish={submit} disabled={locked}>
+          <Form<Values> key={editing?.id ?? 'new'} form={form} layout="vertical" initialValues={initial} onFinish={submit} disabled={locked}>
             <Form.List name="lines">
               {(fields, { add, remove }) => (
                 <>

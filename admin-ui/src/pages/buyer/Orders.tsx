@@ -174,7 +174,7 @@ export default function Orders() {
                 {t('buyer.order.ship')}
               </Button>
             )}
-            {o.lines.some((l) => l.shipped > 0) && <Link to={`/deliveries?order_id=${o.id}`}>{t('menu.deliveries')}</Link>}
+            {o.lines.some((l) => l.shipped > 0) && <Link to={`/deliveries?order_id=${o.id}`}>{t('buyer.order.deliveriesLink')}</Link>}
           </Space>
         );
       },

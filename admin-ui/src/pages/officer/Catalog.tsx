@@ -96,7 +96,7 @@ function ItemDrawer({ code, onClose }: { code: string | null; onClose: () => voi
             <Descriptions.Item label={t('officer.catalog.updated')}>{cst(item.updated_at)}</Descriptions.Item>
           </Descriptions>
           <div>
-            <Typography.Title level={5}>{t('officer.catalog.history')}</Typography.Title>
+            <Typography.Title level={2} style={{ fontSize: 16 }}>{t('officer.catalog.history')}</Typography.Title>
             <Table
               size="small"
               data-testid="ceiling-history"

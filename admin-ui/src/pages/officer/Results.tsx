@@ -81,7 +81,7 @@ function WinnersTable({ lot }: { lot: LotResult }) {
       rowKey={(w) => `${w.supplier_org_id}-${w.product_code}`}
       dataSource={lot.winners}
       pagination={false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: 1200 }}
       data-testid={`winners-${lot.number}`}
       locale={{ emptyText: t('officer.results.noWinners') }}
       columns={[
@@ -96,12 +96,12 @@ function WinnersTable({ lot }: { lot: LotResult }) {
             </Space>
           ),
         },
-        { title: t('officer.eval.product'), dataIndex: 'product_code' },
-        { title: t('officer.results.price'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
         { title: t('officer.eval.ucp'), dataIndex: 'ucp', align: 'right', render: (v?: string | null) => money(v) },
         { title: t('officer.results.vsCeiling'), dataIndex: 'change_vs_ceiling', align: 'right', render: (v?: string | null) => <Change v={v} /> },
         { title: t('officer.results.vsPrevious'), dataIndex: 'change_vs_previous', align: 'right', render: (v?: string | null) => <Change v={v} /> },
-        { title: t('officer.eval.reason'), dataIndex: 'reason', render: (v: string) => <span style={{ whiteSpace: 'normal' }}>{winnerReasonText(t, v)}</span> },
+        { title: t('officer.results.price'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
+        { title: t('officer.eval.product'), dataIndex: 'product_code' },
+        { title: t('officer.eval.reason'), dataIndex: 'reason', width: 320, render: (v: string) => <span style={{ whiteSpace: 'normal' }}>{winnerReasonText(t, v)}</span> },
       ]}
     />
   );
@@ -116,14 +116,14 @@ function RegionsTable({ lines }: { lines: Line[] }) {
       rowKey={(l) => `${l.province}-${l.bid_id}`}
       dataSource={lines}
       pagination={lines.length > 12 ? { pageSize: 12, showSizeChanger: false } : false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: 1100 }}
       columns={[
         { title: t('common.province'), dataIndex: 'province', render: (v: string, l) => provinceName(provinces, v, lang) || l.province_name },
-        { title: t('officer.results.supplier'), dataIndex: 'supplier_name' },
-        { title: t('officer.results.price'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
-        { title: t('officer.eval.demand'), dataIndex: 'annual_demand', align: 'right', render: (v: number) => units(v) },
+        { title: t('officer.results.supplier'), dataIndex: 'supplier_name', width: 220, ellipsis: true },
         { title: t('officer.eval.agreed'), dataIndex: 'agreed_volume', align: 'right', render: (v: number) => units(v) },
+        { title: t('officer.results.price'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
         { title: t('officer.eval.amount'), dataIndex: 'annual_amount', align: 'right', render: (v: string) => money(v) },
+        { title: t('officer.eval.demand'), dataIndex: 'annual_demand', align: 'right', render: (v: number) => units(v) },
         {
           title: t('officer.eval.backup'),
           key: 'backup',
@@ -164,7 +164,7 @@ function LotCard({ lot }: { lot: LotResult }) {
       <WinnersTable lot={lot} />
       {lot.allocations.length > 0 && (
         <>
-          <Typography.Title level={5} style={{ margin: 0 }}>
+          <Typography.Title level={2} style={{ margin: 0, fontSize: 16 }}>
             {t('officer.results.regions')}
           </Typography.Title>
           <RegionsTable lines={lot.allocations} />

@@ -130,7 +130,7 @@ function TermsStep({ onCreated }: { onCreated: (r: Round) => void }) {
       </Form.Item>
       <Row gutter={16}>
         <Col xs={24} sm={12}>
-          <Form.Item name="kind" label={t('officer.builder.kind')} rules={[{ required: true }]}>
+          <Form.Item name="kind" label={t('officer.builder.kind')}>
             <Radio.Group>
               <Radio value="drug">{t('round.kind.drug')}</Radio>
               <Radio value="consumable">{t('round.kind.consumable')}</Radio>
@@ -138,7 +138,7 @@ function TermsStep({ onCreated }: { onCreated: (r: Round) => void }) {
           </Form.Item>
         </Col>
         <Col xs={24} sm={12}>
-          <Form.Item name="preset" label={t('officer.builder.preset')} rules={[{ required: true }]} extra={t('officer.builder.presetHint')}>
+          <Form.Item name="preset" label={t('officer.builder.preset')} extra={t('officer.builder.presetHint')}>
             <Select options={PRESETS.map((p) => ({ value: p, label: t(`officer.preset.${p}`) }))} data-testid="round-preset" />
           </Form.Item>
         </Col>
@@ -178,7 +178,13 @@ function TermsStep({ onCreated }: { onCreated: (r: Round) => void }) {
               name="custodians"
               label={t('officer.builder.custodians')}
               extra={t('officer.builder.custodiansHint')}
-              rules={[{ required: true, type: 'array', min: 1, message: t('officer.builder.custodiansRule') }]}
+              rules={[
+                {
+                  // a validator, not `required`: antd would put aria-required on the select's wrapper
+                  validator: (_, v: string[] | undefined) =>
+                    v && v.length > 0 ? Promise.resolve() : Promise.reject(new Error(t('officer.builder.custodiansRule'))),
+                },
+              ]}
             >
               <Select mode="tags" options={options} tokenSeparators={[',', ' ']} data-testid="round-custodians" />
             </Form.Item>
@@ -288,7 +294,7 @@ function LotsStep({ round, lots, reload }: { round: Round; lots: Lot[]; reload: 
               name="representative_code"
               label={t('officer.builder.representative')}
               extra={t('officer.builder.representativeHint')}
-              rules={[{ required: true, message: t('officer.builder.representativeRule') }]}
+              rules={[{ validator: (_, v?: string) => (v ? Promise.resolve() : Promise.reject(new Error(t('officer.builder.representativeRule')))) }]}
             >
               <Select
                 showSearch

@@ -276,8 +276,8 @@ function Opening({ round, onOpened }: { round: Round; onOpened: () => void }) {
             </Space>
             {share && (
               <Form layout="vertical">
-                <Form.Item label={t('officer.open.yourShare')} extra={t('officer.open.keep')} style={{ marginBottom: 8 }}>
-                  <Input.TextArea value={share} readOnly autoSize={{ minRows: 2, maxRows: 6 }} data-testid="share-value" style={{ fontFamily: 'monospace' }} />
+                <Form.Item label={t('officer.open.yourShare')} htmlFor="share-value" extra={t('officer.open.keep')} style={{ marginBottom: 8 }}>
+                  <Input.TextArea id="share-value" value={share} readOnly autoSize={{ minRows: 2, maxRows: 6 }} data-testid="share-value" style={{ fontFamily: 'monospace' }} />
                 </Form.Item>
                 <Space wrap>
                   <Typography.Text copyable={{ text: share, tooltips: [t('officer.open.copy'), t('officer.open.copied')] }}>{t('officer.open.copy')}</Typography.Text>
@@ -288,8 +288,9 @@ function Opening({ round, onOpened }: { round: Round; onOpened: () => void }) {
               </Form>
             )}
             <Form layout="vertical" onFinish={() => present({ share: input.trim() })}>
-              <Form.Item label={t('officer.open.present')} extra={t('officer.open.presentHint')} style={{ marginBottom: 8 }}>
+              <Form.Item label={t('officer.open.present')} htmlFor="share-input" extra={t('officer.open.presentHint')} style={{ marginBottom: 8 }}>
                 <Input.TextArea
+                  id="share-input"
                   value={input}
                   onChange={(e) => setInput(e.target.value)}
                   autoSize={{ minRows: 2, maxRows: 6 }}
@@ -323,26 +324,22 @@ function BidsTable({ lot }: { lot: LotEvaluation }) {
       rowKey="bid_id"
       dataSource={lot.bids}
       pagination={false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: 1200 }}
       data-testid={`evaluation-bids-${lot.number}`}
       columns={[
         { title: t('officer.eval.rank'), dataIndex: 'rank', width: 60, render: (v?: number | null) => v ?? '—' },
-        { title: t('officer.eval.supplier'), dataIndex: 'supplier_name' },
-        { title: t('officer.eval.product'), dataIndex: 'product_code' },
-        { title: t('officer.eval.unitPrice'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
+        { title: t('officer.eval.supplier'), dataIndex: 'supplier_name', width: 220, ellipsis: true },
         { title: t('officer.eval.ucp'), dataIndex: 'ucp', align: 'right', render: (v?: string | null) => money(v) },
-        {
-          title: t('officer.eval.awarded'),
-          key: 'awarded',
-          align: 'right',
-          render: (_, b) => (b.won ? money(b.awarded_unit_price) : '—'),
-        },
         { title: t('officer.eval.outcome'), dataIndex: 'won', render: (v: boolean) => <WonTag won={v} /> },
         {
           title: t('officer.eval.reason'),
           key: 'reason',
+          width: 320,
           render: (_, b) => <span style={{ whiteSpace: 'normal' }}>{outcomeText(t, has, b.outcome, b.reason)}</span>,
         },
+        { title: t('officer.eval.unitPrice'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
+        { title: t('officer.eval.awarded'), key: 'awarded', align: 'right', render: (_, b) => (b.won ? money(b.awarded_unit_price) : '—') },
+        { title: t('officer.eval.product'), dataIndex: 'product_code' },
       ]}
     />
   );
@@ -358,14 +355,14 @@ function RegionsTable({ lines }: { lines: AllocationLine[] }) {
       rowKey={(l) => `${l.province}-${l.bid_id}`}
       dataSource={lines}
       pagination={lines.length > 12 ? { pageSize: 12, showSizeChanger: false } : false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: 1100 }}
       columns={[
         { title: t('common.province'), dataIndex: 'province', render: (v: string, l) => provinceName(provinces, v, lang) || l.province_name },
-        { title: t('officer.eval.winner'), dataIndex: 'supplier_name' },
-        { title: t('officer.eval.unitPrice'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
-        { title: t('officer.eval.demand'), dataIndex: 'annual_demand', align: 'right', render: (v: number) => units(v) },
+        { title: t('officer.eval.winner'), dataIndex: 'supplier_name', width: 220, ellipsis: true },
         { title: t('officer.eval.agreed'), dataIndex: 'agreed_volume', align: 'right', render: (v: number) => units(v) },
+        { title: t('officer.eval.unitPrice'), dataIndex: 'unit_price', align: 'right', render: (v: string) => money(v) },
         { title: t('officer.eval.amount'), dataIndex: 'annual_amount', align: 'right', render: (v: string) => money(v) },
+        { title: t('officer.eval.demand'), dataIndex: 'annual_demand', align: 'right', render: (v: number) => units(v) },
         { title: t('officer.eval.pick'), key: 'pick', render: (_, l) => `${t('officer.eval.turn', { n: l.draft_turn })} · ${pickText(t, l.pick)}` },
         {
           title: t('officer.eval.backup'),
@@ -406,7 +403,7 @@ function LotReview({ lot }: { lot: LotEvaluation }) {
             scroll={{ x: 'max-content' }}
             columns={[
               { title: t('officer.eval.rank'), dataIndex: 'rank' },
-              { title: t('officer.eval.supplier'), dataIndex: 'supplier_name' },
+              { title: t('officer.eval.supplier'), dataIndex: 'supplier_name', width: 220, ellipsis: true },
               { title: t('officer.eval.ucp'), dataIndex: 'ucp', align: 'right', render: (v: string) => money(v) },
               { title: t('officer.eval.revivalPrice'), dataIndex: 'revival_unit_price', align: 'right', render: (v: string) => money(v) },
             ]}

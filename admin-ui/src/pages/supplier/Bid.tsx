@@ -37,7 +37,7 @@ import { ceilingOn, comparablePrice, comparisonOf, compareDecimal, PRICE_RE, typ
 import { verifyReceipt } from './receipt';
 import { formName, specText } from './names';
 import { explain } from './settlement';
-import FormSelect from './FormSelect';
+import FormSelect from '../../components/FormSelect';
 
 type Round = Schemas['RoundDto'];
 type Lot = Schemas['LotDto'];
