@@ -37,7 +37,7 @@ test("a supplier cannot reach an officer's page by its URL", async () => {
 test('a wrong password is refused in the user’s language', async () => {
   const page = await newPage(browser, { lang: 'en' });
   await page.goto(`${BASE}/login`);
-  await page.locator('#email').fill('officer@vbp.demo');
+  await page.locator('#email').fill('nobody@vbp.demo');
   await page.locator('#password').fill('not-the-password-at-all');
   await page.locator('button[type=submit]').click();
   const alert = page.getByRole('alert');

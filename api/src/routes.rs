@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orgs::get)
                 .service(orgs::update)
                 .service(users::list)
+                .service(users::officers)
                 .service(users::create)
                 .service(users::get)
                 .service(users::update)

@@ -200,3 +200,33 @@ async fn lists_are_paginated() {
         .await
         .expect_problem(400);
 }
+
+/// A round's builder picks custodians among the procurement officers, and only them.
+#[actix_web::test]
+async fn officers_see_the_officers_they_may_name_as_custodians() {
+    let app = TestApp::with_demo().await;
+    let officer = app.login_demo("officer").await;
+    let page = app
+        .get("/api/v1/officers?per_page=200", &officer)
+        .await
+        .expect(200)
+        .body;
+    let emails: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["email"].as_str().unwrap())
+        .collect();
+    for who in ["officer@vbp.demo", "officer2@vbp.demo", "officer3@vbp.demo"] {
+        assert!(emails.contains(&who), "{who} missing from {emails:?}");
+    }
+    assert!(
+        emails.iter().all(|e| e.starts_with("officer")),
+        "{emails:?}"
+    );
+    assert_eq!(page["total"], emails.len());
+    let supplier = app.login_demo("supplier").await;
+    app.get("/api/v1/officers", &supplier)
+        .await
+        .expect_problem(403);
+}

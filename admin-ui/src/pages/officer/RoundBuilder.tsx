@@ -38,6 +38,7 @@ import { useSay, word } from './shared';
 type Round = Schemas['RoundDto'];
 type Lot = Schemas['LotDto'];
 type Item = Schemas['ItemDto'];
+type Officer = Pick<Schemas['OfficerDto'], 'id' | 'display_name' | 'email'> & { active?: boolean };
 
 const PRESETS = ['batch10', 'batch11', 'batch7', 'pilot'] as const;
 
@@ -64,23 +65,23 @@ function TermsStep({ onCreated }: { onCreated: (r: Round) => void }) {
   const say = useSay();
   const [form] = Form.useForm<TermsForm>();
   const [busy, setBusy] = useState(false);
-  const [known, setKnown] = useState<string[]>([]);
+  const [officers, setOfficers] = useState<Officer[]>([]);
   const keyMode = Form.useWatch('key_mode', form);
   const custodians = Form.useWatch('custodians', form) ?? [];
 
-  // officers who held shares of earlier rounds: the UI has no officer directory to offer
+  // the active procurement officers: who may hold a share of the opening key
   useEffect(() => {
-    getJson<Page<Round>>('/api/v1/rounds', { per_page: 200 })
-      .then((p) => setKnown([...new Set(p.items.flatMap((r) => r.custodians))]))
-      .catch(() => setKnown([]));
+    getJson<Page<Officer>>('/api/v1/officers', { per_page: 200 })
+      .then((p) => setOfficers(p.items.filter((o) => o.active)))
+      .catch(() => setOfficers([]));
   }, []);
   const options = useMemo(() => {
-    const ids = [...new Set([...(me ? [me.id] : []), ...known])];
-    return ids.map((id) => ({
-      value: id,
-      label: id === me?.id ? t('officer.builder.me', { name: me.display_name }) : t('officer.builder.officerId', { id: id.slice(-12) }),
+    const list = officers.length > 0 ? officers : me ? [{ id: me.id, display_name: me.display_name, email: me.email }] : [];
+    return list.map((o) => ({
+      value: o.id,
+      label: o.id === me?.id ? t('officer.builder.me', { name: me.display_name }) : `${o.display_name} <${o.email}>`,
     }));
-  }, [known, me, t]);
+  }, [officers, me, t]);
 
   const submit = async (v: TermsForm) => {
     setBusy(true);
@@ -186,7 +187,7 @@ function TermsStep({ onCreated }: { onCreated: (r: Round) => void }) {
                 },
               ]}
             >
-              <Select mode="tags" options={options} tokenSeparators={[',', ' ']} data-testid="round-custodians" />
+              <Select mode="multiple" options={options} optionFilterProp="label" data-testid="round-custodians" />
             </Form.Item>
           </Col>
           <Col xs={24} sm={8}>

@@ -144,6 +144,62 @@ pub async fn list(
     Ok(web::Json(Page::new(items, page, per_page, total)))
 }
 
+/// A procurement officer, as a round's builder names custodians of its opening key.
+#[derive(Serialize, ToSchema)]
+pub struct OfficerDto {
+    pub id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub org_name: String,
+    /// Only active officers may be named custodians.
+    pub active: bool,
+}
+
+/// The procurement officers: who may be named a custodian of a round's opening key.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = ["procurement_officer", "admin", "auditor"])),
+    extensions(("x-scope" = json!("all"))),
+    params(Pagination),
+    responses(
+        (status = 200, description = "A page of procurement officers", body = Page<OfficerDto>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only officers, admins and auditors", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/officers")]
+pub async fn officers(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    paging: web::Query<Pagination>,
+) -> Result<web::Json<Page<OfficerDto>>, ApiError> {
+    user.require(&[Role::ProcurementOfficer, Role::Admin, Role::Auditor])?;
+    let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
+    let mut conn = state.pool.get().await?;
+    let (rows, total) = User::page(
+        &mut conn,
+        None,
+        Some(Role::ProcurementOfficer.as_str()),
+        limit,
+        offset,
+    )
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|(u, o)| {
+            UserDto::new(u, &o).map(|u| OfficerDto {
+                id: u.id,
+                display_name: u.display_name,
+                email: u.email,
+                org_name: u.org_name,
+                active: u.active,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(Page::new(items, page, per_page, total)))
+}
+
 /// Create a user in an organisation; the user is told by mail (without the password).
 #[utoipa::path(
     tag = "users",
