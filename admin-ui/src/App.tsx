@@ -1,11 +1,14 @@
 import { Result } from 'antd';
+import { lazy, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { AuthProvider, useAuth } from './auth';
 import { LangProvider, useI18n } from './i18n';
 import { allows, screens } from './routes';
-import Shell from './Shell';
 import Login from './pages/Login';
 import Loading from './components/Loading';
+
+// the frame of signed-in screens (ProLayout) is a chunk of its own: the sign-in page does not load it
+const Shell = lazy(() => import('./Shell'));
 
 function Guarded() {
   const { me, loading } = useAuth();
@@ -14,6 +17,7 @@ function Guarded() {
   if (loading) return <Loading />;
   if (!me) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return (
+    <Suspense fallback={<Loading />}>
     <Shell>
       <Routes>
         {screens.map((s) => {
@@ -41,6 +45,7 @@ function Guarded() {
         <Route path="*" element={<Result status="404" title={t('notFound.title')} />} />
       </Routes>
     </Shell>
+    </Suspense>
   );
 }
 
