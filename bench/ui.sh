@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The web UI's weight per screen and its time to interactive (bench/ui.mjs), against a
-# release `vbp serve` with the demo on a database of its own.
+# `vbp serve` (release; VBP_PROFILE=dev for the debug build) with the demo on a database of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 vbp_ensure_postgres postgres
 source scripts/ui-server.sh
 vbp_ensure_chromium
-cargo build --release --bin vbp --quiet
-VBP_BIN=target/release/vbp bash scripts/ui.sh
-VBP_BIN=target/release/vbp vbp_ui_server_start
+profile="${VBP_PROFILE:-release}"
+cargo build --profile "$profile" --bin vbp --quiet
+bin="target/$([ "$profile" = dev ] && echo debug || echo "$profile")/vbp"
+VBP_BIN="$bin" bash scripts/ui.sh
+VBP_BIN="$bin" vbp_ui_server_start
 RUNS="${RUNS:-5}" node bench/ui.mjs

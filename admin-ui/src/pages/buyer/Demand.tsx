@@ -11,7 +11,7 @@ import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
 import Loading from '../../components/Loading';
 import { provinceName, useProvinces } from '../../components/format';
-import { RoundStatus } from '../rounds/Rounds';
+import { RoundStatus } from '../../components/RoundStatus';
 import DemandTable, { type DemandLine } from '../supplier/DemandTable';
 
 type Round = Schemas['RoundDto'];

@@ -32,7 +32,7 @@ import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
 import Loading from '../../components/Loading';
 import { cst, money } from '../../components/format';
-import { RoundStatus } from '../rounds/Rounds';
+import { RoundStatus } from '../../components/RoundStatus';
 import { useSay, word } from './shared';
 
 type Round = Schemas['RoundDto'];

@@ -40,7 +40,7 @@ import Loading from '../../components/Loading';
 import Chart, { type ChartOption } from '../../components/Chart';
 import Countdown, { setServerNow } from '../../components/Countdown';
 import { cst, money, provinceName, useProvinces } from '../../components/format';
-import { RoundStatus } from '../rounds/Rounds';
+import { RoundStatus } from '../../components/RoundStatus';
 import { LotTable } from './RoundBuilder';
 import { LotStatusTag, WonTag, outcomeText, pickText, unsuccessfulText, units, useSay } from './shared';
 

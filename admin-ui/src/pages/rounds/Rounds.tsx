@@ -1,33 +1,16 @@
 // Every round the caller may see, with the step each role takes next.
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { Button, Space, Tag } from 'antd';
+import { Button, Space } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { Link } from 'react-router';
 import type { Schemas } from '../../api/client';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
 import ServerTable from '../../components/ServerTable';
+import { ROUND_STATUSES, RoundStatus } from '../../components/RoundStatus';
 import { cst } from '../../components/format';
 
 type Round = Schemas['RoundDto'];
-export const ROUND_STATUSES = ['draft', 'demand_collection', 'bidding_open', 'closed', 'opened', 'evaluated', 'awarded', 'completed', 'cancelled'];
-const COLORS: Record<string, string> = {
-  draft: 'default',
-  demand_collection: 'cyan',
-  bidding_open: 'green',
-  closed: 'orange',
-  opened: 'gold',
-  evaluated: 'purple',
-  awarded: 'blue',
-  completed: 'geekblue',
-  cancelled: 'red',
-};
-
-export function RoundStatus({ status }: { status: string }) {
-  const { t } = useI18n();
-  return <Tag color={COLORS[status]}>{t(`round.status.${status}`)}</Tag>;
-}
-
 export default function Rounds() {
   const { me } = useAuth();
   const { t } = useI18n();

@@ -32,7 +32,7 @@ import { useI18n } from '../../i18n';
 import Countdown, { useServerNow } from '../../components/Countdown';
 import Loading from '../../components/Loading';
 import { cst, provinceName, useProvinces } from '../../components/format';
-import { RoundStatus } from '../rounds/Rounds';
+import { RoundStatus } from '../../components/RoundStatus';
 import { ceilingOn, comparablePrice, comparisonOf, compareDecimal, PRICE_RE, type UcpResult } from './ucp';
 import { verifyReceipt } from './receipt';
 import { formName, specText } from './names';
