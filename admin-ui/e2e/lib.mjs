@@ -57,3 +57,13 @@ export async function api(page, path) {
 export function horizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
+
+/** Chooses an option of an antd Select by its text (typed into it first when it searches). */
+export async function choose(page, testId, text) {
+  const select = page.getByTestId(testId);
+  await select.click();
+  if ((await select.getAttribute('class'))?.includes('ant-select-show-search')) await select.locator('input').fill(text);
+  const option = page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first();
+  await option.click();
+}
+

@@ -12,7 +12,34 @@ export const MAIN_SCREENS = [
   { name: 'officer-opening', user: 'officer@vbp.demo', path: round('closed', '/manage') },
   { name: 'officer-evaluation', user: 'officer@vbp.demo', path: round('evaluated', '/manage') },
   { name: 'officer-results', user: 'officer@vbp.demo', path: round('awarded', '/results') },
-  { name: 'supplier-bid', user: 'supplier@vbp.demo', path: round('bidding_open', '/bid') },
+  {
+    name: 'supplier-bid',
+    user: 'supplier@vbp.demo',
+    path: round('bidding_open', '/bid'),
+    // for the picture: a lot, a product and a price typed in (the ceiling and UCP show)
+    prepare: async (page) => {
+      const options = page.locator('.ant-select-dropdown:visible .ant-select-item-option');
+      for (let i = 0; i < 5; i++) {
+        await page.getByTestId('bid-lot').click();
+        await options.first().waitFor();
+        if (i >= (await options.count())) break;
+        await options.nth(i).click();
+        // the first lot where the supplier has a product to offer
+        const product = page.locator('.ant-select[data-testid=bid-product]:not(.ant-select-disabled)');
+        if ((await product.count()) === 0) continue;
+        await product.click();
+        await page.waitForTimeout(300);
+        if ((await options.count()) > 0) {
+          await options.first().click();
+          break;
+        }
+        await page.keyboard.press('Escape');
+      }
+      await page.getByTestId('bid-price').fill('0.1000');
+      await page.getByTestId('bid-capacity').fill('5000000');
+      await page.waitForTimeout(300);
+    },
+  },
   { name: 'supplier-orders', user: 'supplier@vbp.demo', path: '/orders' },
   { name: 'supplier-statements', user: 'supplier@vbp.demo', path: '/settlement/statements' },
   { name: 'centre-demand', user: 'buyer@vbp.demo', path: round('demand_collection', '/demand') },

@@ -20,6 +20,7 @@ try {
       for (const screen of MAIN_SCREENS.filter((s) => s.user === user)) {
         await page.goto(`${BASE}${await pathOf(page, screen)}`);
         await settle(page);
+        if (screen.prepare) await screen.prepare(page).catch((e) => console.warn(`${screen.name}: ${e.message}`));
         await page.screenshot({ path: `${out}/${screen.name}.${lang}.png` });
         console.log(`${out}/${screen.name}.${lang}.png`);
       }

@@ -3,7 +3,7 @@
 // browser; a hospital reports its demand.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PASSWORD, api, horizontalOverflow, launch, login, newPage, roundIn } from './lib.mjs';
+import { BASE, PASSWORD, api, choose, horizontalOverflow, launch, login, newPage, roundIn } from './lib.mjs';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -24,15 +24,6 @@ async function lotAndProduct(page, roundId) {
     if (mine) return { lot, item: mine };
   }
   throw new Error('supplier@ has no product to offer in the round open for bids');
-}
-
-/** Chooses an option of an antd Select by its text (typed into it first when it searches). */
-async function choose(page, testId, text) {
-  const select = page.getByTestId(testId);
-  await select.click();
-  if ((await select.getAttribute('class'))?.includes('ant-select-show-search')) await select.locator('input').fill(text);
-  const option = page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first();
-  await option.click();
 }
 
 /** `ceiling * f`, four places (prices in the demo are small: floats are exact enough here). */
