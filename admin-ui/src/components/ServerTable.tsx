@@ -1,6 +1,8 @@
-// A list the server pages and filters: ProTable over any list route of the document
+// A list the server pages, filters and sorts: ProTable over any list route of the document
 // (`{items, page, per_page, total}`). The form's values go to the route as query parameters;
-// `params` adds fixed ones (a round, a status tab). Sorting is the server's order.
+// `params` adds fixed ones (a round, a status tab); a column with `sorter: true` sorts by the
+// route's `sort` parameter (`field` or `-field`, the column's dataIndex); others keep the
+// server's order.
 import { ProTable, type ActionType, type ProColumns } from '@ant-design/pro-components';
 import { App } from 'antd';
 import { useRef, type ReactNode, type Ref, useImperativeHandle } from 'react';
@@ -43,10 +45,12 @@ export default function ServerTable<T extends Record<string, unknown>>(props: Se
       expandable={props.expandable}
       scroll={{ x: 'max-content' }}
       pagination={{ defaultPageSize: props.pageSize ?? 20, showSizeChanger: true, pageSizeOptions: [10, 20, 50, 100] }}
-      request={async (form) => {
+      request={async (form, sorter) => {
         const { current, pageSize, ...filters } = form;
+        const [field, order] = Object.entries(sorter ?? {}).find(([, o]) => o) ?? [];
+        const sort = field ? `${order === 'descend' ? '-' : ''}${field}` : undefined;
         try {
-          const page = await getJson<Page<T>>(props.path, { ...filters, page: current, per_page: pageSize }, props.pathParams);
+          const page = await getJson<Page<T>>(props.path, { ...filters, sort, page: current, per_page: pageSize }, props.pathParams);
           return { data: page.items, total: page.total, success: true };
         } catch (e) {
           message.error(describe(t, has, e));

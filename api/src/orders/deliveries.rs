@@ -419,12 +419,13 @@ pub async fn delivery_dto(
         .ok_or_else(|| ApiError::internal("delivery vanished"))
 }
 
-/// A page of the deliveries the caller may see, newest first.
+/// A page of the deliveries the caller may see, in the order asked (newest first by default).
 pub async fn delivery_page(
     conn: &mut AsyncPgConnection,
     scope: &Scope,
     order_id: Option<Uuid>,
     status: Option<DeliveryStatus>,
+    sort: crate::orders::dto::DeliverySort,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<DeliveryDto>, i64), ApiError> {
@@ -460,8 +461,22 @@ pub async fn delivery_page(
         q
     };
     let total: i64 = build().count().get_result(conn).await?;
-    let rows = build()
-        .order((deliveries::shipped_at.desc(), deliveries::id.desc()))
+    use crate::orders::dto::DeliverySort as S;
+    let sorted = match sort {
+        S::ShippedAt => build().order((deliveries::shipped_at.asc(), deliveries::id.asc())),
+        S::ShippedAtDesc => build().order((deliveries::shipped_at.desc(), deliveries::id.desc())),
+        S::DueDate => build().order((
+            deliveries::due_date.asc().nulls_last(),
+            deliveries::id.asc(),
+        )),
+        S::DueDateDesc => build().order((
+            deliveries::due_date.desc().nulls_last(),
+            deliveries::id.desc(),
+        )),
+        S::ExpiryDate => build().order((deliveries::expiry_date.asc(), deliveries::id.asc())),
+        S::ExpiryDateDesc => build().order((deliveries::expiry_date.desc(), deliveries::id.desc())),
+    };
+    let rows = sorted
         .limit(limit)
         .offset(offset)
         .select(DeliveryRow::as_select())

@@ -172,3 +172,39 @@ pub struct DistributorRequest {
     /// The distributor organisation, or null to ship yourself.
     pub distributor_org_id: Option<Uuid>,
 }
+
+/// How a list of orders is sorted.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum OrderSort {
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[default]
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "updated_at")]
+    UpdatedAt,
+    #[serde(rename = "-updated_at")]
+    UpdatedAtDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+}
+
+/// How a list of deliveries is sorted.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum DeliverySort {
+    #[serde(rename = "shipped_at")]
+    ShippedAt,
+    #[default]
+    #[serde(rename = "-shipped_at")]
+    ShippedAtDesc,
+    #[serde(rename = "due_date")]
+    DueDate,
+    #[serde(rename = "-due_date")]
+    DueDateDesc,
+    #[serde(rename = "expiry_date")]
+    ExpiryDate,
+    #[serde(rename = "-expiry_date")]
+    ExpiryDateDesc,
+}

@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use super::{
     deliveries,
-    dto::{AcceptanceRequest, DeliveryDto, DeliveryRequest, OrderDto, OrderRequest, RefuseRequest},
+    dto::{
+        AcceptanceRequest, DeliveryDto, DeliveryRequest, DeliverySort, OrderDto, OrderRequest,
+        OrderSort, RefuseRequest,
+    },
     queries::{DeliveryStatus, OrderStatus},
     service::{self as orders, OrderFilter, Scope},
 };
@@ -84,6 +87,10 @@ pub struct OrderQuery {
     pub hospital_org_id: Option<Uuid>,
     pub supplier_org_id: Option<Uuid>,
     pub contract_id: Option<Uuid>,
+    /// The order of the list: a field, ascending, or `-` and the field, descending
+    /// (default `-created_at`, newest first); ties by id.
+    #[param(inline)]
+    pub sort: Option<OrderSort>,
 }
 
 /// Orders the caller may see: a hospital its own, a centre or insurer its province's, a
@@ -128,6 +135,7 @@ pub async fn list(
         hospital_org_id: q.hospital_org_id,
         supplier_org_id: q.supplier_org_id,
         contract_id: q.contract_id,
+        sort: q.sort.unwrap_or_default(),
     };
     let mut conn = state.pool.get().await?;
     let (items, total) = orders::page(&mut conn, &Scope::of(&user), &filter, limit, offset).await?;
@@ -336,6 +344,11 @@ pub struct DeliveryQuery {
     pub order_id: Option<Uuid>,
     /// shipped or accepted
     pub status: Option<String>,
+    /// The order of the list: a field, ascending, or `-` and the field, descending
+    /// (default `-shipped_at`, newest first); ties by id. Deliveries not accepted yet have
+    /// no `due_date` and come last either way.
+    #[param(inline)]
+    pub sort: Option<DeliverySort>,
 }
 
 /// Deliveries the caller may see (the same parties as their orders; a distributor also
@@ -376,6 +389,7 @@ pub async fn list_deliveries(
         &Scope::of(&user),
         q.order_id,
         status,
+        q.sort.unwrap_or_default(),
         limit,
         offset,
     )

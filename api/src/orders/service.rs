@@ -231,9 +231,10 @@ pub struct OrderFilter {
     pub hospital_org_id: Option<Uuid>,
     pub supplier_org_id: Option<Uuid>,
     pub contract_id: Option<Uuid>,
+    pub sort: crate::orders::dto::OrderSort,
 }
 
-/// A page of the orders the caller may see, newest first.
+/// A page of the orders the caller may see, in the filter's order.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     scope: &Scope,
@@ -271,8 +272,24 @@ pub async fn page(
         q
     };
     let total: i64 = build().count().get_result(conn).await?;
-    let rows = build()
-        .order((orders::created_at.desc(), orders::id.desc()))
+    use crate::orders::dto::OrderSort as S;
+    let sorted = match filter.sort {
+        S::CreatedAt => build().order((orders::created_at.asc(), orders::id.asc())),
+        S::CreatedAtDesc => build().order((orders::created_at.desc(), orders::id.desc())),
+        S::UpdatedAt => build().order((orders::updated_at.asc(), orders::id.asc())),
+        S::UpdatedAtDesc => build().order((orders::updated_at.desc(), orders::id.desc())),
+        S::Status => build().order((
+            orders::status.asc(),
+            orders::created_at.desc(),
+            orders::id.desc(),
+        )),
+        S::StatusDesc => build().order((
+            orders::status.desc(),
+            orders::created_at.desc(),
+            orders::id.desc(),
+        )),
+    };
+    let rows = sorted
         .limit(limit)
         .offset(offset)
         .select(OrderRow::as_select())

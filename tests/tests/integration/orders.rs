@@ -860,3 +860,71 @@ async fn refused_and_unshipped_orders_are_supply_problems() {
         .await
         .expect_problem(404);
 }
+
+/// Lists sort on the server by the fields they name (`field` ascending, `-field`
+/// descending, newest first by default); any other value is refused before the query.
+#[actix_web::test]
+async fn orders_sort_on_the_server_by_the_fields_they_name() {
+    let w = world().await;
+    let app = &w.app;
+    let c = id(&w.beijing);
+    let hospital = app.login_demo("hospital").await;
+    let mut placed = Vec::new();
+    for q in [3, 1, 2] {
+        let o = order(
+            &w,
+            "hospital",
+            json!({"lines": [{"contract_id": c, "quantity": q}]}),
+            None,
+        )
+        .await
+        .expect(201)
+        .body;
+        placed.push(id(&o));
+    }
+    // one of them withdrawn, so the statuses differ
+    app.post(
+        &format!("/api/v1/orders/{}/withdraw", placed[1]),
+        &hospital,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let ids = |path: String| {
+        let hospital = hospital.clone();
+        async move {
+            app.get(&path, &hospital).await.expect(200).body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let newest_first = ids("/api/v1/orders".into()).await;
+    let mut expected = placed.clone();
+    expected.reverse();
+    assert_eq!(newest_first, expected);
+    assert_eq!(
+        ids("/api/v1/orders?sort=-created_at".into()).await,
+        expected
+    );
+    assert_eq!(ids("/api/v1/orders?sort=created_at".into()).await, placed);
+    // by status: submitted < withdrawn, ties newest first
+    let by_status = ids("/api/v1/orders?sort=status".into()).await;
+    assert_eq!(
+        by_status,
+        [placed[2].clone(), placed[0].clone(), placed[1].clone()]
+    );
+    for bad in ["price", "-", "created_at,status", "CREATED_AT"] {
+        app.get(&format!("/api/v1/orders?sort={bad}"), &hospital)
+            .await
+            .expect_problem(400);
+    }
+    app.get("/api/v1/deliveries?sort=-due_date", &hospital)
+        .await
+        .expect(200);
+    app.get("/api/v1/deliveries?sort=due", &hospital)
+        .await
+        .expect_problem(400);
+}

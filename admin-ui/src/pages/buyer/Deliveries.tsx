@@ -52,7 +52,7 @@ export default function Deliveries() {
 
   const sum = (d: Delivery, k: 'quantity' | 'accepted') => d.lines.reduce((s, l) => s + (l[k] ?? 0), 0);
   const columns: ProColumns<Delivery>[] = [
-    { title: t('buyer.delivery.shippedAt'), dataIndex: 'shipped_at', search: false, render: (_, d) => cst(d.shipped_at) },
+    { title: t('buyer.delivery.shippedAt'), dataIndex: 'shipped_at', search: false, sorter: true, defaultSortOrder: 'descend', render: (_, d) => cst(d.shipped_at) },
     {
       title: t('common.status'),
       dataIndex: 'status',
@@ -91,9 +91,9 @@ export default function Deliveries() {
       render: (_, d) => (d.status === 'accepted' ? units(sum(d, 'accepted')) : '—'),
     },
     { title: t('buyer.delivery.acceptedOn'), dataIndex: 'accepted_on', search: false, render: (_, d) => d.accepted_on ?? '—' },
-    { title: t('buyer.delivery.dueDate'), dataIndex: 'due_date', search: false, render: (_, d) => d.due_date ?? '—' },
+    { title: t('buyer.delivery.dueDate'), dataIndex: 'due_date', search: false, sorter: true, render: (_, d) => d.due_date ?? '—' },
     { title: t('buyer.ship.batch'), dataIndex: 'batch_no', search: false },
-    { title: t('buyer.ship.expiry'), dataIndex: 'expiry_date', search: false },
+    { title: t('buyer.ship.expiry'), dataIndex: 'expiry_date', search: false, sorter: true },
     { title: t('buyer.ship.invoice'), dataIndex: 'invoice_no', search: false },
     { title: t('buyer.delivery.shippedBy'), dataIndex: 'shipped_by_org_id', search: false, render: (_, d) => <ShippedBy d={d} /> },
     {

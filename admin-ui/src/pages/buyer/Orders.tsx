@@ -64,6 +64,8 @@ export default function Orders() {
     {
       title: t('buyer.order.created'),
       dataIndex: 'created_at',
+      sorter: true,
+      defaultSortOrder: 'descend',
       search: false,
       render: (_, o) => {
         primeOrders([o]);
@@ -83,6 +85,7 @@ export default function Orders() {
     {
       title: t('common.status'),
       dataIndex: 'status',
+      sorter: true,
       valueType: 'select',
       valueEnum: statusEnum(t, 'order', ORDER_STATUSES),
       render: (_, o) => (
