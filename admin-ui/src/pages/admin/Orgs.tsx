@@ -1,14 +1,15 @@
 // Organisations (机构): admins create, rename, suspend and reactivate them; auditors read.
 // A supplier created or renamed is linked to the catalog items of its name at once.
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { Alert, App, Button, Form, Input, Modal, Popconfirm, Select, Space } from 'antd';
+import { App, Button, Form, Input, Popconfirm, Select, Space } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, must } from '../../api/client';
-import { applyFieldErrors, describe, problemOf } from '../../api/problem';
+import { describe } from '../../api/problem';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
+import FormModal from '../../components/FormModal';
 import ServerTable from '../../components/ServerTable';
 import { cst, provinceName, useProvinces } from '../../components/format';
 import { ActiveTag, ORG_KINDS, PROVINCIAL, type Org, type OrgKind } from './adminShared';
@@ -142,131 +143,84 @@ interface OrgForm {
 }
 
 function CreateOrg({ onClose, onDone }: { onClose: () => void; onDone: (o: Org) => void }) {
-  const { t, has, lang } = useI18n();
+  const { t, lang } = useI18n();
   const provinces = useProvinces();
   const [form] = Form.useForm<OrgForm>();
   const kind = Form.useWatch('kind', form);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const o = await must(
-        api.POST('/api/v1/orgs', { body: { name: v.name.trim(), kind: v.kind, province: v.province || undefined } }),
-      );
-      onDone(o);
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      const p = problemOf(e);
-      if (p.code === 'org_name_taken') form.setFields([{ name: 'name', errors: [t('err.org_name_taken')] }]);
-      else if (left.length > 0 || !p.errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const needsProvince = !!kind && PROVINCIAL.includes(kind);
   return (
-    <Modal
-      open
+    <FormModal<OrgForm>
       title={t('admin.org.create')}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="org-submit">
-          {t('common.save')}
-        </Button>,
-      ]}
+      form={form}
+      okTestId="org-submit"
+      onClose={onClose}
+      codeFields={{ org_name_taken: 'name' }}
+      onSubmit={async (v) => {
+        const o = await must(
+          api.POST('/api/v1/orgs', { body: { name: v.name.trim(), kind: v.kind, province: v.province || undefined } }),
+        );
+        onDone(o);
+      }}
     >
-      <Form form={form} layout="vertical" onFinish={submit}>
-        <Form.Item
-          name="name"
-          label={t('common.name')}
-          rules={[
-            { required: true, whitespace: true, message: t('admin.nameRequired') },
-            { max: 200, message: t('admin.nameMax') },
-          ]}
-          extra={kind === 'supplier' ? t('admin.org.supplierHelp') : undefined}
-        >
-          <Input maxLength={200} data-testid="org-name" />
-        </Form.Item>
-        <Form.Item name="kind" label={t('admin.org.kind')} rules={[{ required: true, message: t('admin.org.kindRequired') }]}>
-          <Select options={ORG_KINDS.map((k) => ({ value: k, label: t(`admin.kind.${k}`) }))} data-testid="org-kind" />
-        </Form.Item>
-        <Form.Item
-          name="province"
-          label={t('common.province')}
-          rules={needsProvince ? [{ required: true, message: t('admin.org.provinceRequired') }] : []}
-          extra={needsProvince ? t('admin.org.provinceHelp') : t('admin.org.provinceOptional')}
-        >
-          <Select
-            allowClear
-            showSearch
-            optionFilterProp="label"
-            options={provinces.map((p) => ({ value: p.code, label: lang === 'zh' ? p.name_zh : p.name_en }))}
-            data-testid="org-province"
-          />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+      <Form.Item
+        name="name"
+        label={t('common.name')}
+        rules={[
+          { required: true, whitespace: true, message: t('admin.nameRequired') },
+          { max: 200, message: t('admin.nameMax') },
+        ]}
+        extra={kind === 'supplier' ? t('admin.org.supplierHelp') : undefined}
+      >
+        <Input maxLength={200} data-testid="org-name" />
+      </Form.Item>
+      <Form.Item name="kind" label={t('admin.org.kind')} rules={[{ required: true, message: t('admin.org.kindRequired') }]}>
+        <Select options={ORG_KINDS.map((k) => ({ value: k, label: t(`admin.kind.${k}`) }))} data-testid="org-kind" />
+      </Form.Item>
+      <Form.Item
+        name="province"
+        label={t('common.province')}
+        rules={needsProvince ? [{ required: true, message: t('admin.org.provinceRequired') }] : []}
+        extra={needsProvince ? t('admin.org.provinceHelp') : t('admin.org.provinceOptional')}
+      >
+        <Select
+          allowClear
+          showSearch
+          optionFilterProp="label"
+          options={provinces.map((p) => ({ value: p.code, label: lang === 'zh' ? p.name_zh : p.name_en }))}
+          data-testid="org-province"
+        />
+      </Form.Item>
+    </FormModal>
   );
 }
 
 function RenameOrg({ org, onClose, onDone }: { org: Org; onClose: () => void; onDone: () => void }) {
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const [form] = Form.useForm<{ name: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      await must(api.PATCH('/api/v1/orgs/{id}', { params: { path: { id: org.id } }, body: { name: v.name.trim() } }));
-      onDone();
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      const p = problemOf(e);
-      if (p.code === 'org_name_taken') form.setFields([{ name: 'name', errors: [t('err.org_name_taken')] }]);
-      else if (left.length > 0 || !p.errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormModal<{ name: string }>
       title={t('admin.org.renameTitle')}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="org-rename-submit">
-          {t('common.save')}
-        </Button>,
-      ]}
+      form={form}
+      okTestId="org-rename-submit"
+      onClose={onClose}
+      codeFields={{ org_name_taken: 'name' }}
+      initialValues={{ name: org.name }}
+      onSubmit={async (v) => {
+        await must(api.PATCH('/api/v1/orgs/{id}', { params: { path: { id: org.id } }, body: { name: v.name.trim() } }));
+        onDone();
+      }}
     >
-      <Form form={form} layout="vertical" initialValues={{ name: org.name }} onFinish={submit}>
-        <Form.Item
-          name="name"
-          label={t('common.name')}
-          rules={[
-            { required: true, whitespace: true, message: t('admin.nameRequired') },
-            { max: 200, message: t('admin.nameMax') },
-          ]}
-          extra={org.kind === 'supplier' ? t('admin.org.supplierRenameHelp') : undefined}
-        >
-          <Input maxLength={200} />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+      <Form.Item
+        name="name"
+        label={t('common.name')}
+        rules={[
+          { required: true, whitespace: true, message: t('admin.nameRequired') },
+          { max: 200, message: t('admin.nameMax') },
+        ]}
+        extra={org.kind === 'supplier' ? t('admin.org.supplierRenameHelp') : undefined}
+      >
+        <Input maxLength={200} />
+      </Form.Item>
+    </FormModal>
   );
 }

@@ -1,14 +1,15 @@
 // Users (用户): admins create them (a password generated when none is given, shown once),
 // rename, deactivate or reactivate them and reset passwords; auditors read.
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { Alert, App, Button, Form, Input, Modal, Popconfirm, Select, Space } from 'antd';
+import { App, Button, Form, Input, Popconfirm, Select, Space } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
-import { applyFieldErrors, describe, problemOf } from '../../api/problem';
+import { describe } from '../../api/problem';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
+import FormModal from '../../components/FormModal';
 import ServerTable from '../../components/ServerTable';
 import { cst, provinceName, useProvinces } from '../../components/format';
 import { ActiveTag, generatePassword, KIND_OF_ROLE, PasswordOnce, ROLES, useAllOrgs, type Org, type Role, type User } from './adminShared';
@@ -187,11 +188,9 @@ interface UserForm {
 }
 
 function CreateUser({ orgs, onClose, onDone }: { orgs: Org[]; onClose: () => void; onDone: (email: string, password?: string) => void }) {
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const [form] = Form.useForm<UserForm>();
   const role = Form.useWatch('role', form);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const choices = useMemo(
     () =>
       orgs
@@ -199,138 +198,90 @@ function CreateUser({ orgs, onClose, onDone }: { orgs: Org[]; onClose: () => voi
         .map((o) => ({ value: o.id, label: o.status === 'active' ? o.name : `${o.name} (${t('admin.org.suspendedTag')})` })),
     [orgs, role, t],
   );
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await must(
-        api.POST('/api/v1/users', {
-          body: {
-            email: v.email.trim(),
-            display_name: v.display_name?.trim() ?? '',
-            role: v.role,
-            org_id: v.org_id,
-            password: v.password ? v.password : undefined,
-          },
-        }),
-      );
-      const initial = (created as { initial_password?: string | null }).initial_password ?? undefined;
-      onDone(created.email, initial);
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      const p = problemOf(e);
-      if (p.code === 'email_taken') form.setFields([{ name: 'email', errors: [t('err.email_taken')] }]);
-      else if (left.length > 0 || !p.errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormModal<UserForm>
       title={t('admin.user.create')}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="user-submit">
-          {t('common.save')}
-        </Button>,
-      ]}
+      form={form}
+      okTestId="user-submit"
+      onClose={onClose}
+      codeFields={{ email_taken: 'email' }}
+      onValuesChange={(changed: Partial<UserForm>) => {
+        if ('role' in changed) form.setFieldValue('org_id', undefined);
+      }}
+      onSubmit={async (v) => {
+        const created = await must(
+          api.POST('/api/v1/users', {
+            body: {
+              email: v.email.trim(),
+              display_name: v.display_name?.trim() ?? '',
+              role: v.role,
+              org_id: v.org_id,
+              password: v.password ? v.password : undefined,
+            },
+          }),
+        );
+        const initial = (created as { initial_password?: string | null }).initial_password ?? undefined;
+        onDone(created.email, initial);
+      }}
     >
-      <Form
-        form={form}
-        layout="vertical"
-        onFinish={submit}
-        onValuesChange={(changed: Partial<UserForm>) => {
-          if ('role' in changed) form.setFieldValue('org_id', undefined);
-        }}
+      <Form.Item
+        name="email"
+        label={t('admin.user.email')}
+        rules={[
+          { required: true, message: t('admin.user.emailRequired') },
+          { type: 'email', message: t('admin.user.emailInvalid') },
+          { max: 254, message: t('admin.user.emailInvalid') },
+        ]}
       >
-        <Form.Item
-          name="email"
-          label={t('admin.user.email')}
-          rules={[
-            { required: true, message: t('admin.user.emailRequired') },
-            { type: 'email', message: t('admin.user.emailInvalid') },
-            { max: 254, message: t('admin.user.emailInvalid') },
-          ]}
-        >
-          <Input autoComplete="off" data-testid="user-email" />
-        </Form.Item>
-        <Form.Item name="display_name" label={t('admin.user.name')} rules={[{ max: 200, message: t('admin.nameMax') }]}>
-          <Input maxLength={200} data-testid="user-name" />
-        </Form.Item>
-        <Form.Item name="role" label={t('admin.user.role')} rules={[{ required: true, message: t('admin.user.roleRequired') }]}>
-          <Select options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} data-testid="user-role" />
-        </Form.Item>
-        <Form.Item
-          name="org_id"
-          label={t('user.org')}
-          rules={[{ required: true, message: t('admin.user.orgRequired') }]}
-          extra={role ? t('admin.user.orgHelp', { kind: t(`admin.kind.${KIND_OF_ROLE[role]}`) }) : t('admin.user.orgPickRole')}
-        >
-          <Select showSearch optionFilterProp="label" options={choices} disabled={!role} data-testid="user-org" />
-        </Form.Item>
-        <Form.Item
-          name="password"
-          label={t('admin.user.password')}
-          extra={t('admin.user.passwordHelp')}
-          rules={[
-            { min: 12, message: t('admin.user.passwordMin') },
-            { max: 256, message: t('admin.user.passwordMax') },
-          ]}
-        >
-          <Input.Password autoComplete="new-password" data-testid="user-password" />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+        <Input autoComplete="off" data-testid="user-email" />
+      </Form.Item>
+      <Form.Item name="display_name" label={t('admin.user.name')} rules={[{ max: 200, message: t('admin.nameMax') }]}>
+        <Input maxLength={200} data-testid="user-name" />
+      </Form.Item>
+      <Form.Item name="role" label={t('admin.user.role')} rules={[{ required: true, message: t('admin.user.roleRequired') }]}>
+        <Select options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} data-testid="user-role" />
+      </Form.Item>
+      <Form.Item
+        name="org_id"
+        label={t('user.org')}
+        rules={[{ required: true, message: t('admin.user.orgRequired') }]}
+        extra={role ? t('admin.user.orgHelp', { kind: t(`admin.kind.${KIND_OF_ROLE[role]}`) }) : t('admin.user.orgPickRole')}
+      >
+        <Select showSearch optionFilterProp="label" options={choices} disabled={!role} data-testid="user-org" />
+      </Form.Item>
+      <Form.Item
+        name="password"
+        label={t('admin.user.password')}
+        extra={t('admin.user.passwordHelp')}
+        rules={[
+          { min: 12, message: t('admin.user.passwordMin') },
+          { max: 256, message: t('admin.user.passwordMax') },
+        ]}
+      >
+        <Input.Password autoComplete="new-password" data-testid="user-password" />
+      </Form.Item>
+    </FormModal>
   );
 }
 
 function RenameUser({ user, onClose, onDone }: { user: User; onClose: () => void; onDone: () => void }) {
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const [form] = Form.useForm<{ display_name: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      await must(api.PATCH('/api/v1/users/{id}', { params: { path: { id: user.id } }, body: { display_name: v.display_name.trim() } }));
-      onDone();
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      if (left.length > 0 || !problemOf(e).errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormModal<{ display_name: string }>
       title={t('admin.user.renameTitle', { email: user.email })}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="user-rename-submit">
-          {t('common.save')}
-        </Button>,
-      ]}
+      form={form}
+      okTestId="user-rename-submit"
+      onClose={onClose}
+      initialValues={{ display_name: user.display_name }}
+      onSubmit={async (v) => {
+        await must(api.PATCH('/api/v1/users/{id}', { params: { path: { id: user.id } }, body: { display_name: v.display_name.trim() } }));
+        onDone();
+      }}
     >
-      <Form form={form} layout="vertical" initialValues={{ display_name: user.display_name }} onFinish={submit}>
-        <Form.Item name="display_name" label={t('admin.user.name')} rules={[{ max: 200, message: t('admin.nameMax') }]}>
-          <Input maxLength={200} />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+      <Form.Item name="display_name" label={t('admin.user.name')} rules={[{ max: 200, message: t('admin.nameMax') }]}>
+        <Input maxLength={200} />
+      </Form.Item>
+    </FormModal>
   );
 }

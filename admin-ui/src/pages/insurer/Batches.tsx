@@ -2,15 +2,16 @@
 // undisputed delivery lines (all, those due by a date, or one supplier's) into a batch with
 // one payment order per supplier. Auditors and admins read every province's batches.
 import { PageContainer, type ProColumns } from '@ant-design/pro-components';
-import { Alert, App, Button, DatePicker, Form, Modal, Select, Space, Table, Typography } from 'antd';
+import { Alert, App, Button, DatePicker, Form, Select, Space, Table, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import type { Dayjs } from 'dayjs';
 import { api, must, type Schemas } from '../../api/client';
-import { applyFieldErrors, describe, problemOf } from '../../api/problem';
+import { problemOf } from '../../api/problem';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
+import FormModal from '../../components/FormModal';
 import ServerTable from '../../components/ServerTable';
 import { cst, money, provinceName, useProvinces } from '../../components/format';
 import { BatchStatus, PaidTag, ShortId } from './settlementShared';
@@ -209,74 +210,56 @@ function useProvinceSuppliers(province: string | null | undefined) {
 
 function CreateBatch({ onClose, onCreated }: { onClose: () => void; onCreated: (b: Batch) => void }) {
   const { me } = useAuth();
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const { message } = App.useApp();
   const [form] = Form.useForm<BatchForm>();
-  const [busy, setBusy] = useState(false);
   const [empty, setEmpty] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const { suppliers, loading } = useProvinceSuppliers(me?.province);
 
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setEmpty(false);
-    setError(null);
-    try {
-      const batch = await must(
-        api.POST('/api/v1/settlements/batches', {
-          body: {
-            due_by: v.due_by ? v.due_by.format('YYYY-MM-DD') : undefined,
-            supplier_org_id: v.supplier_org_id || undefined,
-          },
-        }),
-      );
-      message.success(t('insurer.batch.createdShort'));
-      onCreated(batch);
-    } catch (e) {
-      const p = problemOf(e);
-      if (p.code === 'batch_empty') setEmpty(true);
-      else {
-        const left = applyFieldErrors(form, e);
-        if (left.length > 0 || !p.errors?.length) setError(describe(t, has, e));
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <Modal
-      open
+    <FormModal<BatchForm>
       title={t('insurer.batch.create')}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="batch-submit">
-          {t('insurer.batch.submit')}
-        </Button>,
-      ]}
+      form={form}
+      okText={t('insurer.batch.submit')}
+      okTestId="batch-submit"
+      onClose={onClose}
+      submitOnEnter={false}
+      onValuesChange={() => setEmpty(false)}
+      onSubmit={async (v) => {
+        setEmpty(false);
+        try {
+          const batch = await must(
+            api.POST('/api/v1/settlements/batches', {
+              body: {
+                due_by: v.due_by ? v.due_by.format('YYYY-MM-DD') : undefined,
+                supplier_org_id: v.supplier_org_id || undefined,
+              },
+            }),
+          );
+          message.success(t('insurer.batch.createdShort'));
+          onCreated(batch);
+        } catch (e) {
+          // nothing to settle: said in its own notice, not as an error
+          if (problemOf(e).code === 'batch_empty') setEmpty(true);
+          else throw e;
+        }
+      }}
+      intro={<Typography.Paragraph type="secondary">{t('insurer.batch.createHelp')}</Typography.Paragraph>}
     >
-      <Typography.Paragraph type="secondary">{t('insurer.batch.createHelp')}</Typography.Paragraph>
-      <Form form={form} layout="vertical" onValuesChange={() => setEmpty(false)}>
-        <Form.Item name="due_by" label={t('insurer.batch.dueBy')} extra={t('insurer.batch.dueByHelp')}>
-          <DatePicker style={{ width: '100%' }} data-testid="batch-due-by" />
-        </Form.Item>
-        <Form.Item name="supplier_org_id" label={t('insurer.supplier')} extra={t('insurer.batch.supplierHelp')}>
-          <Select
-            allowClear
-            showSearch
-            optionFilterProp="label"
-            loading={loading}
-            placeholder={t('insurer.batch.allSuppliers')}
-            options={suppliers}
-            data-testid="batch-supplier"
-          />
-        </Form.Item>
-      </Form>
+      <Form.Item name="due_by" label={t('insurer.batch.dueBy')} extra={t('insurer.batch.dueByHelp')}>
+        <DatePicker style={{ width: '100%' }} data-testid="batch-due-by" />
+      </Form.Item>
+      <Form.Item name="supplier_org_id" label={t('insurer.supplier')} extra={t('insurer.batch.supplierHelp')}>
+        <Select
+          allowClear
+          showSearch
+          optionFilterProp="label"
+          loading={loading}
+          placeholder={t('insurer.batch.allSuppliers')}
+          options={suppliers}
+          data-testid="batch-supplier"
+        />
+      </Form.Item>
       {empty && (
         <Alert
           type="info"
@@ -286,7 +269,6 @@ function CreateBatch({ onClose, onCreated }: { onClose: () => void; onCreated: (
           description={t('insurer.batch.emptyDetail')}
         />
       )}
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+    </FormModal>
   );
 }

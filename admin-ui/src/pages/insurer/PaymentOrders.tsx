@@ -2,14 +2,15 @@
 // records the bank transfer, in full: the amount is set against the hospitals' prepayments
 // first, the rest deducted from the fund payments owed to them. Suppliers see their own.
 import { PageContainer } from '@ant-design/pro-components';
-import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Select, Space, Table, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Select, Space, Table, Typography } from 'antd';
 import { BankOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, must, type Schemas } from '../../api/client';
-import { applyFieldErrors, describe, problemOf } from '../../api/problem';
+import { describe } from '../../api/problem';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
+import FormModal from '../../components/FormModal';
 import { cst, money, provinceName, useProvinces } from '../../components/format';
 import { bankReferenceRules, PaidTag, ShortId, sumDecimals } from './settlementShared';
 
@@ -221,68 +222,49 @@ export default function PaymentOrders() {
 }
 
 function PayOrder({ order, onClose, onDone }: { order: PaymentOrder; onClose: () => void; onDone: (p: Payment) => void }) {
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const [form] = Form.useForm<{ bank_reference: string; amount: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const payment = await must(
-        api.POST('/api/v1/settlements/payment-orders/{id}/payments', {
-          params: { path: { id: order.id } },
-          body: { bank_reference: v.bank_reference, amount: v.amount.trim() },
-        }),
-      );
-      onDone(payment);
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      if (left.length > 0 || !problemOf(e).errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormModal<{ bank_reference: string; amount: string }>
       title={t('insurer.order.payTitle')}
-      onCancel={onClose}
-      destroyOnHidden
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="pay-submit">
-          {t('insurer.order.payOk')}
-        </Button>,
-      ]}
+      form={form}
+      okText={t('insurer.order.payOk')}
+      okTestId="pay-submit"
+      onClose={onClose}
+      initialValues={{ amount: order.total, bank_reference: '' }}
+      onSubmit={async (v) => {
+        const payment = await must(
+          api.POST('/api/v1/settlements/payment-orders/{id}/payments', {
+            params: { path: { id: order.id } },
+            body: { bank_reference: v.bank_reference, amount: v.amount.trim() },
+          }),
+        );
+        onDone(payment);
+      }}
+      intro={
+        <Descriptions column={1} size="small" bordered style={{ marginBottom: 16 }}>
+          <Descriptions.Item label={t('insurer.supplier')}>{order.supplier_name}</Descriptions.Item>
+          <Descriptions.Item label={t('insurer.batch.lines')}>{order.line_count}</Descriptions.Item>
+          <Descriptions.Item label={t('insurer.order.total')}>
+            <Typography.Text strong>{money(order.total)}</Typography.Text>
+          </Descriptions.Item>
+        </Descriptions>
+      }
     >
-      <Descriptions column={1} size="small" bordered style={{ marginBottom: 16 }}>
-        <Descriptions.Item label={t('insurer.supplier')}>{order.supplier_name}</Descriptions.Item>
-        <Descriptions.Item label={t('insurer.batch.lines')}>{order.line_count}</Descriptions.Item>
-        <Descriptions.Item label={t('insurer.order.total')}>
-          <Typography.Text strong>{money(order.total)}</Typography.Text>
-        </Descriptions.Item>
-      </Descriptions>
-      <Form form={form} layout="vertical" initialValues={{ amount: order.total, bank_reference: '' }} onFinish={submit}>
-        <Form.Item name="bank_reference" label={t('insurer.bankRef')} extra={t('insurer.bankRef.help')} rules={bankReferenceRules(t)}>
-          <Input maxLength={64} autoComplete="off" data-testid="pay-bank-ref" />
-        </Form.Item>
-        <Form.Item
-          name="amount"
-          label={t('insurer.order.amount')}
-          extra={t('insurer.order.amountHelp')}
-          rules={[
-            { required: true, message: t('insurer.order.amountRequired') },
-            { pattern: /^\s*\d{1,13}(\.\d{1,2})?\s*$/, message: t('insurer.order.amountFormat') },
-          ]}
-        >
-          <Input inputMode="decimal" addonAfter={t('insurer.yuan')} autoComplete="off" data-testid="pay-amount" />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+      <Form.Item name="bank_reference" label={t('insurer.bankRef')} extra={t('insurer.bankRef.help')} rules={bankReferenceRules(t)}>
+        <Input maxLength={64} autoComplete="off" data-testid="pay-bank-ref" />
+      </Form.Item>
+      <Form.Item
+        name="amount"
+        label={t('insurer.order.amount')}
+        extra={t('insurer.order.amountHelp')}
+        rules={[
+          { required: true, message: t('insurer.order.amountRequired') },
+          { pattern: /^\s*\d{1,13}(\.\d{1,2})?\s*$/, message: t('insurer.order.amountFormat') },
+        ]}
+      >
+        <Input inputMode="decimal" addonAfter={t('insurer.yuan')} autoComplete="off" data-testid="pay-amount" />
+      </Form.Item>
+    </FormModal>
   );
 }

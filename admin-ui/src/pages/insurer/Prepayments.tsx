@@ -3,14 +3,15 @@
 // insurer records a payment under the bank's reference; each hospital's fund ledger shows
 // what was prepaid, set off and deducted, and whether it balances.
 import { PageContainer } from '@ant-design/pro-components';
-import { Alert, App, Button, Card, Col, Descriptions, Drawer, Empty, Form, Input, Modal, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Descriptions, Drawer, Empty, Form, Input, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
 import { BankOutlined, CheckCircleOutlined, CloseCircleOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, must, type Schemas } from '../../api/client';
-import { applyFieldErrors, describe, problemOf } from '../../api/problem';
+import { describe } from '../../api/problem';
 import { useAuth } from '../../auth';
 import { useI18n } from '../../i18n';
+import FormModal from '../../components/FormModal';
 import { cst, money, provinceName, useProvinces } from '../../components/format';
 import { bankReferenceRules, PaidTag, percent, sumDecimals, useSettledRounds } from './settlementShared';
 
@@ -252,58 +253,38 @@ function RecordPrepayment({
   onClose: () => void;
   onDone: (d: Due) => void;
 }) {
-  const { t, has } = useI18n();
+  const { t } = useI18n();
   const [form] = Form.useForm<{ bank_reference: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async () => {
-    const v = await form.validateFields();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await must(
-        api.POST('/api/v1/settlements/prepayments', {
-          body: { round_id: roundId, hospital_org_id: due.hospital_org_id, bank_reference: v.bank_reference },
-        }),
-      );
-      onDone(saved);
-    } catch (e) {
-      const left = applyFieldErrors(form, e);
-      if (left.length > 0 || !problemOf(e).errors?.length) setError(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormModal<{ bank_reference: string }>
       title={t('insurer.prepay.recordTitle')}
-      onCancel={onClose}
-      footer={[
-        <Button key="cancel" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>,
-        <Button key="ok" type="primary" loading={busy} onClick={submit} data-testid="prepay-submit">
-          {t('insurer.prepay.recordOk')}
-        </Button>,
-      ]}
-      destroyOnHidden
+      form={form}
+      okText={t('insurer.prepay.recordOk')}
+      okTestId="prepay-submit"
+      onClose={onClose}
+      onSubmit={async (v) => {
+        const saved = await must(
+          api.POST('/api/v1/settlements/prepayments', {
+            body: { round_id: roundId, hospital_org_id: due.hospital_org_id, bank_reference: v.bank_reference },
+          }),
+        );
+        onDone(saved);
+      }}
+      intro={
+        <Descriptions column={1} size="small" bordered style={{ marginBottom: 16 }}>
+          <Descriptions.Item label={t('insurer.hospital')}>{due.hospital_name}</Descriptions.Item>
+          <Descriptions.Item label={t('insurer.prepay.agreed')}>{money(due.agreed_amount)}</Descriptions.Item>
+          <Descriptions.Item label={t('insurer.prepay.ratio')}>{percent(due.ratio)}</Descriptions.Item>
+          <Descriptions.Item label={t('insurer.prepay.due')}>
+            <Typography.Text strong>{money(due.amount)}</Typography.Text>
+          </Descriptions.Item>
+        </Descriptions>
+      }
     >
-      <Descriptions column={1} size="small" bordered style={{ marginBottom: 16 }}>
-        <Descriptions.Item label={t('insurer.hospital')}>{due.hospital_name}</Descriptions.Item>
-        <Descriptions.Item label={t('insurer.prepay.agreed')}>{money(due.agreed_amount)}</Descriptions.Item>
-        <Descriptions.Item label={t('insurer.prepay.ratio')}>{percent(due.ratio)}</Descriptions.Item>
-        <Descriptions.Item label={t('insurer.prepay.due')}>
-          <Typography.Text strong>{money(due.amount)}</Typography.Text>
-        </Descriptions.Item>
-      </Descriptions>
-      <Form form={form} layout="vertical" onFinish={submit}>
-        <Form.Item name="bank_reference" label={t('insurer.bankRef')} extra={t('insurer.bankRef.help')} rules={bankReferenceRules(t)}>
-          <Input maxLength={64} autoComplete="off" data-testid="prepay-bank-ref" />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon message={error} />}
-    </Modal>
+      <Form.Item name="bank_reference" label={t('insurer.bankRef')} extra={t('insurer.bankRef.help')} rules={bankReferenceRules(t)}>
+        <Input maxLength={64} autoComplete="off" data-testid="prepay-bank-ref" />
+      </Form.Item>
+    </FormModal>
   );
 }
 
