@@ -133,4 +133,26 @@ pub struct CancelRound {
 #[into_params(parameter_in = Query)]
 pub struct RoundQuery {
     pub status: Option<String>,
+    /// The order of the list: a field, ascending, or `-` and the field, descending
+    /// (default `-bidding_deadline`); ties by id.
+    #[param(inline)]
+    pub sort: Option<RoundSort>,
+}
+
+/// How a list of rounds is sorted.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum RoundSort {
+    #[serde(rename = "bidding_deadline")]
+    BiddingDeadline,
+    #[default]
+    #[serde(rename = "-bidding_deadline")]
+    BiddingDeadlineDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
 }

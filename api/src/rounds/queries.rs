@@ -94,11 +94,13 @@ impl Round {
             .await
     }
 
-    /// Rounds visible to the caller (drafts only to `with_drafts`), newest deadline first.
+    /// Rounds visible to the caller (drafts only to `with_drafts`), in the order asked
+    /// (latest deadline first by default).
     pub async fn page(
         conn: &mut AsyncPgConnection,
         with_drafts: bool,
         status: Option<RoundStatus>,
+        sort: crate::rounds::dto::RoundSort,
         limit: i64,
         offset: i64,
     ) -> QueryResult<(Vec<Self>, i64)> {
@@ -113,8 +115,16 @@ impl Round {
             c = c.filter(rounds::status.eq(s));
         }
         let total = c.count().get_result(conn).await?;
+        use crate::rounds::dto::RoundSort as S;
+        let q = match sort {
+            S::BiddingDeadline => q.order((rounds::bidding_deadline.asc(), rounds::id)),
+            S::BiddingDeadlineDesc => q.order((rounds::bidding_deadline.desc(), rounds::id)),
+            S::CreatedAt => q.order((rounds::created_at.asc(), rounds::id)),
+            S::CreatedAtDesc => q.order((rounds::created_at.desc(), rounds::id)),
+            S::Name => q.order((rounds::name.asc(), rounds::id)),
+            S::NameDesc => q.order((rounds::name.desc(), rounds::id)),
+        };
         let rows = q
-            .order((rounds::bidding_deadline.desc(), rounds::id))
             .limit(limit)
             .offset(offset)
             .select(Self::as_select())

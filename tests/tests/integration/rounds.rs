@@ -1427,3 +1427,42 @@ async fn a_previous_price_past_its_column_is_refused() {
     .await
     .expect(201);
 }
+
+/// The rounds list sorts on the server by the fields it names; anything else is refused.
+#[actix_web::test]
+async fn rounds_sort_on_the_server_by_the_fields_they_name() {
+    let app = TestApp::with_demo().await;
+    let mut made = Vec::new();
+    for name in ["乙批次", "甲批次", "丙批次"] {
+        made.push(RoundBuilder::new(&app).name(name).draft().await);
+    }
+    let officer = made[0].officer.clone();
+    let names = |sort: &'static str| {
+        let (app, officer) = (&app, officer.clone());
+        async move {
+            app.get(&format!("/api/v1/rounds?sort={sort}"), &officer)
+                .await
+                .expect(200)
+                .body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("created_at").await, ["乙批次", "甲批次", "丙批次"]);
+    assert_eq!(names("-created_at").await, ["丙批次", "甲批次", "乙批次"]);
+    // by name in the database's collation: all three, and `-name` the exact reverse
+    let mut by_name = names("name").await;
+    let mut all = by_name.clone();
+    all.sort();
+    assert_eq!(all, ["丙批次", "乙批次", "甲批次"]);
+    by_name.reverse();
+    assert_eq!(names("-name").await, by_name);
+    for bad in ["price", "-", "name,created_at"] {
+        app.get(&format!("/api/v1/rounds?sort={bad}"), &officer)
+            .await
+            .expect_problem(400);
+    }
+}

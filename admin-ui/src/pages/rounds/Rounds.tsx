@@ -16,7 +16,7 @@ export default function Rounds() {
   const { t } = useI18n();
   const role = me?.role;
   const columns: ProColumns<Round>[] = [
-    { title: t('common.name'), dataIndex: 'name', search: false, ellipsis: true, width: 280 },
+    { title: t('common.name'), dataIndex: 'name', search: false, ellipsis: true, width: 280, sorter: true },
     {
       title: t('common.status'),
       dataIndex: 'status',
@@ -25,7 +25,14 @@ export default function Rounds() {
       render: (_, r) => <RoundStatus status={r.status} />,
     },
     { title: t('round.kind'), dataIndex: 'kind', search: false, render: (_, r) => t(`round.kind.${r.kind}`) },
-    { title: t('round.deadline'), dataIndex: 'bidding_deadline', search: false, render: (_, r) => cst(r.bidding_deadline) },
+    {
+      title: t('round.deadline'),
+      dataIndex: 'bidding_deadline',
+      search: false,
+      sorter: true,
+      defaultSortOrder: 'descend',
+      render: (_, r) => cst(r.bidding_deadline),
+    },
     {
       title: t('common.actions'),
       search: false,

@@ -275,7 +275,8 @@ pub async fn list(
         Role::ProcurementOfficer | Role::Admin | Role::Auditor
     );
     let mut conn = state.pool.get().await?;
-    let (rows, total) = Round::page(&mut conn, with_drafts, status, limit, offset).await?;
+    let sort = query.sort.unwrap_or_default();
+    let (rows, total) = Round::page(&mut conn, with_drafts, status, sort, limit, offset).await?;
     let mut items = Vec::with_capacity(rows.len());
     for round in rows {
         items.push(RoundDto::load(&mut conn, round).await?);
