@@ -26,19 +26,35 @@ async function lotAndProduct(page, roundId) {
   throw new Error('supplier@ has no product to offer in the round open for bids');
 }
 
+/** supplier@ on the bid page of the round open for bids, a lot and its product chosen. */
+async function openBidForm(page) {
+  await login(page, 'supplier@vbp.demo');
+  const round = await roundIn(page, 'bidding_open');
+  const { lot, item } = await lotAndProduct(page, round.id);
+  const before = new Set((await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items.map((r) => r.bid_id));
+  await page.goto(`${BASE}/rounds/${round.id}/bid`);
+  await choose(page, 'bid-lot', lot.generic_name);
+  await choose(page, 'bid-product', item.code);
+  return { round, lot, item, before };
+}
+
+/** The receipt of a bid sent since `before` on the lot (polled: the list follows the submission). */
+async function newReceipt(page, round, lot, before) {
+  for (let i = 0; i < 40; i++) {
+    const mine = (await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items;
+    const receipt = mine.find((r) => !before.has(r.bid_id) && r.lot_id === lot.id);
+    if (receipt) return receipt;
+    await page.waitForTimeout(250);
+  }
+  return undefined;
+}
+
 /** `ceiling * f`, four places (prices in the demo are small: floats are exact enough here). */
 const times = (ceiling, f) => (Math.floor(Number(ceiling) * f * 10000) / 10000).toFixed(4);
 
 test('a supplier bids through the form and verifies the receipt', async () => {
   const page = await newPage(browser);
-  await login(page, 'supplier@vbp.demo');
-  const round = await roundIn(page, 'bidding_open');
-  const { lot, item } = await lotAndProduct(page, round.id);
-  const before = new Set((await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items.map((r) => r.bid_id));
-
-  await page.goto(`${BASE}/rounds/${round.id}/bid`);
-  await choose(page, 'bid-lot', lot.generic_name);
-  await choose(page, 'bid-product', item.code);
+  const { round, lot, item, before } = await openBidForm(page);
 
   // above the ceiling first: refused inline, submit disabled
   await page.getByTestId('bid-price').fill((Number(item.ceiling.price) + 1).toFixed(4));
@@ -57,12 +73,7 @@ test('a supplier bids through the form and verifies the receipt', async () => {
   await page.getByTestId('bid-submit').click();
 
   // the new receipt, verified in the browser
-  let receipt;
-  for (let i = 0; i < 40 && !receipt; i++) {
-    const mine = (await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items;
-    receipt = mine.find((r) => !before.has(r.bid_id) && r.lot_id === lot.id);
-    if (!receipt) await page.waitForTimeout(250);
-  }
+  const receipt = await newReceipt(page, round, lot, before);
   assert.ok(receipt, 'no new receipt after submitting');
   assert.equal(receipt.status, 'live');
   await page.getByTestId(`verify-${receipt.bid_id}`).click();
@@ -98,13 +109,7 @@ test("a hospital's demand form saves", async () => {
 
 test('an expired session asks for the password over the form and keeps what was typed', async () => {
   const page = await newPage(browser);
-  await login(page, 'supplier@vbp.demo');
-  const round = await roundIn(page, 'bidding_open');
-  const { lot, item } = await lotAndProduct(page, round.id);
-  const before = new Set((await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items.map((r) => r.bid_id));
-  await page.goto(`${BASE}/rounds/${round.id}/bid`);
-  await choose(page, 'bid-lot', lot.generic_name);
-  await choose(page, 'bid-product', item.code);
+  const { round, lot, item, before } = await openBidForm(page);
   const price = times(item.ceiling.price, 0.45);
   await page.getByTestId('bid-price').fill(price);
   await page.getByTestId('bid-capacity').fill('4321000');
@@ -123,12 +128,8 @@ test('an expired session asks for the password over the form and keeps what was 
   assert.equal(await page.getByTestId('bid-price').inputValue(), price);
   assert.equal(await page.getByTestId('bid-capacity').inputValue(), '4321000');
   await page.getByTestId('bid-submit').click();
-  let found;
-  for (let i = 0; i < 40 && !found; i++) {
-    const mine = (await api(page, `/api/v1/rounds/${round.id}/bids?per_page=200`)).items;
-    found = mine.find((r) => !before.has(r.bid_id) && r.lot_id === lot.id && r.status === 'live');
-    if (!found) await page.waitForTimeout(250);
-  }
+  const found = await newReceipt(page, round, lot, before);
   assert.ok(found, 'the bid was not sent after signing in again');
+  assert.equal(found.status, 'live');
   await page.context().close();
 });

@@ -83,16 +83,7 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
     use utoipa::openapi::path::ParameterIn;
     for (route, item) in api.paths.paths.iter_mut() {
         let api_v1 = route.starts_with("/api/v1/");
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations_mut(item) {
             let params = op.parameters.as_deref().unwrap_or_default();
             let has = |place: ParameterIn| {
                 params.iter().any(|p| {
@@ -165,27 +156,15 @@ pub fn finish(mut api: openapi::OpenApi) -> openapi::OpenApi {
 /// once takes its first tag as a prefix (`orders_list`, `rounds_list`).
 fn unique_operation_ids(api: &mut openapi::OpenApi) {
     let mut count = std::collections::HashMap::<String, usize>::new();
-    for item in api.paths.paths.values() {
-        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
-            .into_iter()
-            .flatten()
-        {
+    for item in api.paths.paths.values_mut() {
+        for op in operations_mut(item) {
             if let Some(id) = &op.operation_id {
                 *count.entry(id.clone()).or_default() += 1;
             }
         }
     }
     for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations_mut(item) {
             let Some(id) = op.operation_id.clone() else {
                 continue;
             };
@@ -203,6 +182,21 @@ fn unique_operation_ids(api: &mut openapi::OpenApi) {
             }
         }
     }
+}
+
+/// The operations of a path, whatever their method.
+fn operations_mut(
+    item: &mut openapi::PathItem,
+) -> impl Iterator<Item = &mut openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn problem_response(description: &str) -> openapi::RefOr<openapi::Response> {
