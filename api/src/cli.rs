@@ -60,6 +60,10 @@ pub enum AuditCommand {
     Verify,
     /// Chain the entries written since the last seal (`vbp serve` does this continuously).
     Seal,
+    /// Check every stored sealed bid against its commitment, and every frozen register
+    /// against the bids: exit 0 when all match, 1 naming the first mismatches (run on a
+    /// restored copy before trusting it).
+    Bids,
 }
 
 /// Creates the database when missing and runs pending migrations.
@@ -110,6 +114,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                     let n = audit::seal_pending(&mut conn).await?;
                     println!("sealed {n} audit entries");
                     Ok(ExitCode::SUCCESS)
+                }
+                AuditCommand::Bids => {
+                    let c = crate::bids::queries::CommitmentCheck::run(&mut conn).await?;
+                    if c.ok() {
+                        println!(
+                            "bids intact: {} sealed bids match their commitments, {} register entries match their bids",
+                            c.bids, c.registered
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    } else {
+                        eprintln!(
+                            "bids DO NOT match: {} altered, {} register entries mismatched, {} live bids of frozen rounds unregistered; first: {:?}",
+                            c.altered, c.register_mismatch, c.unregistered, c.examples
+                        );
+                        Ok(ExitCode::from(1))
+                    }
                 }
                 AuditCommand::Verify => {
                     let report = audit::verify(&mut conn).await?;

@@ -85,6 +85,7 @@ pub fn build_app(
         .app_data(web::Data::new(ui_dir))
         .route("/", web::get().to(ui::index))
         .default_service(web::to(ui::fallback))
+        .wrap(middleware::from_fn(platform::db::read::mark_writes))
         .wrap(middleware::from_fn(input::screen))
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(problem_body))
@@ -142,8 +143,13 @@ fn cors(extra: &[String]) -> actix_cors::Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(platform::db::read::MIN_LSN_HEADER),
         ])
-        .expose_headers([header::RETRY_AFTER, header::LOCATION])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::HeaderName::from_static(platform::db::read::LSN_HEADER),
+        ])
         .block_on_origin_mismatch(true)
         .max_age(600)
 }

@@ -165,6 +165,8 @@ pub fn test_settings(db_url: &str) -> Settings {
             url: db_url.to_owned(),
             pool_size: 4,
             pool_timeout: Duration::from_secs(10),
+            read_url: None,
+            read_pool_size: 4,
         },
         bind: "127.0.0.1:0".into(),
         jwt_secret: JwtSecret(b"test-secret-that-is-at-least-32-bytes-long".to_vec()),

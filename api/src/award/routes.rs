@@ -24,7 +24,10 @@ use crate::{
     rounds::queries::Round,
 };
 use crate::{
-    platform::page::{Page, Pagination},
+    platform::{
+        db::read::{MinLsn, ReadDb},
+        page::{Page, Pagination},
+    },
     rounds::service::visible_round,
 };
 
@@ -318,7 +321,7 @@ pub async fn award_round(
     tag = "award",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
-    params(("id" = Uuid, Path, description = "Round id")),
+    params(("id" = Uuid, Path, description = "Round id"), MinLsn),
     responses(
         (status = 200, description = "The results", body = Results),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -329,10 +332,10 @@ pub async fn award_round(
 #[get("/rounds/{id}/results")]
 pub async fn results(
     user: AuthUser,
-    state: web::Data<AppState>,
+    db: ReadDb,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Results>, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = db.conn;
     let round = visible_round(&mut conn, &user, *id).await?;
     let evaluation = published::published(&mut conn, &round).await?;
     Ok(web::Json(published::results(&round, &evaluation)))
@@ -344,7 +347,7 @@ pub async fn results(
     tag = "award",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
-    params(("id" = Uuid, Path, description = "Round id")),
+    params(("id" = Uuid, Path, description = "Round id"), MinLsn),
     responses(
         (status = 200, description = "OCDS 1.1 release package", body = Object),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -356,9 +359,10 @@ pub async fn results(
 pub async fn ocds_package(
     user: AuthUser,
     state: web::Data<AppState>,
+    db: ReadDb,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = db.conn;
     let round = visible_round(&mut conn, &user, *id).await?;
     let evaluation = published::published(&mut conn, &round).await?;
     let package = ocds::package(&mut conn, &state.settings, &round, &evaluation).await?;

@@ -400,3 +400,60 @@ impl OpeningShares {
             .await
     }
 }
+
+/// What `vbp audit bids` found: every stored sealed bid against its own commitment and
+/// against the frozen register of its round.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct CommitmentCheck {
+    /// Bids stored (sealed), all rounds.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub bids: i64,
+    /// Register entries, all frozen rounds.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub registered: i64,
+    /// Bids whose sealed bytes no longer hash to their commitment.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub altered: i64,
+    /// Register entries whose bid is gone or whose commitment differs from the bid's.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub register_mismatch: i64,
+    /// Live bids of a frozen round (current terms) missing from its register.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub unregistered: i64,
+    /// Up to ten bid ids of the problems above.
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
+    pub examples: Vec<Uuid>,
+}
+
+impl CommitmentCheck {
+    pub async fn run(conn: &mut AsyncPgConnection) -> QueryResult<Self> {
+        diesel::sql_query(
+            "WITH altered AS (
+                 SELECT id FROM bids WHERE encode(sha256(sealed), 'hex') <> commitment),
+             mismatch AS (
+                 SELECT r.bid_id AS id FROM bid_register r LEFT JOIN bids b ON b.id = r.bid_id
+                  WHERE b.id IS NULL OR b.commitment <> r.commitment
+                     OR encode(sha256(b.sealed), 'hex') <> r.commitment),
+             unregistered AS (
+                 SELECT b.id FROM bids b JOIN rounds ro ON ro.id = b.round_id
+                  WHERE ro.closed_at IS NOT NULL AND b.status = $1
+                    AND b.terms_version = ro.terms_version
+                    AND NOT EXISTS (SELECT 1 FROM bid_register r WHERE r.bid_id = b.id))
+             SELECT (SELECT count(*) FROM bids) AS bids,
+                    (SELECT count(*) FROM bid_register) AS registered,
+                    (SELECT count(*) FROM altered) AS altered,
+                    (SELECT count(*) FROM mismatch) AS register_mismatch,
+                    (SELECT count(*) FROM unregistered) AS unregistered,
+                    ARRAY(SELECT id FROM (SELECT id FROM altered UNION SELECT id FROM mismatch
+                                          UNION SELECT id FROM unregistered) x
+                          ORDER BY id LIMIT 10) AS examples",
+        )
+        .bind::<diesel::sql_types::Text, _>(BidStatus::Live)
+        .get_result(conn)
+        .await
+    }
+
+    pub fn ok(&self) -> bool {
+        self.altered == 0 && self.register_mismatch == 0 && self.unregistered == 0
+    }
+}

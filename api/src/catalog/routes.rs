@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::platform::page::{Page, Pagination};
+use crate::platform::{
+    db::read::{MinLsn, ReadDb},
+    page::{Page, Pagination},
+};
 use crate::{
     catalog::{
         self, ImportError, ImportReport, export,
@@ -227,7 +230,7 @@ fn text_param(name: &str, value: Option<String>, max: usize) -> Result<Option<St
     tag = "catalog",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
-    params(Pagination, ItemQuery),
+    params(Pagination, ItemQuery, MinLsn),
     responses(
         (status = 200, description = "A page of items, by code, each with the ceiling valid today", body = Page<ItemDto>),
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
@@ -238,7 +241,7 @@ fn text_param(name: &str, value: Option<String>, max: usize) -> Result<Option<St
 #[get("/catalog/items")]
 pub async fn search(
     _user: AuthUser,
-    state: web::Data<AppState>,
+    db: ReadDb,
     paging: web::Query<Pagination>,
     query: web::Query<ItemQuery>,
 ) -> Result<web::Json<Page<ItemDto>>, ApiError> {
@@ -258,7 +261,7 @@ pub async fn search(
         kind: q.kind.map(|k| k.as_str().to_owned()),
         consistency: q.consistency.map(|c| c.as_str().to_owned()),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = db.conn;
     let (rows, total) = CatalogItem::search(&mut conn, &filter, limit, offset).await?;
     let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
     let mut ceilings: std::collections::HashMap<String, Ceiling> =
@@ -282,7 +285,7 @@ pub async fn search(
     tag = "catalog",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
-    params(("code" = String, Path, description = "NHSA code", example = "XA01ABD075A002010100483")),
+    params(("code" = String, Path, description = "NHSA code", example = "XA01ABD075A002010100483"), MinLsn),
     responses(
         (status = 200, description = "The item", body = ItemDetailDto),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -292,12 +295,12 @@ pub async fn search(
 #[get("/catalog/items/{code}")]
 pub async fn get(
     _user: AuthUser,
-    state: web::Data<AppState>,
+    db: ReadDb,
     code: web::Path<String>,
 ) -> Result<web::Json<ItemDetailDto>, ApiError> {
     let code = bidding_core::catalog::normalize_code(&code);
     crate::platform::input::bounded("code", &code, crate::platform::input::MAX_CODE)?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = db.conn;
     let item = CatalogItem::find(&mut conn, &code)
         .await
         .map_err(|e| match e {
@@ -433,6 +436,7 @@ pub async fn import(
     tag = "catalog",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
+    params(MinLsn),
     responses(
         (status = 200, description = "The catalog (UTF-8, header row first)", body = String, content_type = "text/csv"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -440,11 +444,8 @@ pub async fn import(
     )
 )]
 #[get("/catalog/export.csv")]
-pub async fn export_csv(
-    _user: AuthUser,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let conn = state.pool.get().await?;
+pub async fn export_csv(_user: AuthUser, db: ReadDb) -> Result<HttpResponse, ApiError> {
+    let conn = db.conn;
     // state: (connection, last code sent, header sent?); None once finished
     let stream =
         futures_util::stream::unfold(Some((conn, String::new(), false)), |st| async move {

@@ -24,6 +24,8 @@ pub struct Metrics {
     pool_waiting: IntGauge,
     /// Bids per group-commit transaction (see `bid_writer`).
     pub bid_batch: prometheus::Histogram,
+    /// Reads of the read-heavy routes by the server they went to (`replica`, `primary`).
+    pub db_reads: IntCounterVec,
 }
 
 impl Metrics {
@@ -48,6 +50,14 @@ impl Metrics {
             HistogramOpts::new("bid_batch_size", "Sealed bids written per transaction")
                 .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
         )?;
+        let db_reads = IntCounterVec::new(
+            Opts::new(
+                "db_reads_total",
+                "Reads of the read-heavy routes by target (replica, or primary when none is configured, it lags behind the client's last write or is down)",
+            ),
+            &["target"],
+        )?;
+        registry.register(Box::new(db_reads.clone()))?;
         registry.register(Box::new(bid_batch.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -62,6 +72,7 @@ impl Metrics {
             pool_available,
             pool_waiting,
             bid_batch,
+            db_reads,
         })
     }
 

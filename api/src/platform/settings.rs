@@ -31,6 +31,11 @@ pub struct DatabaseSettings {
     pub pool_size: usize,
     /// How long a request waits for a free connection before answering 503.
     pub pool_timeout: Duration,
+    /// A streaming replica for the read-heavy public routes (`VBP_DATABASE_READ_URL`);
+    /// `None` sends every read to `url`. See [`crate::platform::db::read`].
+    pub read_url: Option<String>,
+    /// Connections per process to the replica (`VBP_DB_READ_POOL_SIZE`).
+    pub read_pool_size: usize,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -38,6 +43,8 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("pool_size", &self.pool_size)
+            .field("read_url", &self.read_url.as_deref().map(redact_url))
+            .field("read_pool_size", &self.read_pool_size)
             .finish()
     }
 }
@@ -81,10 +88,27 @@ impl DatabaseSettings {
             return Err(SettingsError("VBP_DB_POOL_SIZE must be at least 1".into()));
         }
         let timeout_ms = parse_num("VBP_DB_POOL_TIMEOUT_MS", 5_000u64)?;
+        let read_url = var("VBP_DATABASE_READ_URL");
+        if let Some(r) = &read_url
+            && !(r.starts_with("postgres://") || r.starts_with("postgresql://"))
+        {
+            return Err(SettingsError(format!(
+                "VBP_DATABASE_READ_URL must be a postgres:// URL, got {:?}",
+                redact_url(r)
+            )));
+        }
+        let read_pool_size = parse_num("VBP_DB_READ_POOL_SIZE", pool_size)?;
+        if read_pool_size == 0 {
+            return Err(SettingsError(
+                "VBP_DB_READ_POOL_SIZE must be at least 1".into(),
+            ));
+        }
         Ok(Self {
             url,
             pool_size,
             pool_timeout: Duration::from_millis(timeout_ms),
+            read_url,
+            read_pool_size,
         })
     }
 }

@@ -24,6 +24,10 @@ use crate::orders::service::Scope;
 use crate::platform::{
     AppState,
     auth::{AuthUser, Role},
+    db::{
+        Pool,
+        read::{MinLsn, ReadDb},
+    },
     error::{ApiError, Problem},
     input,
     page::{Page, Pagination},
@@ -511,12 +515,12 @@ fn format_of(q: &StatementQuery) -> Result<Format, ApiError> {
 }
 
 async fn stream_response(
-    state: &AppState,
+    pool: Pool,
     st: statements::Statement,
     format: Format,
     name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let body = statements::stream(state.pool.clone(), st, format).await?;
+    let body = statements::stream(pool, st, format).await?;
     Ok(match format {
         Format::Json => HttpResponse::Ok()
             .content_type("application/json")
@@ -536,7 +540,7 @@ async fn stream_response(
 }
 
 async fn statement_of(
-    state: &AppState,
+    db: ReadDb,
     user: &AuthUser,
     party: Party,
     month: &str,
@@ -544,14 +548,14 @@ async fn statement_of(
 ) -> Result<HttpResponse, ApiError> {
     let format = format_of(q)?;
     let month: NaiveDate = statements::month(month)?;
-    let mut conn = state.pool.get().await?;
+    let ReadDb { mut conn, pool } = db;
     let st = statements::statement(&mut conn, &Scope::of(user), party, month).await?;
     drop(conn);
     let name = match party {
         Party::Supplier(id) => format!("statement-supplier-{id}-{}", month.format("%Y-%m")),
         Party::Hospital(id) => format!("statement-hospital-{id}-{}", month.format("%Y-%m")),
     };
-    stream_response(state, st, format, &name).await
+    stream_response(pool, st, format, &name).await
 }
 
 /// A supplier's monthly statement (its accepted lines of the month, with their state),
@@ -565,6 +569,7 @@ async fn statement_of(
         ("org_id" = Uuid, Path, description = "The supplier"),
         ("month" = String, Path, description = "YYYY-MM"),
         StatementQuery,
+        MinLsn,
     ),
     responses(
         (status = 200, description = "The statement: JSON {party, month, province, lines, line_count, total}, or (format=csv) CSV with a header row, UTF-8 with a BOM or GBK",
@@ -577,13 +582,13 @@ async fn statement_of(
 #[get("/settlements/statements/suppliers/{org_id}/{month}")]
 pub async fn supplier_statement(
     user: AuthUser,
-    state: web::Data<AppState>,
+    db: ReadDb,
     path: web::Path<(Uuid, String)>,
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(PAYEE_READERS)?;
     let (org, month) = path.into_inner();
-    statement_of(&state, &user, Party::Supplier(org), &month, &query).await
+    statement_of(db, &user, Party::Supplier(org), &month, &query).await
 }
 
 /// A hospital's monthly statement (its accepted lines of the month, with their state),
@@ -597,6 +602,7 @@ pub async fn supplier_statement(
         ("org_id" = Uuid, Path, description = "The hospital"),
         ("month" = String, Path, description = "YYYY-MM"),
         StatementQuery,
+        MinLsn,
     ),
     responses(
         (status = 200, description = "The statement: JSON {party, month, province, lines, line_count, total}, or (format=csv) CSV with a header row, UTF-8 with a BOM or GBK",
@@ -609,13 +615,13 @@ pub async fn supplier_statement(
 #[get("/settlements/statements/hospitals/{org_id}/{month}")]
 pub async fn hospital_statement(
     user: AuthUser,
-    state: web::Data<AppState>,
+    db: ReadDb,
     path: web::Path<(Uuid, String)>,
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(FUND_READERS)?;
     let (org, month) = path.into_inner();
-    statement_of(&state, &user, Party::Hospital(org), &month, &query).await
+    statement_of(db, &user, Party::Hospital(org), &month, &query).await
 }
 
 /// The supplier confirms its statement of a month, as it stands (total and line count

@@ -9,7 +9,10 @@ use crate::{
     platform::{
         AppState, audit,
         auth::{AuthUser, Role},
-        db::clock,
+        db::{
+            clock,
+            read::{MinLsn, ReadDb},
+        },
         error::{ApiError, Problem},
     },
     rounds::{
@@ -48,7 +51,7 @@ pub struct Register {
     tag = "bids",
     security(("bearer" = [])),
     extensions(("x-scope" = json!("all"))),
-    params(("id" = Uuid, Path, description = "Round id")),
+    params(("id" = Uuid, Path, description = "Round id"), MinLsn),
     responses(
         (status = 200, description = "The register", body = Register),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -60,10 +63,11 @@ pub struct Register {
 pub async fn register(
     user: AuthUser,
     state: web::Data<AppState>,
+    db: ReadDb,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Register>, ApiError> {
     let round_id = id.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = db.conn;
     let round = Round::find(&mut conn, round_id)
         .await
         .map_err(|_| ApiError::not_found("no such round"))?;
@@ -76,6 +80,8 @@ pub async fn register(
         return Err(ApiError::not_found("no such round"));
     }
     if round.status == RoundStatus::BiddingOpen {
+        // closing writes: on the primary, which the rest of this request then reads
+        conn = state.pool.get().await?;
         let actor = user.actor();
         conn.transaction(async |conn| rounds::close_if_due(conn, round_id, &actor).await)
             .await?;

@@ -5,6 +5,7 @@
 //! to the handlers.
 
 pub mod prepared;
+pub mod read;
 pub mod schema;
 pub mod text_enum;
 
@@ -45,9 +46,22 @@ pub enum DbSetupError {
 }
 
 pub fn build_pool(settings: &DatabaseSettings) -> Result<Pool, DbSetupError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.clone());
+    pool_of(&settings.url, settings.pool_size, settings)
+}
+
+/// The pool of the read replica, when `VBP_DATABASE_READ_URL` is set.
+pub fn build_read_pool(settings: &DatabaseSettings) -> Result<Option<Pool>, DbSetupError> {
+    settings
+        .read_url
+        .as_deref()
+        .map(|url| pool_of(url, settings.read_pool_size, settings))
+        .transpose()
+}
+
+fn pool_of(url: &str, size: usize, settings: &DatabaseSettings) -> Result<Pool, DbSetupError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
     Ok(Pool::builder(manager)
-        .max_size(settings.pool_size)
+        .max_size(size)
         .wait_timeout(Some(settings.pool_timeout))
         .create_timeout(Some(settings.pool_timeout))
         .runtime(::deadpool::Runtime::Tokio1)
