@@ -78,6 +78,10 @@ struct Opts {
     out: Option<PathBuf>,
     /// The server under test, for its CPU time per bid.
     server_pid: Option<u32>,
+    /// Resend a bid whose answer was lost (no response, 502, 503, 504) up to this many
+    /// times, with the same Idempotency-Key; with retries, a register entry without a
+    /// receipt fails the run (the crash drill).
+    retries: u32,
 }
 
 fn usage() -> ! {
@@ -85,7 +89,7 @@ fn usage() -> ! {
         "usage: vbp-load setup|run [--vbp target/release/vbp] [--base http://127.0.0.1:8080] \
          [--database-url postgres://postgres@127.0.0.1:5432/vbp_load] [--suppliers 2000] [--lots 10] \
          [--concurrency 64,128,256] [--rate 2000] [--max-in-flight 1000] [--deadline-in 75] [--lead 60] [--password P] [--out results.jsonl] \
-         [--server-pid PID]"
+         [--server-pid PID] [--retries 0]"
     );
     std::process::exit(2)
 }
@@ -116,6 +120,7 @@ fn parse() -> Result<(String, Opts), BoxError> {
         password: "load-bench-password-1".into(),
         out: None,
         server_pid: None,
+        retries: 0,
     };
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| usage());
@@ -133,6 +138,7 @@ fn parse() -> Result<(String, Opts), BoxError> {
             "--password" => o.password = value,
             "--out" => o.out = Some(value.into()),
             "--server-pid" => o.server_pid = Some(value.parse()?),
+            "--retries" => o.retries = value.parse()?,
             _ => usage(),
         }
     }
@@ -405,6 +411,8 @@ struct Shared {
     /// status -> (count, first message)
     errors: BTreeMap<u16, (usize, String)>,
     malformed_receipts: usize,
+    /// Requests resent after a lost answer (`--retries`).
+    retried: usize,
 }
 
 /// The order in which bids arrive: every (supplier, lot) once, shuffled (xorshift, fixed seed).
@@ -486,6 +494,7 @@ impl std::fmt::Display for Mode {
 /// What one level's requests need.
 struct Level {
     client: awc::Client,
+    retries: u32,
     url: String,
     tokens: Rc<Vec<String>>,
     lots: Vec<Uuid>,
@@ -502,23 +511,36 @@ impl Level {
             "province_preferences": ["110000", "310000", "440000"],
         });
         let started = Instant::now();
-        let sent = self
-            .client
-            .post(self.url.as_str())
-            .bearer_auth(&self.tokens[i - 1])
-            .insert_header(("idempotency-key", Uuid::new_v4().to_string()))
-            .send_json(&body)
-            .await;
-        let (status, bytes) = match sent {
-            Ok(mut res) => {
-                let status = res.status().as_u16();
-                match res.body().limit(1 << 20).await {
-                    Ok(b) => (status, b.to_vec()),
-                    Err(_) => (0, Vec::new()),
+        let key = Uuid::new_v4().to_string();
+        let mut attempt = 0;
+        let (status, bytes) = loop {
+            let sent = self
+                .client
+                .post(self.url.as_str())
+                .bearer_auth(&self.tokens[i - 1])
+                .insert_header(("idempotency-key", key.as_str()))
+                .send_json(&body)
+                .await;
+            let (status, bytes) = match sent {
+                Ok(mut res) => {
+                    let status = res.status().as_u16();
+                    match res.body().limit(1 << 20).await {
+                        Ok(b) => (status, b.to_vec()),
+                        Err(_) => (0, Vec::new()),
+                    }
                 }
+                Err(e) => (0, e.to_string().into_bytes()),
+            };
+            if attempt >= self.retries || !matches!(status, 0 | 502 | 503 | 504) {
+                break (status, bytes);
             }
-            Err(e) => (0, e.to_string().into_bytes()),
+            attempt += 1;
+            self.shared.borrow_mut().retried += 1;
+            actix_web::rt::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
         };
+        // a retried bid that had gone through the first time is answered 200 with the
+        // first receipt
+        let status = if status == 200 { 201 } else { status };
         let ended = Instant::now();
         let mut s = self.shared.borrow_mut();
         s.first_start = Some(s.first_start.map_or(started, |f| f.min(started)));
@@ -572,6 +594,7 @@ async fn load_level(
     let jobs = schedule(o.suppliers, o.lots);
     let level = Rc::new(Level {
         client: client.clone(),
+        retries: o.retries,
         url: format!("{}/api/v1/rounds/{round_id}/bids", o.base),
         tokens: tokens.clone(),
         lots,
@@ -677,6 +700,9 @@ async fn load_level(
     for (status, (count, msg)) in &s.errors {
         println!("  status {status}: {count} x, first: {msg}");
     }
+    if o.retries > 0 {
+        println!("resent after a lost answer (same Idempotency-Key): {}", s.retried);
+    }
 
     // the frozen register, once the deadline has passed
     actix_web::rt::time::sleep(until(deadline) + Duration::from_millis(500)).await;
@@ -732,6 +758,7 @@ async fn load_level(
         "finished_before_deadline": finished_before_deadline,
         "register_entries": in_register.len(), "receipts_checked": s.receipts.len(),
         "receipts_missing": lost, "register_extra": extra, "malformed_receipts": s.malformed_receipts,
+        "retried": s.retried,
     }))
 }
 
@@ -783,6 +810,9 @@ async fn run(o: &Opts) -> Result<bool, BoxError> {
     for mode in modes {
         let result = load_level(o, &client, &officer, &custodians, &tokens, mode).await?;
         all_ok &= result["receipts_missing"] == 0 && result["malformed_receipts"] == 0;
+        // with retries every bid's answer reached its client: none may be registered
+        // without a receipt
+        all_ok &= o.retries == 0 || result["register_extra"] == 0;
         if let Some(path) = &o.out {
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
@@ -807,7 +837,9 @@ async fn main() -> std::process::ExitCode {
     match outcome {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("vbp-load: receipts are missing from the register");
+            eprintln!(
+                "vbp-load: receipts are missing from the register (or, with --retries, bids are registered without a receipt)"
+            );
             std::process::ExitCode::FAILURE
         }
         Err(e) => {
