@@ -102,7 +102,7 @@ defaults
     # (a refused connection): never a POST the first server may have begun to process
     retries 3
     option redispatch
-    retry-on conn-failure empty-response
+    retry-on conn-failure
 
 frontend vbp
     bind 127.0.0.1:$port
@@ -189,6 +189,8 @@ case "${1:-}" in
     [[ "${2:-}" =~ ^[1-9]$ ]] || { echo "usage: cluster.sh restart I" >&2; exit 2; }
     if [ -z "${DATABASE_URL:-}" ]; then source scripts/postgres.sh; vbp_ensure_postgres vbp_cluster; fi
     export DATABASE_URL
+    # a server just killed may take a moment to be gone
+    for _ in $(seq 1 100); do alive "$2" || break; sleep 0.1; done
     alive "$2" && { echo "cluster: server $2 is running" >&2; exit 1; }
     start_server "$2"; wait_ready "$2"
     ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, as CI does: formatting, lints, then every unit, property
 # and end-to-end test against a real PostgreSQL (started if none answers), then the web UI's
-# build and its browser tests (Node 20.19+ and npm; Debian's chromium, installed if missing).
+# build and its browser tests (Node 20.19+ and npm; Debian's chromium, installed if missing), and
+# the operations drills (scripts/drills.sh; Debian's haproxy, installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
@@ -44,6 +45,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+
+echo "== drills: crash during a bid rush and a settlement batch, read replica, point-in-time restore" >&2
+# a PostgreSQL cluster of its own with a streaming replica, two vbp serve behind HAProxy
+bash scripts/drills.sh
 
 echo "== web UI: browser tests (Chromium) against vbp serve with the demo" >&2
 VBP_UI_PREBUILT=1 bash scripts/ui-e2e.sh
