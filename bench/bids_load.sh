@@ -23,6 +23,9 @@
 #   VBP_LOAD_PGBENCH_SECS=15          duration of each pgbench run
 #   VBP_LOAD_SKIP_BUILD=1             use the binaries already built
 #   VBP_LOAD_VBP_BIN=path             the vbp binary to measure (default target/release/vbp)
+#   VBP_LOAD_SERVERS=1                1: one `vbp serve` (VBP_WORKERS=2); N > 1: N servers behind
+#                                     HAProxy (scripts/cluster.sh, VBP_WORKERS=1 each), the load
+#                                     sent to the balancer
 #   RUST_LOG                          the server's log filter (default info: one line per request)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,18 +72,31 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== setup"
 "$load" setup --vbp "$vbp" --database-url "$DATABASE_URL" --suppliers "$suppliers" --lots "$lots" --password load-bench-password-1
 
-echo "== vbp serve on 127.0.0.1:$port (release, VBP_WORKERS=2, pool ${VBP_DB_POOL_SIZE:-default})"
-VBP_BIND="127.0.0.1:$port" VBP_WORKERS="${VBP_WORKERS:-2}" VBP_MAIL_DIR="$work/mail" \
-  VBP_PUBLIC_URL="http://127.0.0.1:$port/" RUST_LOG="${RUST_LOG:-info}" \
-  "$vbp" serve > "$work/serve.log" 2>&1 &
-server=$!
-stop_server() { if kill -0 "$server" 2>/dev/null; then kill "$server"; wait "$server" 2>/dev/null || true; fi; }
-trap stop_server EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
+servers="${VBP_LOAD_SERVERS:-1}"
+if [ "$servers" = 1 ]; then
+  echo "== vbp serve on 127.0.0.1:$port (release, VBP_WORKERS=2, pool ${VBP_DB_POOL_SIZE:-default})"
+  VBP_BIND="127.0.0.1:$port" VBP_WORKERS="${VBP_WORKERS:-2}" VBP_MAIL_DIR="$work/mail" \
+    VBP_PUBLIC_URL="http://127.0.0.1:$port/" RUST_LOG="${RUST_LOG:-info}" \
+    "$vbp" serve > "$work/serve.log" 2>&1 &
+  server=$!
+  stop_server() { if kill -0 "$server" 2>/dev/null; then kill "$server"; wait "$server" 2>/dev/null || true; fi; }
+  trap stop_server EXIT
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
+    sleep 0.2
+  done
+else
+  echo "== $servers vbp serve behind HAProxy on 127.0.0.1:$port (release, VBP_WORKERS=1 each, pool ${VBP_DB_POOL_SIZE:-default} each)"
+  export VBP_CLUSTER_DIR="$work/cluster" VBP_CLUSTER_SERVERS="$servers" VBP_CLUSTER_PORT="$port" \
+    VBP_BIN="$vbp" VBP_WORKERS="${VBP_WORKERS:-1}" RUST_LOG="${RUST_LOG:-info}"
+  mkdir -p "$VBP_CLUSTER_DIR"
+  for key in jwt-secret master-key receipt-key; do cp "$work/$key" "$VBP_CLUSTER_DIR/$key"; done
+  stop_server() { bash scripts/cluster.sh stop; }
+  trap stop_server EXIT
+  bash scripts/cluster.sh start
+  server="$(cat "$VBP_CLUSTER_DIR"/serve-*.pid | paste -sd,)"
+fi
 
 echo "== load: $suppliers suppliers x $lots lots, in flight: ${concurrency:-none}; offered rates: ${rates:-none}"
 status=0
@@ -90,6 +106,7 @@ status=0
   --deadline-in "${VBP_LOAD_DEADLINE_IN:-75}" --lead "${VBP_LOAD_LEAD:-60}" \
   --out "$work/results.jsonl" --server-pid "$server" || status=$?
 # how many bids each group-commit transaction wrote, over the whole run
+# (in a cluster: one server's, whichever the balancer picks)
 curl -fs "http://127.0.0.1:$port/metrics" | awk '
   /^vbp_bid_batch_size_sum/ {sum=$2} /^vbp_bid_batch_size_count/ {n=$2}
   /^vbp_bid_batch_size_bucket/ {print "  " $0}
@@ -99,7 +116,7 @@ trap - EXIT
 sealed_bytes="$(psql -h $pg_host -p "$pg_port" -U postgres -Atc "SELECT round(avg(length(sealed))) FROM bids" "$db")"
 payload_bytes="$(psql -h $pg_host -p "$pg_port" -U postgres -Atc "SELECT round(avg(pg_column_size(payload))) FROM jobs WHERE dedupe_key LIKE 'bid_receipt:%'" "$db")"
 echo "stored per bid: sealed ${sealed_bytes} bytes; receipt mail job payload ${payload_bytes} bytes (jsonb)"
-echo "receipt mails written by the job worker during the run: $(ls "$work/mail" | wc -l)"
+echo "receipt mails written by the job worker during the run: $(ls "$work/mail" "$work/cluster/mail" 2>/dev/null | grep -c eml)"
 
 echo "== pgbench: the writes of one submission (bench/pgbench_bid.sql), ${pgbench_secs} s per run"
 # a round of 200 lots for pgbench's own bids: every transaction a new (lot, supplier) pair,

@@ -77,7 +77,8 @@ struct Opts {
     password: String,
     out: Option<PathBuf>,
     /// The server under test, for its CPU time per bid.
-    server_pid: Option<u32>,
+    /// (Several, comma-separated, for a cluster: their CPU time is summed.)
+    server_pid: Vec<u32>,
     /// Resend a bid whose answer was lost (no response, 502, 503, 504) up to this many
     /// times, with the same Idempotency-Key; with retries, a register entry without a
     /// receipt fails the run (the crash drill).
@@ -89,7 +90,7 @@ fn usage() -> ! {
         "usage: vbp-load setup|run [--vbp target/release/vbp] [--base http://127.0.0.1:8080] \
          [--database-url postgres://postgres@127.0.0.1:5432/vbp_load] [--suppliers 2000] [--lots 10] \
          [--concurrency 64,128,256] [--rate 2000] [--max-in-flight 1000] [--deadline-in 75] [--lead 60] [--password P] [--out results.jsonl] \
-         [--server-pid PID] [--retries 0]"
+         [--server-pid PID[,PID...]] [--retries 0]"
     );
     std::process::exit(2)
 }
@@ -119,7 +120,7 @@ fn parse() -> Result<(String, Opts), BoxError> {
         lead: 60,
         password: "load-bench-password-1".into(),
         out: None,
-        server_pid: None,
+        server_pid: Vec::new(),
         retries: 0,
     };
     while let Some(flag) = args.next() {
@@ -137,7 +138,7 @@ fn parse() -> Result<(String, Opts), BoxError> {
             "--lead" => o.lead = value.parse()?,
             "--password" => o.password = value,
             "--out" => o.out = Some(value.into()),
-            "--server-pid" => o.server_pid = Some(value.parse()?),
+            "--server-pid" => o.server_pid = numbers(&value)?,
             "--retries" => o.retries = value.parse()?,
             _ => usage(),
         }
@@ -441,7 +442,7 @@ fn cpu_seconds(stat: &str) -> Option<f64> {
 
 /// CPU seconds used so far by every `postgres` process, by the server under test and by
 /// this load generator (Linux only; zeros elsewhere).
-fn cpu_now(server_pid: Option<u32>) -> [f64; 3] {
+fn cpu_now(server_pid: &[u32]) -> [f64; 3] {
     let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok();
     let mut postgres = 0.0;
     if let Ok(dir) = std::fs::read_dir("/proc") {
@@ -454,9 +455,10 @@ fn cpu_now(server_pid: Option<u32>) -> [f64; 3] {
         }
     }
     let server = server_pid
-        .and_then(|pid| read(format!("/proc/{pid}/stat").into()))
-        .and_then(|s| cpu_seconds(&s))
-        .unwrap_or(0.0);
+        .iter()
+        .filter_map(|pid| read(format!("/proc/{pid}/stat").into()))
+        .filter_map(|s| cpu_seconds(&s))
+        .sum();
     let this = read("/proc/self/stat".into())
         .and_then(|s| cpu_seconds(&s))
         .unwrap_or(0.0);
@@ -589,7 +591,7 @@ async fn load_level(
         (deadline - start_at).num_milliseconds() as f64 / 1000.0
     );
     actix_web::rt::time::sleep(until(start_at)).await;
-    let cpu_before = cpu_now(o.server_pid);
+    let cpu_before = cpu_now(&o.server_pid);
     let stop = Instant::now() + until(deadline);
     let jobs = schedule(o.suppliers, o.lots);
     let level = Rc::new(Level {
@@ -647,7 +649,7 @@ async fn load_level(
             }
         }
     }
-    let cpu_after = cpu_now(o.server_pid);
+    let cpu_after = cpu_now(&o.server_pid);
     let s = Rc::try_unwrap(level)
         .map_err(|_| "workers still running")?
         .shared
