@@ -267,6 +267,21 @@ impl TestApp {
         let db = TestDb::new().await;
         let mut settings = test_settings(&db.url);
         tweak(&mut settings);
+        Self::serve(db, settings)
+    }
+
+    /// Stops this server and starts another on the same database, with settings that
+    /// `tweak` makes from fresh test settings (a restart with a new configuration, such as
+    /// a rotated key).
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let Self { db, server, .. } = self;
+        server.stop(true).await;
+        let mut settings = test_settings(&db.url);
+        tweak(&mut settings);
+        Self::serve(db, settings)
+    }
+
+    fn serve(db: TestDb, settings: Settings) -> Self {
         let state = web::Data::new(AppState::new(settings).unwrap());
         let bids = web::Data::new(BidWriter::for_state(&state));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

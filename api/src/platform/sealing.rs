@@ -262,12 +262,26 @@ impl MasterKey {
     }
 }
 
-/// The platform's receipt-signing key (Ed25519).
-pub struct ReceiptKey(SigningKey);
+/// The platform's receipt-signing key (Ed25519), and the public keys it replaced.
+///
+/// Rotation: the new seed goes in `VBP_RECEIPT_KEY` and the old key's *public* half in
+/// `VBP_RECEIPT_PREVIOUS_KEYS`; new receipts are signed by the new key, and a receipt
+/// shown again (a supplier's list, an idempotent retry) names the key that verifies its
+/// stored signature ([`Self::key_for`]). `GET /api/receipt-key` publishes all of them.
+pub struct ReceiptKey {
+    signing: SigningKey,
+    /// Public keys of earlier receipt keys, hex, newest first.
+    previous: Vec<String>,
+}
 
 impl std::fmt::Debug for ReceiptKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ReceiptKey(public {})", self.public_hex())
+        write!(
+            f,
+            "ReceiptKey(public {}, previous {:?})",
+            self.public_hex(),
+            self.previous
+        )
     }
 }
 
@@ -276,16 +290,53 @@ impl ReceiptKey {
     pub fn from_hex(seed: &str) -> Result<Self, SealError> {
         let bytes = Zeroizing::new(hex::decode(seed.trim()).map_err(|_| SealError::BadKey)?);
         let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| SealError::BadKey)?;
-        Ok(Self(SigningKey::from_bytes(&seed)))
+        Ok(Self {
+            signing: SigningKey::from_bytes(&seed),
+            previous: Vec::new(),
+        })
+    }
+
+    /// With the public keys (64 hex characters each) of the keys this one replaced.
+    pub fn with_previous(mut self, keys: &[&str]) -> Result<Self, SealError> {
+        for k in keys {
+            let k = k.trim().to_ascii_lowercase();
+            let bytes: [u8; 32] = hex::decode(&k)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or(SealError::BadKey)?;
+            VerifyingKey::from_bytes(&bytes).map_err(|_| SealError::BadKey)?;
+            self.previous.push(k);
+        }
+        Ok(self)
     }
 
     pub fn public_hex(&self) -> String {
-        hex::encode(self.0.verifying_key().to_bytes())
+        hex::encode(self.signing.verifying_key().to_bytes())
+    }
+
+    /// The public keys of the keys this one replaced, newest first.
+    pub fn previous(&self) -> &[String] {
+        &self.previous
+    }
+
+    /// The public key under which `signature_b64` of `message` verifies: the current key
+    /// when no earlier one is configured or it verifies, else the earlier key that does
+    /// (the current one when none does, which a verifier will then refuse).
+    pub fn key_for(&self, message: &[u8], signature_b64: &str) -> String {
+        let current = self.public_hex();
+        if self.previous.is_empty() || verify_signature(&current, message, signature_b64) {
+            return current;
+        }
+        self.previous
+            .iter()
+            .find(|k| verify_signature(k, message, signature_b64))
+            .cloned()
+            .unwrap_or(current)
     }
 
     /// The signature of `message`, base64.
     pub fn sign(&self, message: &[u8]) -> String {
-        B64.encode(self.0.sign(message).to_bytes())
+        B64.encode(self.signing.sign(message).to_bytes())
     }
 }
 
@@ -428,5 +479,29 @@ mod tests {
         assert!(!verify_signature(&key.public_hex(), b"receipT", &sig));
         let other = ReceiptKey::from_hex(&"02".repeat(32)).unwrap();
         assert!(!verify_signature(&other.public_hex(), b"receipt", &sig));
+    }
+
+    #[test]
+    fn a_rotated_key_still_names_the_key_of_old_receipts() {
+        let old = ReceiptKey::from_hex(&"01".repeat(32)).unwrap();
+        let old_sig = old.sign(b"old receipt");
+        let new = ReceiptKey::from_hex(&"02".repeat(32))
+            .unwrap()
+            .with_previous(&[&old.public_hex()])
+            .unwrap();
+        let new_sig = new.sign(b"new receipt");
+        assert_eq!(new.key_for(b"old receipt", &old_sig), old.public_hex());
+        assert_eq!(new.key_for(b"new receipt", &new_sig), new.public_hex());
+        assert!(verify_signature(&new.key_for(b"old receipt", &old_sig), b"old receipt", &old_sig));
+        // a forged signature names the current key, which refuses it
+        assert_eq!(new.key_for(b"old receipt", &new_sig), new.public_hex());
+        assert!(!verify_signature(&new.public_hex(), b"old receipt", &new_sig));
+        // an earlier key must be a valid public key
+        assert!(
+            ReceiptKey::from_hex(&"02".repeat(32))
+                .unwrap()
+                .with_previous(&["abcd"])
+                .is_err()
+        );
     }
 }

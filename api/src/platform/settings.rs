@@ -448,9 +448,21 @@ impl Settings {
         let master_key =
             crate::platform::sealing::MasterKey::from_hex(&hex_secret("VBP_MASTER_KEY")?)
                 .map_err(|e| SettingsError(format!("VBP_MASTER_KEY: {e}")))?;
+        let previous = var("VBP_RECEIPT_PREVIOUS_KEYS").unwrap_or_default();
+        let previous: Vec<&str> = previous
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect();
         let receipt_key =
             crate::platform::sealing::ReceiptKey::from_hex(&hex_secret("VBP_RECEIPT_KEY")?)
-                .map_err(|e| SettingsError(format!("VBP_RECEIPT_KEY: {e}")))?;
+                .map_err(|e| SettingsError(format!("VBP_RECEIPT_KEY: {e}")))?
+                .with_previous(&previous)
+                .map_err(|_| {
+                    SettingsError(
+                        "VBP_RECEIPT_PREVIOUS_KEYS must list Ed25519 public keys, 64 hex characters each, separated by commas".into(),
+                    )
+                })?;
         let ocid_prefix = var("VBP_OCID_PREFIX").unwrap_or_else(|| DEFAULT_OCID_PREFIX.into());
         let ok = ocid_prefix.len() == 11
             && ocid_prefix.starts_with("ocds-")

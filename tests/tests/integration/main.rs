@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod award;
 mod catalog;
+mod citus;
 mod demo;
 mod edge;
 mod http;

@@ -330,6 +330,86 @@ async fn each_accepted_bid_gets_one_signed_receipt_even_when_retried() {
 }
 
 #[actix_web::test]
+async fn receipts_signed_before_a_key_rotation_still_verify() {
+    let f = published(Key::Threshold(2)).await;
+    let huahai = f.app.login_demo("supplier").await;
+    let qilu = f.app.login_demo("supplier2").await;
+    let before = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("rotation-1"))
+        .await
+        .expect(201)
+        .body;
+    let old_key = before["public_key"].as_str().unwrap().to_owned();
+    // the operator rotates: a new seed, the old public key kept as a previous one
+    let Fixture {
+        app,
+        officer,
+        round,
+        lot,
+        built,
+    } = f;
+    let app = app
+        .restart_with(|s| {
+            s.receipt_key = std::sync::Arc::new(
+                sealing::ReceiptKey::from_hex(&tests::random_hex())
+                    .unwrap()
+                    .with_previous(&[&old_key])
+                    .unwrap(),
+            );
+        })
+        .await;
+    let f = Fixture {
+        app,
+        officer,
+        round,
+        lot,
+        built,
+    };
+    let published = f
+        .app
+        .request("GET", "/api/receipt-key", None, None)
+        .await
+        .expect(200)
+        .body;
+    let new_key = published["public_key"].as_str().unwrap().to_owned();
+    assert_ne!(new_key, old_key);
+    assert_eq!(published["previous_keys"], json!([old_key]));
+    let verifies = |r: &Value, key: &str| {
+        sealing::verify_signature(
+            key,
+            r["message"].as_str().unwrap().as_bytes(),
+            r["signature"].as_str().unwrap(),
+        )
+    };
+    // the old receipt, shown again (the supplier's list, a retry), names the old key
+    let mine = f
+        .app
+        .get(&format!("/api/v1/rounds/{}/bids", f.round), &huahai)
+        .await
+        .expect(200)
+        .body;
+    let listed = &mine["items"][0];
+    assert_eq!(listed["bid_id"], before["bid_id"]);
+    assert_eq!(listed["public_key"], json!(old_key));
+    assert!(verifies(listed, &old_key) && !verifies(listed, &new_key));
+    let retried = f
+        .bid(&huahai, HUAHAI_10MG, "0.4321", Some("rotation-1"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(retried["public_key"], json!(old_key));
+    assert!(verifies(&retried, &old_key));
+    // a new receipt is signed by the new key
+    let after = f
+        .bid(&qilu, QILU_20MG, "0.8123", None)
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(after["public_key"], json!(new_key));
+    assert!(verifies(&after, &new_key) && !verifies(&after, &old_key));
+}
+
+#[actix_web::test]
 async fn a_supplier_sees_only_its_own_bids_and_cannot_withdraw_anothers() {
     let f = published(Key::Threshold(2)).await;
     let app = &f.app;

@@ -101,7 +101,7 @@ export default function Bid() {
   const [details, setDetails] = useState<Record<string, ItemDetail | null>>({});
   const [submitting, setSubmitting] = useState(false);
   const [verified, setVerified] = useState<Record<string, boolean | 'busy'>>({});
-  const receiptKey = useRef<string | null>(null);
+  const receiptKey = useRef<string[] | null>(null);
   const idempotency = useRef<{ key: string; body: string } | null>(null);
 
   const lotId = Form.useWatch('lot_id', form);
@@ -267,8 +267,13 @@ export default function Bid() {
   async function verify(r: Receipt) {
     setVerified((v) => ({ ...v, [r.bid_id]: 'busy' }));
     try {
-      if (!receiptKey.current) receiptKey.current = (await must(api.GET('/api/receipt-key'))).public_key;
-      const ok = await verifyReceipt(receiptKey.current, r.message, r.signature);
+      if (!receiptKey.current) {
+        // the published keys: the current one and those it replaced (receipts from before a rotation)
+        const k = await must(api.GET('/api/receipt-key'));
+        receiptKey.current = [k.public_key, ...k.previous_keys];
+      }
+      const ok =
+        receiptKey.current.includes(r.public_key) && (await verifyReceipt(r.public_key, r.message, r.signature));
       setVerified((v) => ({ ...v, [r.bid_id]: ok }));
     } catch (e) {
       setVerified((v) => {

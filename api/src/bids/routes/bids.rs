@@ -23,7 +23,7 @@ use crate::{
         auth::{AuthUser, Claims, Role, VerifiedToken},
         db::clock,
         error::{ApiError, FieldError, Problem},
-        sealing,
+        sealing::{self, ReceiptKey},
     },
     rounds::{queries::Round, service as rounds},
 };
@@ -68,16 +68,18 @@ pub struct Receipt {
     pub status: String,
 }
 
-fn receipt(bid: &BidRow, public_key: String) -> Receipt {
+fn receipt(bid: &BidRow, keys: &ReceiptKey) -> Receipt {
+    let message = bids::receipt_message(
+        bid.id,
+        bid.round_id,
+        bid.lot_id,
+        bid.supplier_org_id,
+        bid.submitted_at,
+        &bid.commitment,
+    );
+    let public_key = keys.key_for(message.as_bytes(), &bid.receipt_signature);
     Receipt {
-        message: bids::receipt_message(
-            bid.id,
-            bid.round_id,
-            bid.lot_id,
-            bid.supplier_org_id,
-            bid.submitted_at,
-            &bid.commitment,
-        ),
+        message,
         bid_id: bid.id,
         round_id: bid.round_id,
         lot_id: bid.lot_id,
@@ -95,8 +97,11 @@ fn receipt(bid: &BidRow, public_key: String) -> Receipt {
 pub struct ReceiptKeyDto {
     /// `ed25519`
     pub algorithm: &'static str,
-    /// The public key, 32 bytes in hex.
+    /// The public key that signs new receipts, 32 bytes in hex.
     pub public_key: String,
+    /// The public keys of earlier receipt keys, newest first: receipts signed before a
+    /// rotation verify with one of them (a receipt names its key in `public_key`).
+    pub previous_keys: Vec<String>,
     /// How a receipt message is built.
     pub message_format: &'static str,
 }
@@ -115,6 +120,7 @@ pub async fn get_receipt_key(state: web::Data<AppState>) -> web::Json<ReceiptKey
     web::Json(ReceiptKeyDto {
         algorithm: "ed25519",
         public_key: state.settings.receipt_key.public_hex(),
+        previous_keys: state.settings.receipt_key.previous().to_vec(),
         message_format: "vbp-bid-receipt-v1\\nbid=<id>\\nround=<id>\\nlot=<id>\\nsupplier=<org id>\\nsubmitted_at=<RFC 3339, microseconds, Z>\\ncommitment=<hex>\\n",
     })
 }
@@ -268,8 +274,7 @@ async fn refused_early(
                     "this Idempotency-Key was used for a different bid",
                 ));
             }
-            let public_key = state.settings.receipt_key.public_hex();
-            return Ok(HttpResponse::Ok().json(receipt(&first, public_key)));
+            return Ok(HttpResponse::Ok().json(receipt(&first, &state.settings.receipt_key)));
         }
     }
     Err(refusal)
@@ -371,7 +376,7 @@ pub async fn submit(
         };
         match writer.write(&state.pool, &state.settings, sub).await {
             Ok(written) => {
-                let receipt = receipt(&written.bid, state.settings.receipt_key.public_hex());
+                let receipt = receipt(&written.bid, &state.settings.receipt_key);
                 return Ok(if written.created {
                     HttpResponse::Created().json(receipt)
                 } else {
@@ -412,9 +417,11 @@ pub async fn mine(
 ) -> Result<web::Json<Page<Receipt>>, ApiError> {
     user.require(&[Role::Supplier])?;
     let mut conn = state.pool.get().await?;
-    let key = state.settings.receipt_key.public_hex();
     let rows = BidRow::of_supplier(&mut conn, *id, user.org_id).await?;
-    let receipts = rows.iter().map(|b| receipt(b, key.clone())).collect();
+    let receipts = rows
+        .iter()
+        .map(|b| receipt(b, &state.settings.receipt_key))
+        .collect();
     Ok(web::Json(Page::of_all(receipts, paging.into_inner())?))
 }
 
@@ -441,7 +448,6 @@ pub async fn withdraw(
     user.require(&[Role::Supplier])?;
     let (round_id, bid_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let key = state.settings.receipt_key.public_hex();
     let bid = conn
         .transaction(async |conn| {
             let bid = BidRow::find(conn, bid_id)
@@ -478,5 +484,5 @@ pub async fn withdraw(
             Ok(BidRow::find(conn, bid_id).await?)
         })
         .await?;
-    Ok(web::Json(receipt(&bid, key)))
+    Ok(web::Json(receipt(&bid, &state.settings.receipt_key)))
 }
