@@ -18,6 +18,7 @@
 #   VBP_BENCH_ORDERS=333334   orders of three lines (1,000,002 lines)
 #   VBP_LOAD_PORT=18082       port of the server under test (127.0.0.1 only)
 #   VBP_LOAD_SKIP_BUILD=1     use the binary already built
+#   VBP_LOAD_VBP_BIN=path     the vbp binary to measure (default target/release/vbp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -47,7 +48,7 @@ if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then
   echo "settlement: building release (vbp)..." >&2
   cargo build --release -p api --bin vbp --quiet
 fi
-vbp="$root/target/release/vbp"
+vbp="${VBP_LOAD_VBP_BIN:-$root/target/release/vbp}"
 
 echo "== machine"
 echo "$(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version' postgres), shared_buffers $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW shared_buffers' postgres), synchronous_commit $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW synchronous_commit' postgres)"

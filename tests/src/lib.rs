@@ -270,13 +270,15 @@ impl TestApp {
         Self::serve(db, settings)
     }
 
-    /// Stops this server and starts another on the same database, with settings that
-    /// `tweak` makes from fresh test settings (a restart with a new configuration, such as
-    /// a rotated key).
+    /// Stops this server and starts another on the same database, with this server's
+    /// settings as `tweak` changes them (a restart with a new configuration, such as a
+    /// rotated key).
     pub async fn restart_with(self, tweak: impl FnOnce(&mut Settings)) -> Self {
-        let Self { db, server, .. } = self;
+        let Self {
+            db, server, state, ..
+        } = self;
         server.stop(true).await;
-        let mut settings = test_settings(&db.url);
+        let mut settings = state.settings.clone();
         tweak(&mut settings);
         Self::serve(db, settings)
     }

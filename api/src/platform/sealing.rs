@@ -492,10 +492,18 @@ mod tests {
         let new_sig = new.sign(b"new receipt");
         assert_eq!(new.key_for(b"old receipt", &old_sig), old.public_hex());
         assert_eq!(new.key_for(b"new receipt", &new_sig), new.public_hex());
-        assert!(verify_signature(&new.key_for(b"old receipt", &old_sig), b"old receipt", &old_sig));
+        assert!(verify_signature(
+            &new.key_for(b"old receipt", &old_sig),
+            b"old receipt",
+            &old_sig
+        ));
         // a forged signature names the current key, which refuses it
         assert_eq!(new.key_for(b"old receipt", &new_sig), new.public_hex());
-        assert!(!verify_signature(&new.public_hex(), b"old receipt", &new_sig));
+        assert!(!verify_signature(
+            &new.public_hex(),
+            b"old receipt",
+            &new_sig
+        ));
         // an earlier key must be a valid public key
         assert!(
             ReceiptKey::from_hex(&"02".repeat(32))

@@ -50,7 +50,8 @@ WITH picked AS (
     WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = $2::bpchar
       AND ($3::date IS NULL OR d.due_date <= $3)
       AND ($4::uuid IS NULL OR d.supplier_org_id = $4)
-      AND NOT EXISTS (SELECT 1 FROM settlement_lines s WHERE s.delivery_line_id = dl.id)
+      AND NOT EXISTS (SELECT 1 FROM settlement_lines s
+                      WHERE s.delivery_line_id = dl.id AND s.province = o.province)
       AND NOT EXISTS (SELECT 1 FROM line_disputes x
                       WHERE x.delivery_line_id = dl.id AND x.resolved_at IS NULL)
     ORDER BY dl.id
@@ -404,10 +405,11 @@ pub async fn pay(
     // the hospitals whose lines these are, their fund rows locked in id order
     let hospitals: Vec<(Uuid, String)> = diesel::sql_query(
         "SELECT DISTINCT hospital_org_id, province::text AS province FROM settlement_lines
-         WHERE batch_id = $1 AND supplier_org_id = $2",
+         WHERE batch_id = $1 AND supplier_org_id = $2 AND province = $3::bpchar",
     )
     .bind::<SqlUuid, _>(batch_id)
     .bind::<SqlUuid, _>(supplier)
+    .bind::<Text, _>(province)
     .load::<HospitalRow>(conn)
     .await?
     .into_iter()
@@ -433,7 +435,8 @@ pub async fn pay(
     let split: Split = diesel::sql_query(
         "WITH per AS (
              SELECT hospital_org_id, sum(amount) AS amount FROM settlement_lines
-             WHERE batch_id = $1 AND supplier_org_id = $2 GROUP BY hospital_org_id
+             WHERE batch_id = $1 AND supplier_org_id = $2 AND province = $4::bpchar
+             GROUP BY hospital_org_id
          ), parts AS (
              SELECT f.hospital_org_id, least(per.amount, f.prepaid - f.set_off) AS set_off,
                     per.amount - least(per.amount, f.prepaid - f.set_off) AS deducted
@@ -453,6 +456,7 @@ pub async fn pay(
     .bind::<SqlUuid, _>(batch_id)
     .bind::<SqlUuid, _>(supplier)
     .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(province)
     .get_result(conn)
     .await?;
     if split.set_off + split.deducted != body.amount {

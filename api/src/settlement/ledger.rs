@@ -342,8 +342,9 @@ pub async fn ledger(
         "SELECT coalesce(sum(x.amount) FILTER (WHERE x.paid), 0) AS paid,
                 coalesce(sum(x.amount) FILTER (WHERE NOT x.paid), 0) AS unpaid
          FROM (SELECT round(dl.accepted * dl.unit_price, 2) AS amount, po.paid_at IS NOT NULL AS paid
-               FROM deliveries d JOIN delivery_lines dl ON dl.delivery_id = d.id
-               LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id
+               FROM deliveries d JOIN orders o ON o.id = d.order_id
+               JOIN delivery_lines dl ON dl.delivery_id = d.id
+               LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id AND sl.province = o.province
                LEFT JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.supplier_org_id = sl.supplier_org_id
                WHERE d.hospital_org_id = $1 AND d.status = 'accepted' AND dl.accepted > 0) x",
     )

@@ -60,7 +60,8 @@ pub async fn scan(
                    SELECT 1 FROM settlement_lines sl
                    JOIN payment_orders po ON po.batch_id = sl.batch_id
                                          AND po.supplier_org_id = sl.supplier_org_id
-                   WHERE sl.delivery_line_id = dl.id AND po.paid_at IS NOT NULL)
+                   WHERE sl.delivery_line_id = dl.id AND sl.province = o.province
+                     AND po.paid_at IS NOT NULL)
              ORDER BY dl.id
              ON CONFLICT (delivery_line_id) DO NOTHING
              RETURNING delivery_line_id, province, hospital_org_id, supplier_org_id

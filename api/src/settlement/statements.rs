@@ -142,7 +142,7 @@ JOIN delivery_lines dl ON dl.delivery_id = d.id
 JOIN order_lines ol ON ol.id = dl.order_line_id
 JOIN organisations h ON h.id = d.hospital_org_id
 JOIN organisations s ON s.id = d.supplier_org_id
-LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id
+LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id AND sl.province = o.province
 LEFT JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.supplier_org_id = sl.supplier_org_id
 LEFT JOIN payments p ON p.payment_order_id = po.id
 LEFT JOIN line_disputes x ON x.delivery_line_id = dl.id AND x.resolved_at IS NULL
@@ -514,7 +514,7 @@ async fn disputed_line(
         "SELECT o.province::text AS province, d.accepted_on, round(dl.accepted * dl.unit_price, 2) AS amount,
                 sl.batch_id, po.paid_at
          FROM delivery_lines dl JOIN deliveries d ON d.id = dl.delivery_id JOIN orders o ON o.id = d.order_id
-         LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id
+         LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id AND sl.province = o.province
          LEFT JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.supplier_org_id = sl.supplier_org_id
          WHERE dl.id = $1 AND d.supplier_org_id = $2 AND d.status = 'accepted' AND dl.accepted > 0",
     )
@@ -596,13 +596,14 @@ pub async fn dispute(
     }
     if let Some(batch) = line.batch_id {
         diesel::sql_query(
-            "WITH gone AS (DELETE FROM settlement_lines WHERE delivery_line_id = $1 RETURNING batch_id, supplier_org_id, amount),
+            "WITH gone AS (DELETE FROM settlement_lines WHERE delivery_line_id = $1 AND province = $2::bpchar RETURNING batch_id, supplier_org_id, amount),
                   po AS (UPDATE payment_orders p SET total = p.total - gone.amount, line_count = p.line_count - 1
                          FROM gone WHERE p.batch_id = gone.batch_id AND p.supplier_org_id = gone.supplier_org_id)
              UPDATE settlement_batches b SET total = b.total - gone.amount, line_count = b.line_count - 1
              FROM gone WHERE b.id = gone.batch_id",
         )
         .bind::<SqlUuid, _>(body.delivery_line_id)
+        .bind::<Text, _>(&line.province)
         .execute(conn)
         .await?;
         // an order left without lines goes; one left with lines of 0.00 only has nothing

@@ -703,7 +703,10 @@ async fn load_level(
         println!("  status {status}: {count} x, first: {msg}");
     }
     if o.retries > 0 {
-        println!("resent after a lost answer (same Idempotency-Key): {}", s.retried);
+        println!(
+            "resent after a lost answer (same Idempotency-Key): {}",
+            s.retried
+        );
     }
 
     // the frozen register, once the deadline has passed

@@ -59,9 +59,8 @@ fn wanted_lsn(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     if let Some(v) = req.headers().get(MIN_LSN_HEADER) {
         let v = v.to_str().unwrap_or_default().trim();
         if !valid_lsn(v) {
-            return Err(ApiError::invalid(
-                "VBP-Min-LSN",
-                "must be a WAL position such as 16/B374D848 (the VBP-LSN header of a write)",
+            return Err(ApiError::BadRequest(
+                "VBP-Min-LSN must be a WAL position such as 16/B374D848 (the VBP-LSN header of a write)".into(),
             )
             .with_code("invalid_lsn"));
         }

@@ -566,7 +566,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    settlement_lines (delivery_line_id) {
+    settlement_lines (delivery_line_id, province) {
         delivery_line_id -> Uuid,
         batch_id -> Uuid,
         supplier_org_id -> Uuid,
