@@ -477,14 +477,53 @@ pub async fn page(
     Ok((rows, total))
 }
 
-/// Runs [`seal_pending`] every `interval` until the process ends.
+/// How often the sealer makes sure the audit log's monthly partitions exist ahead.
+const PARTITIONS_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// How many months ahead of this one the partitions are made.
+const PARTITIONS_AHEAD: i32 = 3;
+
+/// Makes the audit log's missing monthly partitions, this month's and [`PARTITIONS_AHEAD`]
+/// after it (migration 2026-12-04-000081); returns how many it made.
+pub async fn ensure_partitions(conn: &mut AsyncPgConnection) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Made {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        made: i32,
+    }
+    diesel::sql_query("SELECT audit_log_ensure_partitions($1) AS made")
+        .bind::<diesel::sql_types::Integer, _>(PARTITIONS_AHEAD)
+        .get_result::<Made>(conn)
+        .await
+        .map(|m| m.made)
+}
+
+/// Runs [`seal_pending`] every `interval` until the process ends, and
+/// [`ensure_partitions`] at start and every few hours.
 pub async fn run_sealer(pool: crate::platform::db::Pool, interval: std::time::Duration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut partitions_due = std::time::Instant::now();
     loop {
         tick.tick().await;
         let result = match pool.get().await {
-            Ok(mut conn) => seal_pending(&mut conn).await.map_err(|e| e.to_string()),
+            Ok(mut conn) => {
+                if std::time::Instant::now() >= partitions_due {
+                    match ensure_partitions(&mut conn).await {
+                        Ok(made) => {
+                            partitions_due = std::time::Instant::now() + PARTITIONS_EVERY;
+                            if made > 0 {
+                                tracing::info!(made, "audit log partitions made ahead");
+                            }
+                        }
+                        Err(e) => {
+                            partitions_due =
+                                std::time::Instant::now() + std::time::Duration::from_secs(60);
+                            tracing::warn!(error = %e, "cannot make the audit log's partitions; retrying in a minute");
+                        }
+                    }
+                }
+                seal_pending(&mut conn).await.map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         };
         match result {

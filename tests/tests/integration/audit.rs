@@ -454,3 +454,61 @@ async fn the_servers_log_holds_no_secret() {
     assert!(!log.contains("0.3141"), "the log holds a bid's price");
     let _ = std::fs::remove_dir_all(&mail);
 }
+
+#[actix_web::test]
+async fn the_log_is_partitioned_by_month_and_every_partition_is_append_only() {
+    use diesel::{QueryableByName, sql_types::Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.connect().await;
+    // this month's partition and the next three's exist once the sealer has run its check
+    audit::ensure_partitions(&mut conn).await.unwrap();
+    let db = &app.db;
+    let names = |sql: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let mut c = <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url)
+                .await
+                .unwrap();
+            diesel::sql_query(sql)
+                .load::<Name>(&mut c)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| n.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    let months = names(
+        "SELECT to_char(date_trunc('month', now()) + make_interval(months => m), '\"audit_log_\"YYYYMM') AS name
+         FROM generate_series(0, 3) m
+         WHERE to_regclass(to_char(date_trunc('month', now()) + make_interval(months => m), '\"audit_log_\"YYYYMM')) IS NOT NULL",
+    )
+    .await;
+    assert_eq!(months.len(), 4, "{months:?}");
+    assert_eq!(audit::ensure_partitions(&mut conn).await.unwrap(), 0);
+    // entries land in this month's partition
+    write(&mut conn, "partitioned").await;
+    tests::api::demo::load(&mut conn, Some(tests::DEMO_PASSWORD.into()))
+        .await
+        .unwrap();
+    let holding = names("SELECT DISTINCT tableoid::regclass::text AS name FROM audit_log").await;
+    assert_eq!(holding, [months[0].clone()]);
+    // a partition refuses change as the log does
+    for sql in [
+        format!("UPDATE {} SET details = '{{}}'", months[0]),
+        format!("DELETE FROM {}", months[0]),
+    ] {
+        let err = conn.batch_execute(&sql).await.expect_err(&sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    // and the chain verifies across it
+    seal_all(&mut conn).await;
+    let report = audit::verify(&mut conn).await.unwrap();
+    assert!(report.first_break.is_none() && report.checked > 0);
+}

@@ -320,11 +320,20 @@ async fn prepayment_batch_payment_and_ledger_reconcile_to_the_cent() {
     assert_eq!(s(&orders[0]["total"]), "1.02");
     assert_eq!(orders[0]["supplier_org_id"], json!(w.seller.org));
     let order = s(&orders[0]["id"]).to_owned();
-    // every line settled once; the total is the sum of the lines, to the cent
+    // every line settled once; the total is the sum of the lines, to the cent; the lines
+    // lie in Beijing's partition
     assert_eq!(
         count(
             app,
             "SELECT count(*) AS n FROM settlement_lines WHERE province = '110000'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT count(*) AS n FROM settlement_lines_110000 WHERE province = '110000'"
         )
         .await,
         3
