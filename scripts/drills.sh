@@ -78,7 +78,7 @@ trap cleanup EXIT
 fail() { echo "DRILL FAILED: $*" >&2; for f in "$work"/cluster/serve-*.log; do echo "--- $f" >&2; tail -n 15 "$f" >&2; done; exit 1; }
 t0=0
 tick() { t0=$(date +%s.%N); }
-took() { printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+took() { awk -v now="$(date +%s.%N)" -v t0="$t0" 'BEGIN { printf "%.1f", now - t0 }'; }
 
 pg_start() { # datadir port
   "${run[@]}" "$bindir/pg_ctl" -D "$1" -l "$1.log" -w -t 120 \
