@@ -76,7 +76,7 @@ start_server() { # I
 wait_ready() { # I
   local i="$1"
   for _ in $(seq 1 600); do
-    curl -fs "http://127.0.0.1:$(server_port "$i")/readyz" >/dev/null 2>&1 && return 0
+    curl -fs --max-time 2 "http://127.0.0.1:$(server_port "$i")/readyz" >/dev/null 2>&1 && return 0
     alive "$i" || { echo "cluster: server $i stopped; its log:" >&2; tail -n 30 "$dir/serve-$i.log" >&2; return 1; }
     sleep 0.2
   done
@@ -146,10 +146,10 @@ start() {
     haproxy -D -f "$dir/haproxy.cfg"
   fi
   for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    curl -fs --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "cluster: the balancer does not answer on $port" >&2; exit 1; }
+  curl -fs --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null || { echo "cluster: the balancer does not answer on $port" >&2; exit 1; }
   echo "cluster: $n servers behind HAProxy at http://127.0.0.1:$port/ (logs in $dir)"
 }
 

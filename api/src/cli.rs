@@ -34,6 +34,9 @@ pub enum Command {
     Serve,
     /// Run pending database migrations and exit.
     Migrate,
+    /// Print the public half of the receipt key (`VBP_RECEIPT_KEY` or `VBP_RECEIPT_KEY_FILE`):
+    /// what goes into `VBP_RECEIPT_PREVIOUS_KEYS` when the key is rotated. Never the seed.
+    ReceiptKey,
     /// Print the OpenAPI document (what `/api/openapi.json` serves; the UI's client is generated from it).
     Openapi,
     /// Load the demo organisations and users (idempotent).
@@ -79,6 +82,13 @@ async fn prepare_database(db: &DatabaseSettings) -> Result<(), BoxError> {
 pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     match cli.command {
         Command::Serve => serve().await,
+        Command::ReceiptKey => {
+            let seed = crate::platform::settings::hex_secret("VBP_RECEIPT_KEY")?;
+            let key = crate::platform::sealing::ReceiptKey::from_hex(&seed)
+                .map_err(|e| format!("VBP_RECEIPT_KEY: {e}"))?;
+            println!("{}", key.public_hex());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             println!(
                 "{}",

@@ -46,3 +46,4 @@ SELECT delivery_line_id, batch_id, supplier_org_id, hospital_org_id, province, q
        unit_price, amount, due_date
 FROM settlement_lines_unpartitioned;
 DROP TABLE settlement_lines_unpartitioned;
+ANALYZE settlement_lines;

@@ -1,4 +1,5 @@
 DROP FUNCTION audit_log_ensure_partitions(INT);
+DROP FUNCTION audit_log_protect(REGCLASS);
 ALTER TABLE audit_log RENAME TO audit_log_partitioned;
 ALTER INDEX audit_log_pkey RENAME TO audit_log_partitioned_pkey;
 ALTER INDEX audit_log_txid_idx RENAME TO audit_log_partitioned_txid_idx;

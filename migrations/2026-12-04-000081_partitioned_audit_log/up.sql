@@ -34,26 +34,46 @@ CREATE INDEX audit_log_entity_idx ON audit_log (entity_type, entity_id);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_user_id);
 CREATE TABLE audit_log_default PARTITION OF audit_log DEFAULT;
 
--- Makes the partitions of this month and the `ahead` months after it that are missing;
--- returns how many it made. Creating a partition locks the log for a moment: it waits at
--- most 2 s for the lock (else it gives up, and the next call tries again). A month whose
--- entries already went to the default partition is left there (a NOTICE says so).
-CREATE FUNCTION audit_log_ensure_partitions(ahead INT) RETURNS INT LANGUAGE plpgsql AS $$
+-- The log is append-only on every partition: UPDATE and DELETE by the row triggers on
+-- the log, which every partition inherits; TRUNCATE by a statement trigger, which
+-- partitions do not inherit, so each partition gets its own (audit_log_protect).
+CREATE FUNCTION audit_log_protect(part REGCLASS) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()', part);
+END
+$$;
+
+-- Makes the partitions of this month and the `ahead` months after it that are missing
+-- (months in UTC, whatever the session's time zone); returns how many it made. A
+-- partition is made apart and then attached, which locks the log only against other
+-- schema changes, not against writes; it waits at most 500 ms for that lock (else it gives
+-- up, and the next call tries again). A month whose entries already went to the default
+-- partition is left there, and another server making the same month at the same moment
+-- is not an error (a NOTICE says so).
+CREATE FUNCTION audit_log_ensure_partitions(ahead INT) RETURNS INT LANGUAGE plpgsql
+SET lock_timeout = '500ms' AS $$
 DECLARE
-    m DATE := date_trunc('month', now())::date;
+    this_month DATE := date_trunc('month', now(), 'UTC')::date;
+    m DATE := this_month;
+    part TEXT;
     made INT := 0;
 BEGIN
-    PERFORM set_config('lock_timeout', '2s', true);
-    WHILE m <= (date_trunc('month', now()) + make_interval(months => ahead))::date LOOP
-        IF to_regclass(format('audit_log_%s', to_char(m, 'YYYYMM'))) IS NULL THEN
+    WHILE m <= this_month + make_interval(months => ahead) LOOP
+        part := 'audit_log_' || to_char(m, 'YYYYMM');
+        IF to_regclass(part) IS NULL THEN
             BEGIN
-                EXECUTE format('CREATE TABLE %I PARTITION OF audit_log FOR VALUES FROM (%L) TO (%L)',
-                               'audit_log_' || to_char(m, 'YYYYMM'), m::timestamptz,
-                               (m + interval '1 month')::timestamptz);
+                EXECUTE format('CREATE TABLE %I (LIKE audit_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+                PERFORM audit_log_protect(part::regclass);
+                EXECUTE format('ALTER TABLE audit_log ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+                               part, m::timestamp AT TIME ZONE 'UTC',
+                               (m + interval '1 month')::timestamp AT TIME ZONE 'UTC');
                 made := made + 1;
             EXCEPTION
                 WHEN check_violation THEN
                     RAISE NOTICE 'audit_log: entries of % are in the default partition', to_char(m, 'YYYY-MM');
+                WHEN duplicate_table OR unique_violation OR invalid_object_definition THEN
+                    RAISE NOTICE 'audit_log: the partition of % is being made elsewhere', to_char(m, 'YYYY-MM');
                 WHEN lock_not_available THEN
                     RAISE NOTICE 'audit_log: the partition of % waits for a quieter moment', to_char(m, 'YYYY-MM');
                     RETURN made;
@@ -65,28 +85,28 @@ BEGIN
 END
 $$;
 
--- the months the entries so far fall in, and three ahead
-CREATE TEMP TABLE audit_months AS
-SELECT DISTINCT date_trunc('month', at)::date AS m FROM audit_log_unpartitioned;
+-- the months the entries so far fall in (UTC), and three ahead
 DO $$
 DECLARE
     m DATE;
 BEGIN
-    FOR m IN SELECT am.m FROM audit_months am LOOP
-        EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF audit_log FOR VALUES FROM (%L) TO (%L)',
-                       'audit_log_' || to_char(m, 'YYYYMM'), m::timestamptz,
-                       (m + interval '1 month')::timestamptz);
+    FOR m IN SELECT DISTINCT date_trunc('month', at, 'UTC')::date FROM audit_log_unpartitioned LOOP
+        EXECUTE format('CREATE TABLE %I PARTITION OF audit_log FOR VALUES FROM (%L) TO (%L)',
+                       'audit_log_' || to_char(m, 'YYYYMM'), m::timestamp AT TIME ZONE 'UTC',
+                       (m + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+        PERFORM audit_log_protect(('audit_log_' || to_char(m, 'YYYYMM'))::regclass);
     END LOOP;
 END $$;
+SELECT audit_log_protect('audit_log_default');
 SELECT audit_log_ensure_partitions(3);
--- (the function's lock timeout is for the servers' calls, not for the rest of this migration)
-SELECT set_config('lock_timeout', '0', true);
 
 INSERT INTO audit_log SELECT id, txid, at, actor_user_id, actor_role, action, entity_type, entity_id, details
 FROM audit_log_unpartitioned;
 DROP TABLE audit_log_unpartitioned;
+ANALYZE audit_log;
 
 -- append-only, as before: row triggers are cloned onto every partition, made now or later
+-- (TRUNCATE of a partition: audit_log_protect above)
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log

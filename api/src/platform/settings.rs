@@ -365,7 +365,7 @@ fn parse_origins(list: &str) -> Result<Vec<String>, SettingsError> {
 pub const DEFAULT_OCID_PREFIX: &str = "ocds-vbpcn1";
 
 /// A secret given as 64 hex characters, inline (`NAME`) or in a file (`NAME_FILE`).
-fn hex_secret(name: &str) -> Result<String, SettingsError> {
+pub fn hex_secret(name: &str) -> Result<String, SettingsError> {
     let file_var = format!("{name}_FILE");
     let value = match (var(name), var(&file_var)) {
         (Some(v), _) => v,
@@ -460,9 +460,14 @@ impl Settings {
                 .with_previous(&previous)
                 .map_err(|_| {
                     SettingsError(
-                        "VBP_RECEIPT_PREVIOUS_KEYS must list Ed25519 public keys, 64 hex characters each, separated by commas".into(),
+                        "VBP_RECEIPT_PREVIOUS_KEYS must list Ed25519 public keys, 64 hex characters each, separated by commas (`vbp receipt-key` prints a key's public half)".into(),
                     )
                 })?;
+        if receipt_key.previous().contains(&receipt_key.public_hex()) {
+            return Err(SettingsError(
+                "VBP_RECEIPT_PREVIOUS_KEYS lists the current receipt key: list only the keys it replaced".into(),
+            ));
+        }
         let ocid_prefix = var("VBP_OCID_PREFIX").unwrap_or_else(|| DEFAULT_OCID_PREFIX.into());
         let ok = ocid_prefix.len() == 11
             && ocid_prefix.starts_with("ocds-")

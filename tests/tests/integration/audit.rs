@@ -503,6 +503,9 @@ async fn the_log_is_partitioned_by_month_and_every_partition_is_append_only() {
     for sql in [
         format!("UPDATE {} SET details = '{{}}'", months[0]),
         format!("DELETE FROM {}", months[0]),
+        format!("TRUNCATE {}", months[0]),
+        format!("TRUNCATE {}", months[3]),
+        "TRUNCATE audit_log_default".to_owned(),
     ] {
         let err = conn.batch_execute(&sql).await.expect_err(&sql);
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");

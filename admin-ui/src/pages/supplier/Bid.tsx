@@ -267,8 +267,9 @@ export default function Bid() {
   async function verify(r: Receipt) {
     setVerified((v) => ({ ...v, [r.bid_id]: 'busy' }));
     try {
-      if (!receiptKey.current) {
-        // the published keys: the current one and those it replaced (receipts from before a rotation)
+      // the published keys: the current one and those it replaced (receipts from before a
+      // rotation); fetched again when a receipt names a key not seen yet (a rotation since)
+      if (!receiptKey.current || !receiptKey.current.includes(r.public_key)) {
         const k = await must(api.GET('/api/receipt-key'));
         receiptKey.current = [k.public_key, ...k.previous_keys];
       }

@@ -53,24 +53,42 @@ pub fn valid_lsn(s: &str) -> bool {
     hex(hi) && hex(lo)
 }
 
-/// The position a reader must see: the `VBP-Min-LSN` header (400 `invalid_lsn` when
-/// malformed), else the `vbp_lsn` cookie (ignored when malformed: a browser cannot fix it).
+/// A WAL position as a number, for comparing two of them.
+fn lsn_value(s: &str) -> Option<u64> {
+    let (hi, lo) = s.split_once('/')?;
+    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
+}
+
+/// The position a reader must see: the later of the `VBP-Min-LSN` header (400
+/// `invalid_lsn` when malformed) and the `vbp_lsn` cookie (ignored when malformed: a
+/// browser cannot fix it).
 fn wanted_lsn(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    if let Some(v) = req.headers().get(MIN_LSN_HEADER) {
-        let v = v.to_str().unwrap_or_default().trim();
-        if !valid_lsn(v) {
-            return Err(ApiError::BadRequest(
-                "VBP-Min-LSN must be a WAL position such as 16/B374D848 (the VBP-LSN header of a write)".into(),
-            )
-            .with_code("invalid_lsn"));
+    let header = match req.headers().get(MIN_LSN_HEADER) {
+        None => None,
+        Some(v) => {
+            let v = v.to_str().unwrap_or_default().trim();
+            if !valid_lsn(v) {
+                return Err(ApiError::BadRequest(
+                    "VBP-Min-LSN must be a WAL position such as 16/B374D848 (the VBP-LSN header of a write)".into(),
+                )
+                .with_code("invalid_lsn"));
+            }
+            Some(v.to_owned())
         }
-        return Ok(Some(v.to_owned()));
-    }
-    Ok(req
+    };
+    let cookie = req
         .cookie(LSN_COOKIE)
         .map(|c| c.value().to_owned())
-        .filter(|v| valid_lsn(v)))
+        .filter(|v| valid_lsn(v));
+    Ok(match (header, cookie) {
+        (Some(h), Some(c)) => Some(if lsn_value(&c) > lsn_value(&h) { c } else { h }),
+        (h, c) => h.or(c),
+    })
 }
+
+/// The position handed out when the real one cannot be read: no replica reaches it, so the
+/// client's reads go to the primary until its next write.
+pub const READ_THE_PRIMARY: &str = "FFFFFFFF/FFFFFFFF";
 
 /// The request header of a read through [`ReadDb`], for the OpenAPI document
 /// (`params(..., MinLsn)` on each such route).
@@ -125,8 +143,8 @@ impl ReadDb {
     }
 
     /// The replica's connection when it is recent enough; `None` when it lags behind
-    /// `wanted`. A server that is not in recovery (NULL replay position) is a primary
-    /// itself, so it is recent enough.
+    /// `wanted`. A read server that is not in recovery (the primary itself, named twice)
+    /// is compared by its own WAL position.
     async fn from_replica(
         replica: &Pool,
         wanted: Option<&str>,
@@ -136,12 +154,13 @@ impl ReadDb {
             return Ok(Some(conn));
         };
         let row: CaughtUp = diesel::sql_query(
-            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS caught_up",
+            "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() >= $1::pg_lsn
+                         ELSE pg_current_wal_lsn() >= $1::pg_lsn END AS caught_up",
         )
         .bind::<Text, _>(lsn)
         .get_result(&mut conn)
         .await?;
-        Ok(row.caught_up.unwrap_or(true).then_some(conn))
+        Ok(row.caught_up.unwrap_or(false).then_some(conn))
     }
 }
 
@@ -188,25 +207,26 @@ pub async fn mark_writes(
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    match lsn {
-        Ok(Lsn { lsn }) if valid_lsn(&lsn) => {
-            let cookie = Cookie::build(LSN_COOKIE, lsn.clone())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .finish();
-            if let Ok(v) = header::HeaderValue::from_str(&cookie.to_string()) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-            if let Ok(v) = header::HeaderValue::from_str(&lsn) {
-                res.headers_mut()
-                    .insert(header::HeaderName::from_static(LSN_HEADER), v);
-            }
+    let lsn = match lsn {
+        Ok(Lsn { lsn }) if valid_lsn(&lsn) => lsn,
+        // the write is done but its position is unknown: the client reads the primary
+        // until its next write
+        other => {
+            tracing::warn!(error = ?other.err(), "cannot read the WAL position after a write; the client will read the primary");
+            READ_THE_PRIMARY.to_owned()
         }
-        Ok(_) => {}
-        // the write is done; a client that reads at once may read the primary's past
-        // through the replica: rare, and logged
-        Err(e) => tracing::warn!(error = %e, "cannot read the WAL position after a write"),
+    };
+    let cookie = Cookie::build(LSN_COOKIE, lsn.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&lsn) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static(LSN_HEADER), v);
     }
     Ok(res)
 }
@@ -214,6 +234,14 @@ pub async fn mark_writes(
 #[cfg(test)]
 mod tests {
     use super::valid_lsn;
+
+    #[test]
+    fn positions_compare_as_numbers() {
+        use super::lsn_value;
+        assert!(lsn_value("0/16B3748") < lsn_value("0/16B3749"));
+        assert!(lsn_value("0/FFFFFFFF") < lsn_value("1/0"));
+        assert!(lsn_value("2/0") < lsn_value(super::READ_THE_PRIMARY));
+    }
 
     #[test]
     fn lsn_syntax() {

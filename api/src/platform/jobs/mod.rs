@@ -446,18 +446,54 @@ impl Worker {
 
     /// One round: claim a batch and run it. Returns how many jobs were run (receipt mails
     /// wait while a deadline rush is on, see [`deadline_near`]).
+    ///
+    /// The connection that claimed the batch is kept until the batch is done, and each
+    /// job's outcome is recorded on it the moment the job ends: a mail the relay has
+    /// accepted is marked sent without first waiting for a free connection (during a bid
+    /// rush the pool is the writers'), which keeps the window in which a crash makes a
+    /// mail go twice (accepted, not yet recorded) to one short statement.
     pub async fn run_once(&self) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
-        let claimed = {
-            let mut conn = self.pool.get().await?;
-            let rush = self.rush(&mut conn).await?;
-            claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch, rush).await?
-        };
+        let mut conn = self.pool.get().await?;
+        let rush = self.rush(&mut conn).await?;
+        let claimed = claim(&mut conn, &self.id, self.jobs.lease, self.jobs.batch, rush).await?;
         let n = claimed.len();
-        futures_util::future::join_all(claimed.into_iter().map(|job| self.run_job(job))).await;
+        if n == 0 {
+            return Ok(0);
+        }
+        let held = tokio::sync::Mutex::new(Some(conn));
+        futures_util::future::join_all(claimed.into_iter().map(|job| self.run_job(job, &held)))
+            .await;
         Ok(n)
     }
 
-    async fn run_job(&self, job: Job) {
+    /// Records a job's outcome on `conn`. Ok(false): the lease was lost.
+    async fn record(
+        &self,
+        conn: &mut AsyncPgConnection,
+        job: &Job,
+        outcome: &Result<Option<String>, JobError>,
+    ) -> QueryResult<bool> {
+        match outcome {
+            Ok(mid) => complete(conn, job.id, &self.id, mid.as_deref()).await,
+            Err(e) => {
+                fail(
+                    conn,
+                    job,
+                    &self.id,
+                    &e.to_string(),
+                    e.is_permanent(),
+                    &self.jobs,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn run_job(
+        &self,
+        job: Job,
+        held: &tokio::sync::Mutex<Option<crate::platform::db::PooledConn>>,
+    ) {
         let outcome = match job.kind.as_str() {
             EMAIL => self.send_email(&job).await,
             other => match self.registry.handler(other) {
@@ -465,26 +501,31 @@ impl Worker {
                 None => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
             },
         };
-        // The side effect happened or not; record it, insisting a little if the database
-        // is briefly away (giving up means the lease runs out and the job runs again).
-        for attempt in 0..5 {
-            let recorded = match self.pool.get().await {
-                Ok(mut conn) => match &outcome {
-                    Ok(mid) => complete(&mut conn, job.id, &self.id, mid.as_deref()).await,
-                    Err(e) => {
-                        fail(
-                            &mut conn,
-                            &job,
-                            &self.id,
-                            &e.to_string(),
-                            e.is_permanent(),
-                            &self.jobs,
-                        )
-                        .await
+        // The side effect happened or not; record it: on the held connection first, then,
+        // if that one broke, on pool connections, insisting a little if the database is
+        // briefly away (giving up means the lease runs out and the job runs again).
+        for attempt in 0..6 {
+            let recorded = if attempt == 0 {
+                let mut slot = held.lock().await;
+                match slot.as_mut() {
+                    Some(conn) => {
+                        let r = self.record(conn, &job, &outcome).await;
+                        if r.is_err() {
+                            // a broken connection is not reused
+                            *slot = None;
+                        }
+                        r.map_err(|e| e.to_string())
                     }
+                    None => Err("the batch's connection is gone".into()),
                 }
-                .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+            } else {
+                match self.pool.get().await {
+                    Ok(mut conn) => self
+                        .record(&mut conn, &job, &outcome)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
             };
             match recorded {
                 Ok(true) => {
@@ -507,7 +548,9 @@ impl Worker {
                 }
                 Err(e) => {
                     tracing::warn!(job = job.id, error = %e, "cannot record job outcome; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    if attempt > 0 {
+                        tokio::time::sleep(Duration::from_millis(200 << (attempt - 1))).await;
+                    }
                 }
             }
         }
