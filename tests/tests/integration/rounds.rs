@@ -410,6 +410,72 @@ async fn receipts_signed_before_a_key_rotation_still_verify() {
 }
 
 #[actix_web::test]
+async fn with_a_replica_writes_hand_back_their_position_but_bids_do_not() {
+    let f = published(Key::Threshold(2)).await;
+    let Fixture {
+        app,
+        officer,
+        round,
+        lot,
+        built,
+    } = f;
+    // the read URL names the primary itself: the rule's plumbing, not the lag (the drills
+    // test a lagging replica)
+    let app = app
+        .restart_with(|s| s.database.read_url = Some(s.database.url.clone()))
+        .await;
+    let f = Fixture {
+        app,
+        officer,
+        round,
+        lot,
+        built,
+    };
+    // a write: its position in the header and the cookie
+    let mut res = f
+        .app
+        .client
+        .post(format!("{}/api/v1/auth/login", f.app.base))
+        .send_json(&json!({"email": "supplier@vbp.demo", "password": tests::DEMO_PASSWORD}))
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let lsn = res
+        .headers()
+        .get("vbp-lsn")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(lsn.contains('/'), "{lsn}");
+    assert!(
+        res.headers()
+            .get_all("set-cookie")
+            .any(|c| c.to_str().unwrap().starts_with(&format!("vbp_lsn={lsn};")))
+    );
+    let token = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // a sealed bid hands back none
+    let bid = f.bid(&token, HUAHAI_10MG, "0.4321", None).await.expect(201);
+    assert!(bid.headers.get("vbp-lsn").is_none());
+    // a read takes the position, and refuses a malformed one
+    let read = |min: &str| {
+        f.app
+            .client
+            .get(format!("{}/api/v1/catalog/items/{HUAHAI_10MG}", f.app.base))
+            .bearer_auth(&token)
+            .insert_header(("VBP-Min-LSN", min.to_owned()))
+            .send()
+    };
+    assert_eq!(read(&lsn).await.unwrap().status().as_u16(), 200);
+    let mut bad = read("not-a-position").await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["code"], "invalid_lsn");
+}
+
+#[actix_web::test]
 async fn a_supplier_sees_only_its_own_bids_and_cannot_withdraw_anothers() {
     let f = published(Key::Threshold(2)).await;
     let app = &f.app;

@@ -377,11 +377,17 @@ pub async fn submit(
         match writer.write(&state.pool, &state.settings, sub).await {
             Ok(written) => {
                 let receipt = receipt(&written.bid, &state.settings.receipt_key);
-                return Ok(if written.created {
+                let mut res = if written.created {
                     HttpResponse::Created().json(receipt)
                 } else {
                     HttpResponse::Ok().json(receipt)
-                });
+                };
+                // a sealed bid shows on no replica route before the round closes, and the
+                // closing write orders it: no position to hand back (a bid rush would pay a
+                // round trip per bid for it, docs/benchmarks.md)
+                res.extensions_mut()
+                    .insert(crate::platform::db::read::NothingToReadBack);
+                return Ok(res);
             }
             Err(bid_writer::Refusal::Refused(e)) => return Err(e),
             // the terms changed after this process cached them: seal again, once

@@ -184,6 +184,12 @@ struct Lsn {
     lsn: String,
 }
 
+/// Put in a response's extensions by a write whose effect no [`ReadDb`] route shows
+/// before a later write orders it (a sealed bid: only the register shows it, once the
+/// round's closing has committed): [`mark_writes`] then hands back no position, sparing
+/// the round trip. Each use says why the rule still holds.
+pub struct NothingToReadBack;
+
 /// Middleware: after a successful write, when a replica is configured, the primary's WAL
 /// position goes back to the client (cookie `vbp_lsn`, header `VBP-LSN`). Without a
 /// replica it does nothing.
@@ -197,7 +203,15 @@ pub async fn mark_writes(
         .cloned();
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut res = next.call(req).await?;
-    let Some(state) = state.filter(|_| write && res.status().is_success()) else {
+    let Some(state) = state.filter(|_| {
+        write
+            && res.status().is_success()
+            && res
+                .response()
+                .extensions()
+                .get::<NothingToReadBack>()
+                .is_none()
+    }) else {
         return Ok(res);
     };
     let lsn = match state.pool.get().await {
