@@ -88,6 +88,17 @@ async fn published(key: Key) -> Fixture {
 }
 
 impl Fixture {
+    /// The same round, its server restarted with its settings as `tweak` changes them.
+    async fn restarted_with(
+        self,
+        tweak: impl FnOnce(&mut tests::api::platform::settings::Settings),
+    ) -> Self {
+        Self {
+            app: self.app.restart_with(tweak).await,
+            ..self
+        }
+    }
+
     async fn bid(&self, token: &str, product: &str, price: &str, key: Option<&str>) -> tests::Resp {
         let body = json!({"lot_id": self.lot, "product_code": product, "unit_price": price,
                           "annual_capacity": 2_000_000, "province_preferences": ["110000", "310000"]});
@@ -341,15 +352,8 @@ async fn receipts_signed_before_a_key_rotation_still_verify() {
         .body;
     let old_key = before["public_key"].as_str().unwrap().to_owned();
     // the operator rotates: a new seed, the old public key kept as a previous one
-    let Fixture {
-        app,
-        officer,
-        round,
-        lot,
-        built,
-    } = f;
-    let app = app
-        .restart_with(|s| {
+    let f = f
+        .restarted_with(|s| {
             s.receipt_key = std::sync::Arc::new(
                 sealing::ReceiptKey::from_hex(&tests::random_hex())
                     .unwrap()
@@ -358,13 +362,6 @@ async fn receipts_signed_before_a_key_rotation_still_verify() {
             );
         })
         .await;
-    let f = Fixture {
-        app,
-        officer,
-        round,
-        lot,
-        built,
-    };
     let published = f
         .app
         .request("GET", "/api/receipt-key", None, None)
@@ -412,25 +409,11 @@ async fn receipts_signed_before_a_key_rotation_still_verify() {
 #[actix_web::test]
 async fn with_a_replica_writes_hand_back_their_position_but_bids_do_not() {
     let f = published(Key::Threshold(2)).await;
-    let Fixture {
-        app,
-        officer,
-        round,
-        lot,
-        built,
-    } = f;
     // the read URL names the primary itself: the rule's plumbing, not the lag (the drills
     // test a lagging replica)
-    let app = app
-        .restart_with(|s| s.database.read_url = Some(s.database.url.clone()))
+    let f = f
+        .restarted_with(|s| s.database.read_url = Some(s.database.url.clone()))
         .await;
-    let f = Fixture {
-        app,
-        officer,
-        round,
-        lot,
-        built,
-    };
     // a write: its position in the header and the cookie
     let mut res = f
         .app
