@@ -53,7 +53,10 @@ free_port() {
   done
   return 1
 }
-pg_primary="$(free_port 55400)"
+# PostgreSQL's ports lie below the kernel's ephemeral range (ip_local_port_range, 32768-60999
+# here): a port there that is free at the start can be a connection's local end minutes later
+# (a CI run once found the restored cluster's 55402 taken by one)
+pg_primary="$(free_port 25400)"
 pg_replica="$(free_port $((pg_primary + 1)))"
 pg_restored="$(free_port $((pg_replica + 1)))"
 # the balancer and its two servers (balancer + 1, + 2) on three free ports in a row
@@ -317,6 +320,8 @@ archive_mode = off
 EOF
 touch "$work/restored/recovery.signal"
 [ ${#run[@]} -gt 0 ] && chown -R postgres "$work/restored"
+pg_restored="$(free_port "$pg_restored")" # still free now?
+restored_url="postgres://postgres@127.0.0.1:$pg_restored/vbp_drill"
 pg_start "$work/restored" "$pg_restored"
 for _ in $(seq 1 600); do
   [ "$(psql_at "$pg_restored" -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break
