@@ -51,11 +51,8 @@ pg_port="$(echo "$DATABASE_URL" | sed -E 's#.*:([0-9]+)/.*#\1#')"
 work="$root/.vbp/load"
 rm -rf "$work"
 mkdir -p "$work/mail"
-(umask 077
- for key in jwt-secret master-key receipt-key; do od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$work/$key"; done)
-export VBP_JWT_SECRET_FILE="$work/jwt-secret"
-export VBP_MASTER_KEY_FILE="$work/master-key"
-export VBP_RECEIPT_KEY_FILE="$work/receipt-key"
+source scripts/keys.sh
+vbp_key_files "$work"
 
 if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then
   echo "bids_load: building release (vbp, vbp-load)..." >&2

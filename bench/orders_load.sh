@@ -32,9 +32,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$(echo "$DATABASE_URL" | sed 
 work="$root/.vbp/orders-load"
 rm -rf "$work"
 mkdir -p "$work/mail"
-(umask 077
- for key in jwt-secret master-key receipt-key; do od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$work/$key"; done)
-export VBP_JWT_SECRET_FILE="$work/jwt-secret" VBP_MASTER_KEY_FILE="$work/master-key" VBP_RECEIPT_KEY_FILE="$work/receipt-key"
+source scripts/keys.sh
+vbp_key_files "$work"
 export VBP_MAIL_DIR="$work/mail"
 
 if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then

@@ -51,17 +51,17 @@ SELECT o.id AS order_id, o.delivery_id, pg_temp.v7(t.ms + o.g * 3, o.g * 8 + c.k
        pg_temp.v7(t.ms + o.g * 3 + 2, o.g * 8 + 4 + c.k) AS delivery_line_id,
        c.k AS line_no, c.id AS contract_id, 1 + (o.g * 7 + c.k * 13) % 997 AS quantity
 FROM bench_orders o JOIN bench_contracts c ON c.supplier_g = o.supplier_g, bench_clock t;
-INSERT INTO order_lines (id, order_id, line_no, contract_id, product_code, unit_price, quantity, shipped, accepted)
-SELECT l.id, l.order_id, l.line_no, l.contract_id, c.product_code, c.unit_price, l.quantity, l.quantity, l.quantity
+INSERT INTO order_lines (id, order_id, province, line_no, contract_id, product_code, unit_price, quantity, shipped, accepted)
+SELECT l.id, l.order_id, '110000', l.line_no, l.contract_id, c.product_code, c.unit_price, l.quantity, l.quantity, l.quantity
 FROM bench_lines l JOIN contracts c ON c.id = l.contract_id;
-INSERT INTO deliveries (id, order_id, hospital_org_id, supplier_org_id, shipped_by_org_id, shipped_by, batch_no,
+INSERT INTO deliveries (id, order_id, province, hospital_org_id, supplier_org_id, shipped_by_org_id, shipped_by, batch_no,
                         expiry_date, invoice_no, status, shipped_at, accepted_at, accepted_by, accepted_on, due_date)
-SELECT o.delivery_id, o.id, o.hospital_org_id, o.supplier_org_id, o.supplier_org_id, u.id, 'B' || o.g,
+SELECT o.delivery_id, o.id, '110000', o.hospital_org_id, o.supplier_org_id, o.supplier_org_id, u.id, 'B' || o.g,
        o.accepted_on + 700, 'FP-' || o.g, 'accepted', o.accepted_on, o.accepted_on, u.id, o.accepted_on,
        o.accepted_on + 30
 FROM bench_orders o, bench_user u;
-INSERT INTO delivery_lines (id, delivery_id, order_line_id, contract_id, unit_price, quantity, accepted)
-SELECT l.delivery_line_id, l.delivery_id, l.id, l.contract_id, c.unit_price, l.quantity, l.quantity
+INSERT INTO delivery_lines (id, delivery_id, order_line_id, province, contract_id, unit_price, quantity, accepted)
+SELECT l.delivery_line_id, l.delivery_id, l.id, '110000', l.contract_id, c.unit_price, l.quantity, l.quantity
 FROM bench_lines l JOIN contracts c ON c.id = l.contract_id;
 COMMIT;
 ANALYZE;

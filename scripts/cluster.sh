@@ -130,10 +130,8 @@ start() {
   fi
   export DATABASE_URL
   mkdir -p "$dir/mail"
-  (umask 077
-   for key in jwt-secret master-key receipt-key; do
-     [ -s "$dir/$key" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$dir/$key"
-   done)
+  source scripts/keys.sh
+  vbp_key_files "$dir"
   # one migration before the servers start (each would otherwise race to run it)
   RUST_LOG=warn "$bin" migrate >/dev/null
   for i in $(seq 1 "$n"); do alive "$i" || start_server "$i"; done

@@ -36,10 +36,12 @@ python="${VBP_TEST_PYTHON:-$root/.vbp/venv/bin/python}"
 for b in "$vbp" "$load"; do [ -x "$b" ] || { echo "drills: $b not built (cargo build --workspace --bins)" >&2; exit 1; }; done
 "$python" -c 'import aiosmtpd' 2>/dev/null || { echo "drills: $python has no aiosmtpd (scripts/test.sh installs it)" >&2; exit 1; }
 
-bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+source scripts/postgres.sh
+source scripts/keys.sh
+bindir="$(vbp_pg_bindir)"
 [ -x "$bindir/initdb" ] || { echo "drills: PostgreSQL's server binaries are needed (apt-get install postgresql)" >&2; exit 1; }
-run=()
-[ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+vbp_pg_runas
+run=("${VBP_PG_RUN[@]}")
 
 work="$(mktemp -d /tmp/vbp-drills.XXXXXX)"
 chmod 755 "$work"
@@ -122,8 +124,7 @@ echo "replica made by pg_basebackup -R and streaming (applies 3 s late): $(took)
 [ "$(psql_at "$pg_replica" -d postgres -c 'SELECT pg_is_in_recovery()')" = t ] || fail "the replica is not in recovery"
 
 # keys shared by the servers and the load generator
-(umask 077; for key in jwt-secret master-key receipt-key; do od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$work/cluster/$key"; done)
-export VBP_JWT_SECRET_FILE="$work/cluster/jwt-secret" VBP_MASTER_KEY_FILE="$work/cluster/master-key" VBP_RECEIPT_KEY_FILE="$work/cluster/receipt-key"
+vbp_key_files "$work/cluster"
 
 tick
 VBP_MAIL_DIR="$work/demo-mail" "$load" setup --vbp "$vbp" --database-url "$DATABASE_URL" --suppliers "$suppliers" --lots 2 --password drill-password-1 >/dev/null

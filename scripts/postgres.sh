@@ -10,6 +10,26 @@
 
 vbp_pg_fail() { echo "vbp: $*" >&2; exit 1; }
 
+# The directory of the machine's PostgreSQL server programs (initdb, pg_ctl,
+# pg_basebackup), or nothing.
+vbp_pg_bindir() {
+  if command -v initdb >/dev/null 2>&1; then
+    dirname "$(command -v initdb)"
+  else
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  fi
+}
+
+# Sets the array VBP_PG_RUN to the prefix that runs those programs: PostgreSQL refuses to
+# run as root, so as root it is `runuser -u postgres --` (that user must exist).
+vbp_pg_runas() {
+  VBP_PG_RUN=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || vbp_pg_fail "running as root and no 'postgres' user exists to run PostgreSQL as; set DATABASE_URL"
+    VBP_PG_RUN=(runuser -u postgres --)
+  fi
+}
+
 vbp_pg_ready() { # host port
   if command -v pg_isready >/dev/null 2>&1; then
     pg_isready -q -h "$1" -p "$2" -t 2
@@ -44,21 +64,14 @@ vbp_ensure_postgres() {
     fi
   fi
   # a private cluster under the project
-  local bindir=""
-  if command -v initdb >/dev/null 2>&1; then
-    bindir="$(dirname "$(command -v initdb)")"
-  else
-    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  fi
+  local bindir
+  bindir="$(vbp_pg_bindir)"
   if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
     vbp_pg_fail "no PostgreSQL server found: install one (apt-get install postgresql) or set DATABASE_URL"
   fi
-  local data="$root/.pgdata" port=54329 run=()
-  if [ "$(id -u)" = 0 ]; then
-    # PostgreSQL refuses to run as root
-    id postgres >/dev/null 2>&1 || vbp_pg_fail "running as root and no 'postgres' user exists to own the private cluster; set DATABASE_URL"
-    run=(runuser -u postgres --)
-  fi
+  local data="$root/.pgdata" port=54329
+  vbp_pg_runas
+  local run=("${VBP_PG_RUN[@]}")
   if ! vbp_pg_ready 127.0.0.1 "$port"; then
     if [ ! -f "$data/PG_VERSION" ]; then
       echo "vbp: creating a private PostgreSQL cluster in $data" >&2

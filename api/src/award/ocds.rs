@@ -531,7 +531,7 @@ async fn implementation(
                 sum(l.quantity)::bigint AS shipped, coalesce(sum(l.accepted), 0)::bigint AS accepted,
                 count(*) FILTER (WHERE l.accepted IS NULL) AS awaiting,
                 max(coalesce(d.accepted_at, d.shipped_at)) AS last
-           FROM delivery_lines l JOIN deliveries d ON d.id = l.delivery_id
+           FROM delivery_lines l JOIN deliveries d ON d.id = l.delivery_id AND d.province = l.province
           WHERE l.contract_id = ANY($1)
           GROUP BY l.contract_id",
     )

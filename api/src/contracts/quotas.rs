@@ -49,8 +49,8 @@ pub async fn allot_round(conn: &mut AsyncPgConnection, round: Uuid) -> Result<us
             .filter(|(lot, p, _, _)| *lot == c.lot_id && *p == c.province)
             .map(|(_, _, h, q)| (*h, u64::try_from(*q).unwrap_or(0)))
             .collect();
-        written +=
-            write_split(conn, c.id, u64::try_from(c.agreed_volume).unwrap_or(0), &of).await?;
+        let total = u64::try_from(c.agreed_volume).unwrap_or(0);
+        written += write_split(conn, c.id, &c.province, total, &of).await?;
     }
     Ok(written)
 }
@@ -58,6 +58,7 @@ pub async fn allot_round(conn: &mut AsyncPgConnection, round: Uuid) -> Result<us
 async fn write_split(
     conn: &mut AsyncPgConnection,
     contract: Uuid,
+    province: &str,
     total: u64,
     demand: &[(Uuid, u64)],
 ) -> Result<usize, ApiError> {
@@ -70,6 +71,7 @@ async fn write_split(
         .map(|s| {
             (
                 quotas::contract_id.eq(contract),
+                quotas::province.eq(province),
                 quotas::hospital_org_id.eq(s.hospital),
                 quotas::demand.eq(s.demand as i64),
                 quotas::quantity.eq(s.quota as i64),
@@ -89,8 +91,8 @@ pub async fn copy_quotas(
     to: Uuid,
 ) -> Result<usize, ApiError> {
     Ok(diesel::sql_query(
-        "INSERT INTO quotas (contract_id, hospital_org_id, demand, quantity)
-         SELECT $2, hospital_org_id, demand, quantity FROM quotas WHERE contract_id = $1",
+        "INSERT INTO quotas (contract_id, province, hospital_org_id, demand, quantity)
+         SELECT $2, province, hospital_org_id, demand, quantity FROM quotas WHERE contract_id = $1",
     )
     .bind::<diesel::sql_types::Uuid, _>(from)
     .bind::<diesel::sql_types::Uuid, _>(to)
@@ -224,17 +226,23 @@ pub async fn transfer(
         ));
     }
     diesel::update(quotas::table.find((contract.id, body.from_hospital_org_id)))
+        .filter(quotas::province.eq(&contract.province))
         .set(quotas::quantity.eq(quotas::quantity - body.quantity))
         .execute(conn)
         .await?;
     diesel::insert_into(quotas::table)
         .values((
             quotas::contract_id.eq(contract.id),
+            quotas::province.eq(&contract.province),
             quotas::hospital_org_id.eq(body.to_hospital_org_id),
             quotas::demand.eq(0i64),
             quotas::quantity.eq(body.quantity),
         ))
-        .on_conflict((quotas::contract_id, quotas::hospital_org_id))
+        .on_conflict((
+            quotas::contract_id,
+            quotas::province,
+            quotas::hospital_org_id,
+        ))
         .do_update()
         .set(quotas::quantity.eq(quotas::quantity + body.quantity))
         .execute(conn)

@@ -630,10 +630,10 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         }
         let lines: Vec<Line> = diesel::sql_query(
             "SELECT d.id AS delivery_id, dl.id AS line_id, min(u.email) AS email FROM deliveries d
-             JOIN orders o ON o.id = d.order_id JOIN delivery_lines dl ON dl.delivery_id = d.id
+             JOIN delivery_lines dl ON dl.delivery_id = d.id AND dl.province = d.province
              JOIN users u ON u.org_id = d.supplier_org_id AND u.email LIKE 'supplier%@vbp.demo'
-             WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = '110000'
-             GROUP BY d.id, dl.id ORDER BY d.accepted_at, d.id LIMIT 4",
+             WHERE d.status = 'accepted' AND dl.accepted > 0 AND d.province = '110000'
+             GROUP BY d.id, d.province, dl.id ORDER BY d.accepted_at, d.id LIMIT 4",
         )
         .load(&mut conn)
         .await?;

@@ -71,6 +71,7 @@ pub async fn move_to_backup(
             .values(OrderLineRow {
                 id: Uuid::now_v7(),
                 order_id: new_id,
+                province: order.province.clone(),
                 line_no: 1,
                 contract_id: takeover.id,
                 product_code: takeover.product_code.clone(),

@@ -14,7 +14,7 @@ use crate::platform::{
         china_date, clock,
         schema::{
             catalog_items, contract_distributors, deliveries, delivery_lines, order_lines, orders,
-            trace_codes,
+            trace_code_claims, trace_codes,
         },
     },
     error::{ApiError, FieldError},
@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 async fn reload_delivery(conn: &mut AsyncPgConnection, id: Uuid) -> Result<DeliveryDto, ApiError> {
-    let row = find_delivery(conn, &Scope::All, id, false).await?;
+    let row = find_delivery(conn, &Scope::All, id, None, false).await?;
     delivery_dto(conn, row).await
 }
 
@@ -189,6 +189,7 @@ pub async fn ship(
             id: row_id,
             delivery_id,
             order_line_id: line.id,
+            province: order.province.clone(),
             contract_id: line.contract_id,
             unit_price: line.unit_price,
             quantity: l.quantity,
@@ -220,11 +221,12 @@ pub async fn ship(
             return Err(ApiError::invalid(field, "must be 1 to 64 characters"));
         }
     }
-    // a code already delivered anywhere: refused before anything is written
+    // a code already delivered anywhere: refused before anything is written (the claims
+    // are nationwide, keyed by the code alone; the line's codes are kept by province)
     let code_texts: Vec<&str> = all_codes.iter().map(|(c, _, _)| c.as_str()).collect();
-    if let Some(taken) = trace_codes::table
-        .filter(trace_codes::code.eq_any(&code_texts))
-        .select(trace_codes::code)
+    if let Some(taken) = trace_code_claims::table
+        .filter(trace_code_claims::code.eq_any(&code_texts))
+        .select(trace_code_claims::code)
         .first::<String>(conn)
         .await
         .optional()?
@@ -238,6 +240,7 @@ pub async fn ship(
         .values((
             deliveries::id.eq(delivery_id),
             deliveries::order_id.eq(order_id),
+            deliveries::province.eq(&order.province),
             deliveries::hospital_org_id.eq(order.hospital_org_id),
             deliveries::supplier_org_id.eq(order.supplier_org_id),
             deliveries::shipped_by_org_id.eq(user.org_id),
@@ -262,17 +265,16 @@ pub async fn ship(
             .await?;
     }
     if !all_codes.is_empty() {
-        // the primary key is the last word on "once nationwide": a code delivered by a
-        // concurrent transaction makes this insert fail, and the whole delivery with it
-        let inserted = diesel::insert_into(trace_codes::table)
+        // the claims' primary key is the last word on "once nationwide": a code delivered
+        // by a concurrent transaction makes this insert fail, and the whole delivery with it
+        let inserted = diesel::insert_into(trace_code_claims::table)
             .values(
                 all_codes
                     .iter()
-                    .map(|(c, k, l)| {
+                    .map(|(c, _, _)| {
                         (
-                            trace_codes::code.eq(c.as_str()),
-                            trace_codes::kind.eq(*k),
-                            trace_codes::delivery_line_id.eq(*l),
+                            trace_code_claims::code.eq(c.as_str()),
+                            trace_code_claims::province.eq(&order.province),
                         )
                     })
                     .collect::<Vec<_>>(),
@@ -290,6 +292,22 @@ pub async fn ship(
             ));
         }
         inserted?;
+        diesel::insert_into(trace_codes::table)
+            .values(
+                all_codes
+                    .iter()
+                    .map(|(c, k, l)| {
+                        (
+                            trace_codes::code.eq(c.as_str()),
+                            trace_codes::kind.eq(*k),
+                            trace_codes::delivery_line_id.eq(*l),
+                            trace_codes::province.eq(&order.province),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .execute(conn)
+            .await?;
     }
     audit::record(
         conn,
@@ -324,21 +342,33 @@ fn no_delivery() -> ApiError {
     ApiError::not_found("no such delivery")
 }
 
+/// The delivery `id` if `scope` may see it; `province`, when the caller knows it, reads
+/// the province's partition only.
 pub async fn find_delivery(
     conn: &mut AsyncPgConnection,
     scope: &Scope,
     id: Uuid,
+    province: Option<&str>,
     lock: bool,
 ) -> Result<DeliveryRow, ApiError> {
     let q = deliveries::table.find(id).select(DeliveryRow::as_select());
-    let row = if lock {
-        q.for_update().first(conn).await.optional()?
-    } else {
-        q.first(conn).await.optional()?
+    // (diesel boxes no locking query: four spelled out)
+    let row = match (province, lock) {
+        (Some(p), true) => {
+            q.filter(deliveries::province.eq(p))
+                .for_update()
+                .first(conn)
+                .await
+        }
+        (Some(p), false) => q.filter(deliveries::province.eq(p)).first(conn).await,
+        (None, true) => q.for_update().first(conn).await,
+        (None, false) => q.first(conn).await,
     }
+    .optional()?
     .ok_or_else(no_delivery)?;
     let order = orders::table
         .find(row.order_id)
+        .filter(orders::province.eq(&row.province))
         .select(OrderRow::as_select())
         .first(conn)
         .await?;
@@ -434,15 +464,7 @@ pub async fn delivery_page(
         match scope {
             Scope::All => {}
             Scope::Hospital(org) => q = q.filter(deliveries::hospital_org_id.eq(*org)),
-            Scope::Province(p) => {
-                q = q.filter(
-                    deliveries::order_id.eq_any(
-                        orders::table
-                            .filter(orders::province.eq(p.clone()))
-                            .select(orders::id),
-                    ),
-                )
-            }
+            Scope::Province(p) => q = q.filter(deliveries::province.eq(p.clone())),
             Scope::Supplier(org) => q = q.filter(deliveries::supplier_org_id.eq(*org)),
             Scope::Distributor(org) => {
                 q = q.filter(
@@ -495,9 +517,10 @@ pub async fn accept(
 ) -> Result<DeliveryDto, ApiError> {
     // locks in the order every writer of an order's lines takes them: the order, then
     // the delivery (shipping locks the order too), so they queue instead of deadlocking
-    let seen = find_delivery(conn, &Scope::Hospital(user.org_id), id, false).await?;
+    let hospital = Scope::Hospital(user.org_id);
+    let seen = find_delivery(conn, &hospital, id, user.province.as_deref(), false).await?;
     let order = find_order(conn, &Scope::All, seen.order_id, true).await?;
-    let delivery = find_delivery(conn, &Scope::Hospital(user.org_id), id, true).await?;
+    let delivery = find_delivery(conn, &hospital, id, Some(&seen.province), true).await?;
     if delivery.status != DeliveryStatus::Shipped {
         return Err(ApiError::conflict(
             "delivery_accepted",
@@ -506,6 +529,7 @@ pub async fn accept(
     }
     let lines: HashMap<Uuid, DeliveryLineRow> = delivery_lines::table
         .filter(delivery_lines::delivery_id.eq(id))
+        .filter(delivery_lines::province.eq(&delivery.province))
         .select(DeliveryLineRow::as_select())
         .load(conn)
         .await?
@@ -578,6 +602,7 @@ pub async fn accept(
     decided.sort_by_key(|(line, _, _)| line.order_line_id);
     for (line, accepted, reason) in &decided {
         diesel::update(delivery_lines::table.find(line.id))
+            .filter(delivery_lines::province.eq(&delivery.province))
             .set((
                 delivery_lines::accepted.eq(Some(*accepted)),
                 delivery_lines::refusal_reason.eq(*reason),
@@ -593,6 +618,7 @@ pub async fn accept(
             .await?;
     }
     diesel::update(deliveries::table.find(id))
+        .filter(deliveries::province.eq(&delivery.province))
         .set((
             deliveries::status.eq(DeliveryStatus::Accepted),
             deliveries::accepted_at.eq(Some(now)),

@@ -134,6 +134,7 @@ pub(crate) async fn checked_lines(
         out.push(OrderLineRow {
             id: Uuid::now_v7(),
             order_id,
+            province: province.to_owned(),
             line_no: i as i32 + 1,
             contract_id: c.id,
             product_code: c.product_code.clone(),

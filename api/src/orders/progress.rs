@@ -270,11 +270,11 @@ pub async fn supply_problems(
                 array_agg(l.contract_id ORDER BY l.line_no) AS contract_ids,
                 sum(CASE WHEN o.status = $1 THEN l.quantity ELSE l.quantity - l.shipped - l.moved END)::bigint AS open_units,
                 o.refusal_reason, o.decided_at
-           FROM orders o JOIN order_lines l ON l.order_id = o.id
+           FROM orders o JOIN order_lines l ON l.order_id = o.id AND l.province = o.province
           WHERE ($3::bpchar IS NULL OR o.province = $3::bpchar)
             AND (o.status = $1
                  OR o.status = $2 AND o.decided_at <= now() - make_interval(days => $4))
-          GROUP BY o.id
+          GROUP BY o.id, o.province
          HAVING o.status = $1 OR sum(l.quantity - l.shipped - l.moved) > 0
          UNION ALL
          SELECT NULL, $6, r.hospital_org_id, r.province, r.supplier_org_id, ARRAY[r.contract_id],

@@ -50,6 +50,8 @@ pub struct OrderRow {
 pub struct OrderLineRow {
     pub id: Uuid,
     pub order_id: Uuid,
+    /// The order's province (part of the line's key, as for every table after the award).
+    pub province: String,
     pub line_no: i32,
     pub contract_id: Uuid,
     pub product_code: String,
@@ -74,6 +76,7 @@ impl OrderLineRow {
 pub struct DeliveryRow {
     pub id: Uuid,
     pub order_id: Uuid,
+    pub province: String,
     pub hospital_org_id: Uuid,
     pub supplier_org_id: Uuid,
     pub shipped_by_org_id: Uuid,
@@ -95,6 +98,9 @@ pub struct DeliveryLineRow {
     pub id: Uuid,
     pub delivery_id: Uuid,
     pub order_line_id: Uuid,
+    /// The order's province: part of the line's key (the tables after the award are
+    /// partitioned and, in a cluster, distributed by it).
+    pub province: String,
     pub contract_id: Uuid,
     pub unit_price: Decimal,
     pub quantity: i64,

@@ -423,7 +423,11 @@ pub async fn get_delivery(
 ) -> Result<web::Json<DeliveryDto>, ApiError> {
     user.require(READERS)?;
     let mut conn = state.pool.get().await?;
-    let row = deliveries::find_delivery(&mut conn, &Scope::of(&user), *id, false).await?;
+    let province = match user.role {
+        Role::Hospital | Role::ProvincialBuyer | Role::Insurer => user.province.as_deref(),
+        _ => None,
+    };
+    let row = deliveries::find_delivery(&mut conn, &Scope::of(&user), *id, province, false).await?;
     Ok(web::Json(deliveries::delivery_dto(&mut conn, row).await?))
 }
 

@@ -42,18 +42,18 @@ pub const SETTLE_SQL: &str = "
 WITH picked AS (
     INSERT INTO settlement_lines (delivery_line_id, batch_id, supplier_org_id, hospital_org_id,
                                   province, quantity, unit_price, amount, due_date)
-    SELECT dl.id, $1, d.supplier_org_id, d.hospital_org_id, o.province, dl.accepted,
+    SELECT dl.id, $1, d.supplier_org_id, d.hospital_org_id, d.province, dl.accepted,
            dl.unit_price, round(dl.accepted * dl.unit_price, 2), d.due_date
     FROM deliveries d
-    JOIN orders o ON o.id = d.order_id
-    JOIN delivery_lines dl ON dl.delivery_id = d.id
-    WHERE d.status = 'accepted' AND dl.accepted > 0 AND o.province = $2::bpchar
+    JOIN delivery_lines dl ON dl.delivery_id = d.id AND dl.province = d.province
+    WHERE d.status = 'accepted' AND dl.accepted > 0 AND d.province = $2::bpchar
       AND ($3::date IS NULL OR d.due_date <= $3)
       AND ($4::uuid IS NULL OR d.supplier_org_id = $4)
       AND NOT EXISTS (SELECT 1 FROM settlement_lines s
-                      WHERE s.delivery_line_id = dl.id AND s.province = o.province)
+                      WHERE s.delivery_line_id = dl.id AND s.province = d.province)
       AND NOT EXISTS (SELECT 1 FROM line_disputes x
-                      WHERE x.delivery_line_id = dl.id AND x.resolved_at IS NULL)
+                      WHERE x.delivery_line_id = dl.id AND x.province = d.province
+                        AND x.resolved_at IS NULL)
     ORDER BY dl.id
     RETURNING supplier_org_id, amount
 ), orders_ AS (
@@ -421,6 +421,7 @@ pub async fn pay(
         .values((
             payments::id.eq(id),
             payments::payment_order_id.eq(order_id),
+            payments::province.eq(province),
             payments::bank_reference.eq(&body.bank_reference),
             payments::amount.eq(body.amount),
             payments::paid_by.eq(user.user_id),
@@ -441,15 +442,16 @@ pub async fn pay(
              SELECT f.hospital_org_id, least(per.amount, f.prepaid - f.set_off) AS set_off,
                     per.amount - least(per.amount, f.prepaid - f.set_off) AS deducted
              FROM hospital_funds f JOIN per USING (hospital_org_id)
+             WHERE f.province = $4::bpchar
          ), upd AS (
              UPDATE hospital_funds f SET set_off = f.set_off + parts.set_off,
                                          deducted = f.deducted + parts.deducted
-             FROM parts WHERE f.hospital_org_id = parts.hospital_org_id
+             FROM parts WHERE f.hospital_org_id = parts.hospital_org_id AND f.province = $4::bpchar
          ), entries AS (
-             INSERT INTO fund_entries (hospital_org_id, kind, amount, payment_id)
-             SELECT hospital_org_id, 'set_off', set_off, $3 FROM parts WHERE set_off > 0
+             INSERT INTO fund_entries (hospital_org_id, province, kind, amount, payment_id)
+             SELECT hospital_org_id, $4::bpchar, 'set_off', set_off, $3 FROM parts WHERE set_off > 0
              UNION ALL
-             SELECT hospital_org_id, 'deduction', deducted, $3 FROM parts WHERE deducted > 0
+             SELECT hospital_org_id, $4::bpchar, 'deduction', deducted, $3 FROM parts WHERE deducted > 0
          )
          SELECT coalesce(sum(set_off), 0) AS set_off, coalesce(sum(deducted), 0) AS deducted FROM parts",
     )

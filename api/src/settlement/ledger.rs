@@ -43,9 +43,10 @@ pub async fn due(
          JOIN contracts c ON c.id = q.contract_id
          JOIN organisations o ON o.id = q.hospital_org_id
          LEFT JOIN prepayments p ON p.round_id = c.round_id AND p.hospital_org_id = q.hospital_org_id
-         WHERE c.round_id = $1 AND c.province = $2::bpchar AND c.status <> 'failed'
-           AND ($3::uuid IS NULL OR q.hospital_org_id = $3)
-         GROUP BY q.hospital_org_id, o.name, p.id
+                                 AND p.province = q.province
+         WHERE c.round_id = $1 AND c.province = $2::bpchar AND q.province = $2::bpchar
+           AND c.status <> 'failed' AND ($3::uuid IS NULL OR q.hospital_org_id = $3)
+         GROUP BY q.hospital_org_id, o.name, p.id, p.province
          HAVING sum(q.quantity::numeric * c.unit_price) > 0 OR p.id IS NOT NULL
          ORDER BY o.name, q.hospital_org_id",
     )
@@ -237,12 +238,14 @@ pub async fn record_prepayment(
         .get_result(conn)
         .await?;
     diesel::update(hospital_funds::table.find(body.hospital_org_id))
+        .filter(hospital_funds::province.eq(province))
         .set(hospital_funds::prepaid.eq(hospital_funds::prepaid + d.amount))
         .execute(conn)
         .await?;
     diesel::insert_into(fund_entries::table)
         .values((
             fund_entries::hospital_org_id.eq(body.hospital_org_id),
+            fund_entries::province.eq(province),
             fund_entries::kind.eq("prepayment"),
             fund_entries::amount.eq(d.amount),
             fund_entries::prepayment_id.eq(id),
@@ -342,10 +345,11 @@ pub async fn ledger(
         "SELECT coalesce(sum(x.amount) FILTER (WHERE x.paid), 0) AS paid,
                 coalesce(sum(x.amount) FILTER (WHERE NOT x.paid), 0) AS unpaid
          FROM (SELECT round(dl.accepted * dl.unit_price, 2) AS amount, po.paid_at IS NOT NULL AS paid
-               FROM deliveries d JOIN orders o ON o.id = d.order_id
-               JOIN delivery_lines dl ON dl.delivery_id = d.id
-               LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id AND sl.province = o.province
-               LEFT JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.supplier_org_id = sl.supplier_org_id
+               FROM deliveries d
+               JOIN delivery_lines dl ON dl.delivery_id = d.id AND dl.province = d.province
+               LEFT JOIN settlement_lines sl ON sl.delivery_line_id = dl.id AND sl.province = d.province
+               LEFT JOIN payment_orders po ON po.batch_id = sl.batch_id AND po.province = d.province
+                                          AND po.supplier_org_id = sl.supplier_org_id
                WHERE d.hospital_org_id = $1 AND d.status = 'accepted' AND dl.accepted > 0) x",
     )
     .bind::<SqlUuid, _>(hospital)

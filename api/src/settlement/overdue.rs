@@ -50,26 +50,25 @@ pub async fn scan(
         "WITH flagged AS (
              INSERT INTO overdue_lines (delivery_line_id, province, hospital_org_id, supplier_org_id,
                                         due_date, flagged_on)
-             SELECT dl.id, o.province, d.hospital_org_id, d.supplier_org_id, d.due_date, china_today()
+             SELECT dl.id, d.province, d.hospital_org_id, d.supplier_org_id, d.due_date, china_today()
              FROM deliveries d
-             JOIN orders o ON o.id = d.order_id
-             JOIN delivery_lines dl ON dl.delivery_id = d.id
+             JOIN delivery_lines dl ON dl.delivery_id = d.id AND dl.province = d.province
              WHERE d.status = 'accepted' AND dl.accepted > 0 AND d.due_date < china_today()
-               AND ($1::text IS NULL OR o.province = $1::bpchar)
+               AND ($1::text IS NULL OR d.province = $1::bpchar)
                AND NOT EXISTS (
                    SELECT 1 FROM settlement_lines sl
                    JOIN payment_orders po ON po.batch_id = sl.batch_id
                                          AND po.supplier_org_id = sl.supplier_org_id
-                   WHERE sl.delivery_line_id = dl.id AND sl.province = o.province
+                   WHERE sl.delivery_line_id = dl.id AND sl.province = d.province
                      AND po.paid_at IS NOT NULL)
              ORDER BY dl.id
-             ON CONFLICT (delivery_line_id) DO NOTHING
+             ON CONFLICT (delivery_line_id, province) DO NOTHING
              RETURNING delivery_line_id, province, hospital_org_id, supplier_org_id
          )
          SELECT f.province::text AS province, f.hospital_org_id, f.supplier_org_id,
                 count(*) AS lines, sum(round(dl.accepted * dl.unit_price, 2)) AS amount,
                 min(f.delivery_line_id::text) AS first_line, china_today() AS today
-         FROM flagged f JOIN delivery_lines dl ON dl.id = f.delivery_line_id
+         FROM flagged f JOIN delivery_lines dl ON dl.id = f.delivery_line_id AND dl.province = f.province
          GROUP BY f.province, f.hospital_org_id, f.supplier_org_id
          ORDER BY 1, 2, 3",
     )
@@ -130,7 +129,7 @@ pub async fn list(
         Scope::Supplier(s) | Scope::Distributor(s) => (None, None, Some(*s)),
     };
     let filter = "ov.delivery_line_id IS NOT NULL AND po.paid_at IS NULL
-        AND ($1::text IS NULL OR o.province = $1::bpchar) AND ($2::uuid IS NULL OR d.hospital_org_id = $2)
+        AND ($1::text IS NULL OR d.province = $1::bpchar) AND ($2::uuid IS NULL OR d.hospital_org_id = $2)
         AND ($3::uuid IS NULL OR d.supplier_org_id = $3)";
     let items = diesel::sql_query(format!(
         "{} WHERE {filter} ORDER BY d.due_date, dl.id LIMIT $4 OFFSET $5",

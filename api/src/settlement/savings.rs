@@ -27,21 +27,20 @@ pub async fn retained(
         Scope::Hospital(h) | Scope::Supplier(h) | Scope::Distributor(h) => (None, Some(*h)),
     };
     let mut rows: Vec<SavingsDto> = diesel::sql_query(
-        "SELECT d.hospital_org_id, h.name AS hospital_name, o.province::text AS province,
+        "SELECT d.hospital_org_id, h.name AS hospital_name, d.province::text AS province,
                 sum(round(dl.accepted * coalesce(l.previous_price, dl.unit_price), 2)) AS baseline,
                 sum(round(dl.accepted * dl.unit_price, 2)) AS actual,
                 0::numeric AS savings, 0::numeric AS retention_share, 0::numeric AS retained,
                 0::bigint AS settings_id, count(*) AS lines
          FROM deliveries d
-         JOIN orders o ON o.id = d.order_id
-         JOIN delivery_lines dl ON dl.delivery_id = d.id
+         JOIN delivery_lines dl ON dl.delivery_id = d.id AND dl.province = d.province
          JOIN contracts c ON c.id = dl.contract_id
          JOIN lots l ON l.id = c.lot_id
          JOIN organisations h ON h.id = d.hospital_org_id
          WHERE c.round_id = $1 AND d.status = 'accepted' AND dl.accepted > 0
-           AND ($2::text IS NULL OR o.province = $2::bpchar) AND ($3::uuid IS NULL OR d.hospital_org_id = $3)
-         GROUP BY d.hospital_org_id, h.name, o.province
-         ORDER BY o.province, h.name, d.hospital_org_id",
+           AND ($2::text IS NULL OR d.province = $2::bpchar) AND ($3::uuid IS NULL OR d.hospital_org_id = $3)
+         GROUP BY d.hospital_org_id, h.name, d.province
+         ORDER BY d.province, h.name, d.hospital_org_id",
     )
     .bind::<SqlUuid, _>(round)
     .bind::<Nullable<Text>, _>(province)

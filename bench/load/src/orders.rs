@@ -394,10 +394,11 @@ fn raw_order_sql(k: usize, hospital: Uuid, c: &Contract) -> [String; 4] {
     let line = Uuid::now_v7();
     let delivery = Uuid::now_v7();
     let dline = Uuid::now_v7();
-    let mail = |to: &str| {
+    // one notice per step and recipient, as the API's (its dedupe key names the step)
+    let mail = |step: &str, to: &str| {
         format!(
             "INSERT INTO jobs (kind, payload, max_attempts, dedupe_key) VALUES ('email', \
-             '{{\"template\": \"order_update\", \"to\": \"{to}\", \"context\": {{\"order_id\": \"{order}\"}}}}'::jsonb, 8, 'raw:{order}:{to}');"
+             '{{\"template\": \"order_update\", \"to\": \"{to}\", \"context\": {{\"order_id\": \"{order}\"}}}}'::jsonb, 8, 'raw:{order}:{step}:{to}');"
         )
     };
     let audit = |action: &str, id: Uuid| {
@@ -409,35 +410,35 @@ fn raw_order_sql(k: usize, hospital: Uuid, c: &Contract) -> [String; 4] {
         format!(
             "BEGIN; INSERT INTO orders (id, hospital_org_id, province, supplier_org_id, status, created_by) \
              SELECT '{order}', '{hospital}', '110000', '{}', 'submitted', u.id FROM users u WHERE u.org_id = '{hospital}' LIMIT 1; \
-             INSERT INTO order_lines (id, order_id, line_no, contract_id, product_code, unit_price, quantity) \
-             SELECT '{line}', '{order}', 1, c.id, c.product_code, c.unit_price, 100 FROM contracts c WHERE c.id = '{}'; {} {} COMMIT;",
+             INSERT INTO order_lines (id, order_id, province, line_no, contract_id, product_code, unit_price, quantity) \
+             SELECT '{line}', '{order}', '110000', 1, c.id, c.product_code, c.unit_price, 100 FROM contracts c WHERE c.id = '{}'; {} {} COMMIT;",
             c.supplier_org,
             c.id,
             audit("order.create", order),
-            mail("supplier")
+            mail("placed", "supplier")
         ),
         format!(
             "BEGIN; UPDATE orders SET status = 'confirmed', decided_at = now(), updated_at = now() WHERE id = '{order}'; {} {} COMMIT;",
             audit("order.confirm", order),
-            mail("hospital")
+            mail("confirmed", "hospital")
         ),
         format!(
-            "BEGIN; INSERT INTO deliveries (id, order_id, hospital_org_id, supplier_org_id, shipped_by_org_id, shipped_by, batch_no, expiry_date, invoice_no) \
-             SELECT '{delivery}', '{order}', '{hospital}', '{s}', '{s}', u.id, 'RAW-1', '2030-12-31', 'FP-{order}' FROM users u WHERE u.org_id = '{s}' LIMIT 1; \
-             INSERT INTO delivery_lines (id, delivery_id, order_line_id, contract_id, unit_price, quantity) VALUES ('{dline}', '{delivery}', '{line}', '{}', {}, 100); \
-             UPDATE order_lines SET shipped = shipped + 100 WHERE id = '{line}'; {} {} COMMIT;",
+            "BEGIN; INSERT INTO deliveries (id, order_id, province, hospital_org_id, supplier_org_id, shipped_by_org_id, shipped_by, batch_no, expiry_date, invoice_no) \
+             SELECT '{delivery}', '{order}', '110000', '{hospital}', '{s}', '{s}', u.id, 'RAW-1', '2030-12-31', 'FP-{order}' FROM users u WHERE u.org_id = '{s}' LIMIT 1; \
+             INSERT INTO delivery_lines (id, delivery_id, order_line_id, province, contract_id, unit_price, quantity) VALUES ('{dline}', '{delivery}', '{line}', '110000', '{}', {}, 100); \
+             UPDATE order_lines SET shipped = shipped + 100 WHERE id = '{line}' AND province = '110000'; {} {} COMMIT;",
             c.id,
             c.unit_price,
             audit("delivery.ship", delivery),
-            mail("hospital"),
+            mail("shipped", "hospital"),
             s = c.supplier_org
         ),
         format!(
-            "BEGIN; SELECT 1 FROM deliveries WHERE id = '{delivery}' FOR UPDATE; \
-             UPDATE delivery_lines SET accepted = 100 WHERE id = '{dline}'; \
-             UPDATE order_lines SET accepted = accepted + 100 WHERE id = '{line}'; \
+            "BEGIN; SELECT 1 FROM deliveries WHERE id = '{delivery}' AND province = '110000' FOR UPDATE; \
+             UPDATE delivery_lines SET accepted = 100 WHERE id = '{dline}' AND province = '110000'; \
+             UPDATE order_lines SET accepted = accepted + 100 WHERE id = '{line}' AND province = '110000'; \
              UPDATE deliveries SET status = 'accepted', accepted_at = now(), accepted_by = (SELECT id FROM users WHERE org_id = '{hospital}' LIMIT 1), \
-               accepted_on = china_today(), due_date = china_today() + 30 WHERE id = '{delivery}'; {} COMMIT;",
+               accepted_on = china_today(), due_date = china_today() + 30 WHERE id = '{delivery}' AND province = '110000'; {} COMMIT;",
             audit("delivery.accept", delivery)
         ),
     ]
@@ -446,11 +447,13 @@ fn raw_order_sql(k: usize, hospital: Uuid, c: &Contract) -> [String; 4] {
 async fn straight_to_postgres(o: &Opts, contracts: &[Contract]) -> Result<Value, BoxError> {
     let total = o.raw_orders;
     let next = Rc::new(RefCell::new(0usize));
+    let errors = Rc::new(RefCell::new(0usize));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..o.concurrency.min(64) {
         let mut conn = AsyncPgConnection::establish(&o.db_url).await?;
         let next = next.clone();
+        let errors = errors.clone();
         let contracts: Vec<(Uuid, String, String)> = contracts
             .iter()
             .map(|c| (c.supplier_org, c.unit_price.clone(), c.id.to_string()))
@@ -477,7 +480,14 @@ async fn straight_to_postgres(o: &Opts, contracts: &[Contract]) -> Result<Value,
                 };
                 for sql in raw_order_sql(k, hospital_org(h + 1), &c) {
                     if let Err(e) = conn.batch_execute(&sql).await {
-                        eprintln!("raw: {e}");
+                        let n = {
+                            let mut n = errors.borrow_mut();
+                            *n += 1;
+                            *n
+                        };
+                        if n <= 5 {
+                            eprintln!("raw: {e}");
+                        }
                         let _ = conn.batch_execute("ROLLBACK").await;
                     }
                 }
@@ -489,7 +499,8 @@ async fn straight_to_postgres(o: &Opts, contracts: &[Contract]) -> Result<Value,
     }
     let wall = started.elapsed().as_secs_f64();
     Ok(
-        json!({"orders": total, "connections": o.concurrency.min(64), "wall_s": wall, "orders_per_s": total as f64 / wall}),
+        json!({"orders": total, "connections": o.concurrency.min(64), "wall_s": wall, "orders_per_s": total as f64 / wall,
+               "failed_steps": *errors.borrow()}),
     )
 }
 

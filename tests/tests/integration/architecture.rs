@@ -203,3 +203,60 @@ fn every_problem_code_is_documented() {
     }
     assert!(seen > 30, "only {seen} codes found: the scanner is broken");
 }
+
+/// The handlers in `code` that read through the replica (`ReadDb` among their
+/// arguments), by name, each with whether its `#[utoipa::path]` parameters list `MinLsn`
+/// (else the OpenAPI document would not tell a client about the `VBP-Min-LSN` header
+/// the route honours).
+fn replica_routes(code: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for chunk in code.split("#[utoipa::path(").skip(1) {
+        let Some(at) = chunk.find("async fn ") else {
+            continue;
+        };
+        let (attribute, handler) = chunk.split_at(at);
+        let signature = &handler[..handler.find('{').unwrap_or(handler.len())];
+        if signature.contains("ReadDb") {
+            let name = signature["async fn ".len()..]
+                .split(['(', '<'])
+                .next()
+                .unwrap_or_default();
+            out.push((name.trim().to_owned(), attribute.contains("MinLsn")));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_route_reading_the_replica_declares_its_min_lsn_header() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let routes: Vec<(String, bool)> = files
+        .iter()
+        .flat_map(|f| replica_routes(&code(f)))
+        .collect();
+    assert!(routes.len() >= 7, "the scan found only {routes:?}");
+    let missing: Vec<&String> = routes
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes reading the replica without MinLsn in params(...): {missing:?}"
+    );
+}
+
+#[test]
+fn the_min_lsn_check_sees_a_route_without_it() {
+    let planted = "#[utoipa::path(get, path = \"/x/{id}\", params(MinLsn))]\n#[get(\"/x/{id}\")]\npub async fn with_it(db: ReadDb) -> R {}\n\
+                   #[utoipa::path(get, path = \"/y\", params(Pagination))]\n#[get(\"/y\")]\npub async fn without_it(\n    _u: AuthUser,\n    db: ReadDb,\n) -> R {}\n\
+                   #[utoipa::path(post, path = \"/z\")]\n#[post(\"/z\")]\npub async fn writes(db: DbConn) -> R {}\n";
+    assert_eq!(
+        replica_routes(planted),
+        [
+            ("with_it".to_owned(), true),
+            ("without_it".to_owned(), false)
+        ]
+    );
+}

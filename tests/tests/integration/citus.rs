@@ -8,12 +8,14 @@
 //!   local and reference tables;
 //! * distributed by `province`, co-located: the column is there and NOT NULL, every
 //!   unique index includes it, and a foreign key to another distributed table includes it
-//!   on both sides; may reference reference tables, never local ones.
+//!   on both sides; may reference reference tables, never local ones;
+//! * distributed alone, by a column of its own (a nationwide unique rule, such as a trace
+//!   code's claim): every unique index includes that column; co-located with no other
+//!   table, so it may reference only reference tables and nothing references it.
 //!
-//! Today's schema does not keep to all of it yet: [`KNOWN`] lists each departure, and the
-//! migration it waits for is in docs/operations.md. The test fails on any departure not
-//! listed (a new table without a place, a new key that breaks co-location) and on a listed
-//! one that is gone (so the list shrinks as the schema is migrated).
+//! The schema keeps to all of it since migration 000082 ("Before Citus" in
+//! docs/operations.md); the test fails on any departure (a new table without a place, a
+//! new key that breaks co-location).
 
 #![allow(clippy::unwrap_used)]
 
@@ -32,9 +34,11 @@ enum Place {
     Local,
     /// Distributed by `province`, all co-located.
     Distributed,
+    /// Distributed by the named column, co-located with nothing.
+    Alone(&'static str),
 }
 
-use Place::{Distributed, Local, Reference};
+use Place::{Alone, Distributed, Local, Reference};
 
 /// Where each table goes (docs/operations.md keeps the same table).
 const LAYOUT: &[(&str, Place)] = &[
@@ -76,6 +80,8 @@ const LAYOUT: &[(&str, Place)] = &[
     ("deliveries", Distributed),
     ("delivery_lines", Distributed),
     ("trace_codes", Distributed),
+    // distributed alone: nationwide unique rules
+    ("trace_code_claims", Alone("code")),
     ("shortage_reports", Distributed),
     ("prepayments", Distributed),
     ("hospital_funds", Distributed),
@@ -86,57 +92,6 @@ const LAYOUT: &[(&str, Place)] = &[
     ("payments", Distributed),
     ("overdue_lines", Distributed),
     ("line_disputes", Distributed),
-];
-
-/// Today's departures from the layout, each waiting for the migration named in
-/// docs/operations.md ("Before Citus": the province into every post-award key).
-const KNOWN: &[&str] = &[
-    "deliveries: no province column",
-    "deliveries: unique index deliveries_pkey (id) lacks province",
-    "delivery_lines: no province column",
-    "delivery_lines: unique index delivery_lines_delivery_id_order_line_id_key (delivery_id, order_line_id) lacks province",
-    "delivery_lines: unique index delivery_lines_pkey (id) lacks province",
-    "fk contracts_backup_bid_id_fkey: contracts(backup_bid_id) -> bids(id): a reference table may reference only reference tables",
-    "fk contracts_bid_id_fkey: contracts(bid_id) -> bids(id): a reference table may reference only reference tables",
-    "fk deliveries_order_id_fkey: deliveries(order_id) -> orders(id): not by province on both sides",
-    "fk delivery_lines_delivery_id_fkey: delivery_lines(delivery_id) -> deliveries(id): not by province on both sides",
-    "fk delivery_lines_order_line_id_fkey: delivery_lines(order_line_id) -> order_lines(id): not by province on both sides",
-    "fk fund_entries_payment_id_fkey: fund_entries(payment_id) -> payments(id): not by province on both sides",
-    "fk fund_entries_prepayment_id_fkey: fund_entries(prepayment_id) -> prepayments(id): not by province on both sides",
-    "fk line_disputes_delivery_line_id_fkey: line_disputes(delivery_line_id) -> delivery_lines(id): not by province on both sides",
-    "fk order_lines_order_id_fkey: order_lines(order_id) -> orders(id): not by province on both sides",
-    "fk orders_moved_from_fkey: orders(moved_from) -> orders(id): not by province on both sides",
-    "fk overdue_lines_delivery_line_id_fkey: overdue_lines(delivery_line_id) -> delivery_lines(id): not by province on both sides",
-    "fk payment_orders_batch_id_fkey: payment_orders(batch_id) -> settlement_batches(id): not by province on both sides",
-    "fk payments_payment_order_id_fkey: payments(payment_order_id) -> payment_orders(id): not by province on both sides",
-    "fk trace_codes_delivery_line_id_fkey: trace_codes(delivery_line_id) -> delivery_lines(id): not by province on both sides",
-    "fund_entries: no province column",
-    "fund_entries: unique index fund_entries_pkey (id) lacks province",
-    "hospital_funds: unique index hospital_funds_pkey (hospital_org_id) lacks province",
-    "line_disputes: unique index line_disputes_open_idx (delivery_line_id) lacks province",
-    "line_disputes: unique index line_disputes_pkey (id) lacks province",
-    "order_lines: no province column",
-    "order_lines: unique index order_lines_order_id_contract_id_key (order_id, contract_id) lacks province",
-    "order_lines: unique index order_lines_order_id_line_no_key (order_id, line_no) lacks province",
-    "order_lines: unique index order_lines_pkey (id) lacks province",
-    "orders: unique index orders_idempotency_idx (hospital_org_id, idempotency_key) lacks province",
-    "orders: unique index orders_pkey (id) lacks province",
-    "overdue_lines: unique index overdue_lines_pkey (delivery_line_id) lacks province",
-    "payment_orders: unique index payment_orders_batch_id_supplier_org_id_key (batch_id, supplier_org_id) lacks province",
-    "payment_orders: unique index payment_orders_pkey (id) lacks province",
-    "payments: no province column",
-    "payments: unique index payments_bank_reference_key (bank_reference) lacks province",
-    "payments: unique index payments_payment_order_id_key (payment_order_id) lacks province",
-    "payments: unique index payments_pkey (id) lacks province",
-    "prepayments: unique index prepayments_bank_reference_key (bank_reference) lacks province",
-    "prepayments: unique index prepayments_pkey (id) lacks province",
-    "prepayments: unique index prepayments_round_id_hospital_org_id_key (round_id, hospital_org_id) lacks province",
-    "quotas: no province column",
-    "quotas: unique index quotas_pkey (contract_id, hospital_org_id) lacks province",
-    "settlement_batches: unique index settlement_batches_pkey (id) lacks province",
-    "shortage_reports: unique index shortage_reports_pkey (id) lacks province",
-    "trace_codes: no province column",
-    "trace_codes: unique index trace_codes_pkey (code) lacks province",
 ];
 
 #[derive(QueryableByName)]
@@ -235,13 +190,15 @@ async fn departures(conn: &mut AsyncPgConnection) -> BTreeSet<String> {
     .load(conn)
     .await
     .unwrap();
-    for u in uniques
-        .iter()
-        .filter(|u| place(&u.table) == Some(Distributed))
-    {
-        if !u.columns.iter().any(|c| c == "province") {
+    for u in &uniques {
+        let column = match place(&u.table) {
+            Some(Distributed) => "province",
+            Some(Alone(column)) => column,
+            _ => continue,
+        };
+        if !u.columns.iter().any(|c| c == column) {
             out.insert(format!(
-                "{}: unique index {} ({}) lacks province",
+                "{}: unique index {} ({}) lacks {column}",
                 u.table,
                 u.index,
                 u.columns.join(", ")
@@ -274,7 +231,12 @@ async fn departures(conn: &mut AsyncPgConnection) -> BTreeSet<String> {
             fk.target_columns.join(", ")
         );
         let problem = match (from, to) {
-            (Reference, Reference) | (Local, Reference | Local) | (Distributed, Reference) => None,
+            (Reference, Reference)
+            | (Local, Reference | Local)
+            | (Distributed | Alone(_), Reference) => None,
+            (Alone(_), _) | (_, Alone(_)) => Some(
+                "a table distributed alone is co-located with none: it may reference only reference tables",
+            ),
             (Reference, _) => Some("a reference table may reference only reference tables"),
             (Distributed, Local) => Some("a distributed table may not reference a local one"),
             (Local, Distributed) => Some("a local table may not reference a distributed one"),
@@ -300,32 +262,32 @@ fn listed(found: &BTreeSet<String>) -> String {
 }
 
 #[actix_web::test]
-async fn the_schema_keeps_to_the_citus_layout_but_for_the_known_departures() {
+async fn the_schema_keeps_to_the_citus_layout() {
     let db = TestDb::new().await;
     let mut conn = db.connect().await;
     let found = departures(&mut conn).await;
-    let known: BTreeSet<String> = KNOWN.iter().map(|s| (*s).to_owned()).collect();
-    let new: BTreeSet<String> = found.difference(&known).cloned().collect();
-    let gone: BTreeSet<String> = known.difference(&found).cloned().collect();
     assert!(
-        new.is_empty() && gone.is_empty(),
-        "the schema departs from the Citus layout (tests/tests/integration/citus.rs, docs/operations.md)\n\
-         new departures (fix the schema, or place the table):\n{}\
-         departures gone (remove them from KNOWN):\n{}",
-        listed(&new),
-        listed(&gone)
+        found.is_empty(),
+        "the schema departs from the Citus layout (tests/tests/integration/citus.rs, docs/operations.md); \
+         fix the schema, or place the table:\n{}",
+        listed(&found)
     );
 }
 
 #[actix_web::test]
-async fn the_check_catches_an_unplaced_table_and_a_key_across_provinces() {
+async fn the_check_catches_an_unplaced_table_and_keys_that_break_co_location() {
     let db = TestDb::new().await;
     let mut conn = db.connect().await;
     let before = departures(&mut conn).await;
     conn.batch_execute(
         "CREATE TABLE planted_notes (id uuid PRIMARY KEY);
-         ALTER TABLE settlement_lines ADD COLUMN planted_order uuid REFERENCES orders (id);
-         ALTER TABLE rounds ADD COLUMN planted_bid uuid REFERENCES bids (id);",
+         ALTER TABLE settlement_lines ADD COLUMN planted_order uuid, ADD COLUMN planted_province char(6),
+             ADD CONSTRAINT settlement_lines_planted_order_fkey FOREIGN KEY (planted_order, planted_province)
+                 REFERENCES orders (id, province);
+         ALTER TABLE rounds ADD COLUMN planted_bid uuid REFERENCES bids (id);
+         ALTER TABLE trace_codes ADD CONSTRAINT trace_codes_planted_claim_fkey FOREIGN KEY (code)
+             REFERENCES trace_code_claims (code);
+         ALTER TABLE trace_code_claims ADD CONSTRAINT trace_code_claims_planted_key UNIQUE (province);",
     )
     .await
     .unwrap();
@@ -335,8 +297,10 @@ async fn the_check_catches_an_unplaced_table_and_a_key_across_provinces() {
         added,
         [
             "fk rounds_planted_bid_fkey: rounds(planted_bid) -> bids(id): a reference table may reference only reference tables",
-            "fk settlement_lines_planted_order_fkey: settlement_lines(planted_order) -> orders(id): not by province on both sides",
+            "fk settlement_lines_planted_order_fkey: settlement_lines(planted_order, planted_province) -> orders(id, province): not by province on both sides",
+            "fk trace_codes_planted_claim_fkey: trace_codes(code) -> trace_code_claims(code): a table distributed alone is co-located with none: it may reference only reference tables",
             "planted_notes: has no place in the layout",
+            "trace_code_claims: unique index trace_code_claims_planted_key (province) lacks code",
         ]
     );
 }

@@ -928,3 +928,99 @@ async fn orders_sort_on_the_server_by_the_fields_they_name() {
         .await
         .expect_problem(400);
 }
+
+/// A traceability code is delivered once in the whole country, though the lines that
+/// carry it are kept (and partitioned) by province: the nationwide claim is a table of
+/// its own, keyed by the code.
+#[actix_web::test]
+async fn a_traceability_code_is_delivered_once_across_provinces() {
+    const SHARED: &str = "81234567890123456799";
+    const OWN: &str = "81234567890123456798";
+    let w = world().await;
+    let app = &w.app;
+    let shanghai_seller = w
+        .sup
+        .iter()
+        .find(|s| s.org == w.shanghai["supplier_org_id"].as_str().unwrap())
+        .unwrap()
+        .token
+        .clone();
+    // an order, confirmed, in each province
+    let mut paths = Vec::new();
+    for (hospital, contract, seller) in [
+        ("hospital", &w.beijing, &w.seller),
+        ("hospital2", &w.shanghai, &shanghai_seller),
+    ] {
+        let placed = order(
+            &w,
+            hospital,
+            json!({"lines": [{"contract_id": id(contract), "quantity": 10}]}),
+            None,
+        )
+        .await
+        .expect(201)
+        .body;
+        let oid = id(&placed);
+        app.request(
+            "POST",
+            &format!("/api/v1/orders/{oid}/confirm"),
+            Some(seller),
+            None,
+        )
+        .await
+        .expect(200);
+        paths.push((
+            format!("/api/v1/orders/{oid}/deliveries"),
+            placed["lines"][0]["id"].clone(),
+            seller.clone(),
+        ));
+    }
+    let ship = |line: &Value, code: &str| {
+        json!({"batch_no": "B1", "expiry_date": "2030-01-01", "invoice_no": "FP-1",
+               "lines": [{"order_line_id": line, "quantity": 5, "trace_codes": [code]}]})
+    };
+    let (beijing, beijing_line, beijing_seller) = &paths[0];
+    let (shanghai, shanghai_line, shanghai_seller) = &paths[1];
+    app.post(beijing, beijing_seller, ship(beijing_line, SHARED))
+        .await
+        .expect(201);
+    // the same code in Shanghai: refused, and nothing written
+    app.post(shanghai, shanghai_seller, ship(shanghai_line, SHARED))
+        .await
+        .expect_code(409, "trace_code_delivered");
+    let delivered = app
+        .post(shanghai, shanghai_seller, ship(shanghai_line, OWN))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(delivered["lines"][0]["trace_codes"], json!([OWN]));
+    // each code is claimed once, by the province whose line carries it
+    let mut conn = app.db.connect().await;
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Claim {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        claimed_by: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kept_in: String,
+    }
+    let claims: Vec<Claim> = diesel_async::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT c.code, c.province::text AS claimed_by, string_agg(t.province::text, ',') AS kept_in
+               FROM trace_code_claims c JOIN trace_codes t ON t.code = c.code
+              WHERE c.code IN ($1, $2) GROUP BY 1, 2 ORDER BY 1",
+        )
+        .bind::<diesel::sql_types::Text, _>(SHARED)
+        .bind::<diesel::sql_types::Text, _>(OWN),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    let claim = |code: &str, p: &str| Claim {
+        code: code.into(),
+        claimed_by: p.into(),
+        kept_in: p.into(),
+    };
+    assert_eq!(claims, [claim(OWN, "310000"), claim(SHARED, "110000")]);
+}

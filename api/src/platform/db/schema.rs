@@ -355,6 +355,8 @@ diesel::table! {
     deliveries (id) {
         id -> Uuid,
         order_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         hospital_org_id -> Uuid,
         supplier_org_id -> Uuid,
         shipped_by_org_id -> Uuid,
@@ -377,6 +379,8 @@ diesel::table! {
         id -> Uuid,
         delivery_id -> Uuid,
         order_line_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         contract_id -> Uuid,
         unit_price -> Numeric,
         quantity -> Int8,
@@ -402,6 +406,8 @@ diesel::table! {
     order_lines (id) {
         id -> Uuid,
         order_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         line_no -> Int4,
         contract_id -> Uuid,
         product_code -> Text,
@@ -439,6 +445,8 @@ diesel::table! {
     quotas (contract_id, hospital_org_id) {
         contract_id -> Uuid,
         hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         demand -> Int8,
         quantity -> Int8,
     }
@@ -449,6 +457,16 @@ diesel::table! {
         code -> Text,
         kind -> Text,
         delivery_line_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+    }
+}
+
+diesel::table! {
+    trace_code_claims (code) {
+        code -> Text,
+        #[max_length = 6]
+        province -> Bpchar,
     }
 }
 
@@ -592,6 +610,8 @@ diesel::table! {
     payments (id) {
         id -> Uuid,
         payment_order_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         bank_reference -> Text,
         amount -> Numeric,
         paid_by -> Uuid,
@@ -603,6 +623,8 @@ diesel::table! {
     fund_entries (id) {
         id -> Int8,
         hospital_org_id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
         kind -> Text,
         amount -> Numeric,
         prepayment_id -> Nullable<Uuid>,
@@ -696,6 +718,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_confirmations,
     supplier_bars,
     supply_failures,
+    trace_code_claims,
     trace_codes,
     users,
 );
