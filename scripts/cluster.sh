@@ -188,8 +188,11 @@ case "${1:-}" in
     if [ -z "${DATABASE_URL:-}" ]; then source scripts/postgres.sh; vbp_ensure_postgres vbp_cluster; fi
     export DATABASE_URL
     # a server just killed may take a moment to be gone
-    for _ in $(seq 1 100); do alive "$2" || break; sleep 0.1; done
-    alive "$2" && { echo "cluster: server $2 is running" >&2; exit 1; }
+    for _ in $(seq 1 300); do alive "$2" || break; sleep 0.1; done
+    if alive "$2"; then
+      echo "cluster: server $2 is running: $(ps -o pid=,stat=,etime=,args= -p "$(pid_of "$2")" 2>&1)" >&2
+      exit 1
+    fi
     start_server "$2"; wait_ready "$2"
     ;;
   *) sed -n '2,30p' "$0" >&2; exit 2 ;;

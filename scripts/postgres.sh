@@ -11,13 +11,15 @@
 vbp_pg_fail() { echo "vbp: $*" >&2; exit 1; }
 
 # The directory of the machine's PostgreSQL server programs (initdb, pg_ctl,
-# pg_basebackup), or nothing.
+# pg_basebackup), or nothing: Debian's newest /usr/lib/postgresql/N/bin, else the real
+# directory of an initdb on the PATH (a symlink there may stand alone, without its siblings).
 vbp_pg_bindir() {
-  if command -v initdb >/dev/null 2>&1; then
-    dirname "$(command -v initdb)"
-  else
-    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$dir" ] && command -v initdb >/dev/null 2>&1; then
+    dir="$(dirname "$(readlink -f "$(command -v initdb)")")"
   fi
+  echo "$dir"
 }
 
 # Sets the array VBP_PG_RUN to the prefix that runs those programs: PostgreSQL refuses to
