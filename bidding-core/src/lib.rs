@@ -12,6 +12,7 @@
 //! * [`settlement`]: line amounts, due dates, prepayment, reconciliation.
 //! * [`round`]: the round state machine.
 //! * [`catalog`]: NHSA code structure and the catalog's controlled vocabularies.
+//! * [`monitoring`]: supply warning levels over a sliding window, price alerts.
 //!
 //! The business rules, with worked examples, are in `docs/rules.md`.
 //!
@@ -45,6 +46,7 @@ pub mod error;
 pub mod eval;
 pub mod ids;
 pub mod money;
+pub mod monitoring;
 pub mod round;
 pub mod rules;
 pub mod run;
@@ -68,6 +70,7 @@ pub use eval::{
 };
 pub use ids::{BidId, DeliveryId, LotId, ProvinceCode, SupplierId};
 pub use money::{Money, UnitPrice, price_change};
+pub use monitoring::{PriceAlert, Warning, WarningLevel, WarningRules};
 pub use round::{RoundAction, RoundStatus, transition};
 pub use rules::{
     EligibilityRules, FormThreshold, MaxWinners, RevivalRule, RoundRules, SelectionRule,
