@@ -13,6 +13,7 @@
 //! * [`round`]: the round state machine.
 //! * [`catalog`]: NHSA code structure and the catalog's controlled vocabularies.
 //! * [`monitoring`]: supply warning levels over a sliding window, price alerts.
+//! * [`complaint`]: complaints against a published result, and the objection window.
 //!
 //! The business rules, with worked examples, are in `docs/rules.md`.
 //!
@@ -35,6 +36,7 @@
 
 pub mod alloc;
 pub mod catalog;
+pub mod complaint;
 
 /// The largest annual quantity, in minimum units, that a bid's capacity, a province's
 /// demand or a contract's volume may state: a trillion units, far above any national
