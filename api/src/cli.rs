@@ -270,6 +270,9 @@ async fn serve() -> Result<ExitCode, BoxError> {
     if let Err(e) = crate::settlement::jobs::schedule(&state.pool, &state.settings.jobs).await {
         tracing::warn!(error = %e, "could not schedule today's overdue scan; it runs when the next server starts");
     }
+    if let Err(e) = crate::oversight::jobs::schedule(&state.pool, &state.settings.jobs).await {
+        tracing::warn!(error = %e, "could not schedule today's supply scan; it runs when the next server starts");
+    }
     let server = HttpServer::new({
         let state = state.clone();
         move || build_app(state.clone(), bids.clone())

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod contracts;
 pub mod demo;
 pub mod orders;
+pub mod oversight;
 pub mod platform;
 pub mod rounds;
 pub mod routes;
@@ -47,6 +48,7 @@ pub fn job_registry() -> platform::jobs::Registry {
     let mut registry = platform::jobs::Registry::default();
     rounds::jobs::register(&mut registry);
     settlement::jobs::register(&mut registry);
+    oversight::jobs::register(&mut registry);
     registry
 }
 

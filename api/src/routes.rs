@@ -13,6 +13,7 @@ use crate::{
     contracts::routes as contracts,
     orders::routes as orders,
     rounds::routes::{demand, lots, rounds},
+    oversight::routes as oversight,
     settlement::routes as settlement,
 };
 
@@ -92,6 +93,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(orders::progress)
                 .service(orders::supply_problems)
                 .service(orders::report_shortage)
+                .service(oversight::warnings)
+                .service(oversight::supply_scan)
+                .service(oversight::monitor_prices)
+                .service(oversight::price_index_generics)
+                .service(oversight::price_index)
+                .service(oversight::submit_complaint)
+                .service(oversight::list_complaints)
+                .service(oversight::get_complaint)
+                .service(oversight::act_on_complaint)
+                .service(oversight::attach)
+                .service(oversight::download)
                 .service(settlement::get_settings)
                 .service(settlement::put_settings)
                 .service(settlement::list_prepayments)

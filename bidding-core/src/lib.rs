@@ -76,7 +76,7 @@ pub use monitoring::{PriceAlert, Warning, WarningLevel, WarningRules};
 pub use round::{RoundAction, RoundStatus, transition};
 pub use rules::{
     EligibilityRules, FormThreshold, MaxWinners, RevivalRule, RoundRules, SelectionRule,
-    SettlementRules, TieBreak, VolumeClass, VolumeRules, VolumeStep,
+    OversightRules, SettlementRules, TieBreak, VolumeClass, VolumeRules, VolumeStep,
 };
 pub use run::{LotResult, RoundInput, RoundResult, evaluate_round, run_round};
 pub use settlement::{

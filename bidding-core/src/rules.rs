@@ -245,6 +245,26 @@ impl Default for SettlementRules {
     }
 }
 
+/// After the award: how long suppliers may object to the result, and how long a supplier
+/// has to ship a confirmed order before it counts as a supply problem.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct OversightRules {
+    /// A supplier may object from the publication day through this many days after it (7).
+    pub objection_days: u32,
+    /// A confirmed order not wholly shipped this many days after its confirmation is a
+    /// supply problem (7).
+    pub delivery_days: u32,
+}
+
+impl Default for OversightRules {
+    fn default() -> Self {
+        OversightRules {
+            objection_days: 7,
+            delivery_days: 7,
+        }
+    }
+}
+
 /// Everything a round's evaluation depends on.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct RoundRules {
@@ -258,6 +278,9 @@ pub struct RoundRules {
     pub eligibility: EligibilityRules,
     pub volume: VolumeRules,
     pub settlement: SettlementRules,
+    /// Rules of a round published before these existed take the defaults.
+    #[serde(default)]
+    pub oversight: OversightRules,
 }
 
 fn d(n: i64, scale: u32) -> Decimal {
@@ -280,6 +303,7 @@ impl RoundRules {
             eligibility: EligibilityRules::default(),
             volume: VolumeRules::default(),
             settlement: SettlementRules::default(),
+            oversight: OversightRules::default(),
         }
     }
 
@@ -433,6 +457,13 @@ impl RoundRules {
         let s = &self.settlement;
         if s.min_prepayment_ratio < Decimal::ZERO || s.min_prepayment_ratio > Decimal::ONE {
             return bad("min_prepayment_ratio must be in [0, 1]".into());
+        }
+        let o = &self.oversight;
+        if !(1..=90).contains(&o.objection_days) {
+            return bad("objection_days must be 1 to 90".into());
+        }
+        if !(1..=90).contains(&o.delivery_days) {
+            return bad("delivery_days must be 1 to 90".into());
         }
         Ok(())
     }

@@ -86,12 +86,12 @@ async fn bars_on(
     Ok(out)
 }
 
-fn core_date(d: NaiveDate) -> Result<Date, ApiError> {
+pub(crate) fn core_date(d: NaiveDate) -> Result<Date, ApiError> {
     use chrono::Datelike;
     Date::from_ymd(d.year(), d.month(), d.day()).map_err(ApiError::internal)
 }
 
-fn naive(d: Date) -> Result<NaiveDate, ApiError> {
+pub(crate) fn naive(d: Date) -> Result<NaiveDate, ApiError> {
     let (y, m, day) = d.ymd();
     NaiveDate::from_ymd_opt(y, m, day).ok_or_else(|| ApiError::internal("date out of range"))
 }

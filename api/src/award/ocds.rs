@@ -192,6 +192,14 @@ pub async fn package(
         ))
         .load(conn)
         .await?;
+    // lots with an open complaint (质疑投诉) are under review: the lot stays active and its
+    // awards pending until the complaint is decided or withdrawn
+    let lot_ids: Vec<Uuid> = evaluation.lots.iter().map(|l| l.lot_id).collect();
+    let under_review: std::collections::HashSet<Uuid> =
+        crate::oversight::complaints::under_review(conn, &lot_ids)
+            .await?
+            .into_iter()
+            .collect();
     let mut codes: Vec<String> = evaluation
         .lots
         .iter()
@@ -268,8 +276,11 @@ pub async fn package(
                     "title": format!("Lot {}: {}", l.number, l.generic_name),
                     "description": format!("{} {}, representative specification {}",
                         l.generic_name, l.dosage_form.clone().unwrap_or_default(), l.representative_code),
-                    "status": if final_state { lot_status(l) } else { "active" },
+                    "status": if final_state && !under_review.contains(&l.lot_id) { lot_status(l) } else { "active" },
                 });
+                if final_state && under_review.contains(&l.lot_id) {
+                    v["statusDetails"] = json!("under review: a complaint against the result is open (质疑投诉处理中)");
+                }
                 if let (Some(c), Some(a)) = (l.ceiling, l.allocation.as_ref()) {
                     // the lot's value: its total demand at the ceiling
                     v["value"] = cny(c * Decimal::from(a.total_demand));
@@ -379,7 +390,7 @@ pub async fn package(
                         "id": award_id(l.lot_id, b.supplier_org_id),
                         "title": format!("Lot {}: {} · {}", l.number, l.generic_name, b.supplier_name),
                         "description": b.reason,
-                        "status": "active",
+                        "status": if under_review.contains(&l.lot_id) { "pending" } else { "active" },
                         "date": time(awarded),
                         "value": cny(amount),
                         "suppliers": [{ "id": org_id(b.supplier_org_id), "name": b.supplier_name }],
@@ -464,10 +475,11 @@ pub async fn package(
             lot_of(c.lot_id).map(|l| {
                 contract_json(
                     c,
-                    if c.status == ContractStatus::Active {
-                        "active"
-                    } else {
-                        "terminated"
+                    match c.status {
+                        ContractStatus::Active => "active",
+                        // suspended by an upheld complaint: not in force, not ended
+                        ContractStatus::Suspended => "pending",
+                        _ => "terminated",
                     },
                     l,
                     &items,

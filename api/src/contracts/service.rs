@@ -26,11 +26,13 @@ use crate::platform::{
 };
 
 crate::platform::db::text_enum! {
-    /// Where a contract is: active, ended by a supply failure, or completed.
+    /// Where a contract is: active, ended by a supply failure, completed, or suspended
+    /// by an upheld complaint on its lot (not orderable, not ended).
     ContractStatus {
         Active => "active",
         Failed => "failed",
         Completed => "completed",
+        Suspended => "suspended",
     }
 }
 

@@ -387,6 +387,17 @@ pub async fn report_shortage(
         ))
         .execute(conn)
         .await?;
+    crate::oversight::supply::record_report(
+        conn,
+        &crate::oversight::supply::Notices {
+            jobs: &settings.jobs,
+            public_url: &settings.mail.public_url,
+        },
+        &user.actor(),
+        id,
+        &province,
+    )
+    .await?;
     crate::platform::audit::record(
         conn,
         &user.actor(),

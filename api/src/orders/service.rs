@@ -522,6 +522,21 @@ pub async fn decide_order(
         json!({ "reason": refusal }),
     )
     .await?;
+    if status == OrderStatus::Refused {
+        // a supply problem of each contract of the order (DOMAIN.md, "Shortages")
+        let notices = crate::oversight::supply::Notices {
+            jobs: &settings.jobs,
+            public_url: &settings.mail.public_url,
+        };
+        crate::oversight::supply::record_refusal(
+            conn,
+            &notices,
+            &user.actor(),
+            id,
+            &order.province,
+        )
+        .await?;
+    }
     let dto = reload_order(conn, id).await?;
     notify(
         conn,

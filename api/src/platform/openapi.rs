@@ -45,6 +45,7 @@ use crate::platform::error::{FieldError, Problem};
         (name = "award", description = "Evaluation, revival offers, award, published results and the OCDS 1.1 public record"),
         (name = "contracts", description = "Contracts per lot, winner and province; supply failures, backup takeover and supplier bars"),
         (name = "orders", description = "After the award: quotas, orders, deliveries with traceability codes, acceptance, progress and supply problems"),
+        (name = "oversight", description = "Shortage early warning, price monitoring and the public price index, complaints against published results"),
         (name = "settlement", description = "Direct settlement by insurers: province settings, prepayments and fund ledgers, batches and payment orders, payments, the 30-day clock, statements and disputes, retained savings"),
     )
 )]

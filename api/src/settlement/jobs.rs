@@ -2,13 +2,12 @@
 //! day) when it finishes; `vbp serve` schedules today's at start-up. The dedupe key is the
 //! date, so however many servers start, one scan per day is queued.
 
-use chrono::{Duration, NaiveTime};
+use chrono::NaiveTime;
 use diesel_async::AsyncConnection;
-use serde_json::json;
 
 use crate::platform::{
     audit::Actor,
-    db::{Pool, china_date, clock},
+    db::Pool,
     error::ApiError,
     jobs::{self, Job, JobError, Registry, Worker},
     settings::JobSettings,
@@ -21,28 +20,14 @@ pub fn register(registry: &mut Registry) {
     registry.register(OVERDUE_SCAN, |worker, job| Box::pin(run(worker, job)));
 }
 
-/// Queues the scan of China's day `offset` days from today, at 00:05 of that day (now
-/// when it is today).
+/// Queues the scan of China's day `offset` days from today, at 00:05 of that day.
 async fn queue(
     conn: &mut diesel_async::AsyncPgConnection,
     settings: &JobSettings,
     offset: i64,
 ) -> Result<(), ApiError> {
-    let now = clock(conn).await?;
-    let day = china_date(now) + Duration::days(offset);
-    let at = day
-        .and_time(NaiveTime::from_hms_opt(0, 5, 0).unwrap_or_default())
-        .and_utc()
-        - Duration::hours(8);
-    jobs::enqueue(
-        conn,
-        OVERDUE_SCAN,
-        &json!({}),
-        settings.max_attempts,
-        Some(&format!("{OVERDUE_SCAN}:{day}")),
-        Some(at.max(now)),
-    )
-    .await?;
+    let at = NaiveTime::from_hms_opt(0, 5, 0).unwrap_or_default();
+    jobs::enqueue_daily(conn, OVERDUE_SCAN, settings.max_attempts, offset, at).await?;
     Ok(())
 }
 

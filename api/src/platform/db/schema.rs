@@ -470,7 +470,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    supply_problems (id, province) {
+        id -> Uuid,
+        #[max_length = 6]
+        province -> Bpchar,
+        kind -> Text,
+        generic_name -> Text,
+        lot_id -> Uuid,
+        contract_id -> Uuid,
+        supplier_org_id -> Uuid,
+        hospital_org_id -> Uuid,
+        order_id -> Nullable<Uuid>,
+        report_id -> Nullable<Uuid>,
+        open_units -> Int8,
+        note -> Nullable<Text>,
+        day -> Date,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    supply_warnings (generic_name, province) {
+        #[max_length = 6]
+        province -> Bpchar,
+        generic_name -> Text,
+        level -> Text,
+        problems -> Int4,
+        changed_on -> Date,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    complaints (id) {
+        id -> Uuid,
+        round_id -> Uuid,
+        lot_id -> Uuid,
+        supplier_org_id -> Uuid,
+        status -> Text,
+        grounds -> Text,
+        answer -> Nullable<Text>,
+        suspended_contracts -> Int4,
+        submitted_by -> Uuid,
+        submitted_at -> Timestamptz,
+        reviewed_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        closed_by -> Nullable<Uuid>,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    complaint_attachments (id) {
+        id -> Uuid,
+        complaint_id -> Uuid,
+        file_name -> Text,
+        content_type -> Text,
+        size -> Int4,
+        sha256 -> Text,
+        content -> Bytea,
+        uploaded_by -> Uuid,
+        uploaded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(bid_register -> bids (bid_id));
+diesel::joinable!(complaint_attachments -> complaints (complaint_id));
+diesel::joinable!(complaints -> lots (lot_id));
 diesel::joinable!(bid_register -> rounds (round_id));
 diesel::joinable!(bids -> organisations (supplier_org_id));
 diesel::joinable!(bids -> users (submitted_by));
@@ -681,6 +748,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     bank_references,
     bid_register,
     bids,
+    complaint_attachments,
+    complaints,
     catalog_ceilings,
     catalog_generic_names,
     catalog_items,
@@ -718,6 +787,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_confirmations,
     supplier_bars,
     supply_failures,
+    supply_problems,
+    supply_warnings,
     trace_code_claims,
     trace_codes,
     users,

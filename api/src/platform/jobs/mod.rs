@@ -118,6 +118,32 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// Queues the daily job `kind` (payload `{}`) of China's day `offset` days from today, at
+/// `at` China time of that day (now when that is past). The dedupe key is the kind and the
+/// day, so however many servers queue it, one run per day is queued.
+pub async fn enqueue_daily(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    max_attempts: i32,
+    offset: i64,
+    at: chrono::NaiveTime,
+) -> QueryResult<()> {
+    use crate::platform::db::{china_date, clock};
+    let now = clock(conn).await?;
+    let day = china_date(now) + chrono::Duration::days(offset);
+    let when = day.and_time(at).and_utc() - chrono::Duration::hours(8);
+    enqueue(
+        conn,
+        kind,
+        &serde_json::json!({}),
+        max_attempts,
+        Some(&format!("{kind}:{day}")),
+        Some(when.max(now)),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Adds a job, due at `run_at` (now when `None`); call inside the transaction of the
 /// change that causes it. With a `dedupe_key`, a second job for the same event is not
 /// added (returns `None`).

@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = templates![
     "supply_failure",
     "order_update",
     "settlement_update",
+    "oversight_notice",
 ];
 
 /// Shared layouts the templates extend.
