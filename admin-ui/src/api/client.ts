@@ -161,16 +161,21 @@ export async function sendJson<T>(
   return parsed as T;
 }
 
-/** Downloads a file the API streams (CSV statements, the catalog) with the session's token. */
+/** Downloads a file the API streams (CSV statements, the catalog) with the session's token; answers the file. */
 export async function download(
   template: GetPath,
   params: Record<string, string | number> | undefined,
   query: Record<string, string> | undefined,
   filename: string,
-) {
+): Promise<Blob> {
   const qs = new URLSearchParams(query ?? {}).toString();
   const path = fill(template, params) + (qs ? `?${qs}` : '');
-  const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch (e) {
+    throw new ApiError({ code: 'network', status: 0, detail: String(e) });
+  }
   if (response.status === 401) onUnauthorized();
   if (!response.ok) throw new ApiError(toProblem(await response.json().catch(() => undefined), response));
   const blob = await response.blob();
@@ -180,4 +185,40 @@ export async function download(
   a.download = filename;
   a.click();
   URL.revokeObjectURL(url);
+  return blob;
+}
+
+/**
+ * Posts a file as the raw request body, with its media type (a complaint's attachments):
+ * openapi-fetch would serialise it; answers the JSON the route returns.
+ */
+export async function uploadRaw<T>(
+  template: PostPath,
+  params: Record<string, string | number> | undefined,
+  query: Record<string, string> | undefined,
+  file: Blob,
+  contentType: string,
+): Promise<T> {
+  const qs = new URLSearchParams(query ?? {}).toString();
+  const path = fill(template, params) + (qs ? `?${qs}` : '');
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), 'Content-Type': contentType },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError({ code: 'network', status: 0, detail: String(e) });
+  }
+  if (response.status === 401) onUnauthorized();
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined; // a proxy's HTML page (413 from the balancer): the status says enough
+  }
+  if (!response.ok) throw new ApiError(toProblem(parsed, response));
+  return parsed as T;
 }

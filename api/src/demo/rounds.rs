@@ -42,6 +42,8 @@ struct Offer {
 /// Loads the demo rounds unless they exist. Returns what was done, for the operator.
 /// Orders each demo hospital places per contract: one of each state, then fully received.
 const DEMO_ORDERS_PER_PAIR: usize = 12;
+/// The round of the previous cycle: awarded, then completed (no orders).
+const PAST_ROUND: &str = "第六批国家组织药品集中采购（上一周期，已完成）";
 
 pub async fn load(settings: Settings) -> Result<String, BoxError> {
     let state = web::Data::new(AppState::new(settings)?);
@@ -159,6 +161,9 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
 
     let mut out = String::from("\ndemo rounds (built through the API):\n");
     let stages = [
+        // the previous cycle of the generics the awarded round buys, awarded first at higher
+        // prices and completed: the price history has two rounds
+        (RoundStatus::Awarded, PAST_ROUND),
         (RoundStatus::Draft, "第十四批国家组织药品集中采购（起草中）"),
         (
             RoundStatus::DemandCollection,
@@ -185,6 +190,10 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
     ];
     for (n, (target, title)) in stages.iter().enumerate() {
         let name = format!("{PREFIX}{title}");
+        let past = *title == PAST_ROUND;
+        // the others' presets and generics as before the previous cycle was added; the
+        // previous cycle's as the awarded round's
+        let n = if past { stages.len() - 2 } else { n - 1 };
         let deadline = (chrono::Utc::now() + chrono::Duration::days(7))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let round = call!(
@@ -325,7 +334,10 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 .enumerate()
             {
                 let ceiling: rust_decimal::Decimal = offer.ceiling.parse()?;
-                let factor = rust_decimal::Decimal::new(35 + ((oi * 13 + li * 7) % 46) as i64, 2);
+                let factor = rust_decimal::Decimal::new(
+                    35 + ((oi * 13 + li * 7) % 46) as i64 + if past { 15 } else { 0 },
+                    2,
+                );
                 let price = (ceiling * factor).round_dp_with_strategy(
                     4,
                     rust_decimal::RoundingStrategy::MidpointAwayFromZero,
@@ -436,6 +448,22 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             "  awarded            {name} ({winners} winners, {} contracts; results, contracts and the OCDS record published)",
             awarded["contracts"]
         );
+        if past {
+            // its cycle is over: the round and its contracts completed
+            let round_id = uuid::Uuid::parse_str(&id)?;
+            diesel::sql_query("UPDATE rounds SET status = 'completed' WHERE id = $1")
+                .bind::<diesel::sql_types::Uuid, _>(round_id)
+                .execute(&mut conn)
+                .await?;
+            diesel::sql_query(
+                "UPDATE contracts SET status = 'completed', ended_at = now() WHERE round_id = $1",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(round_id)
+            .execute(&mut conn)
+            .await?;
+            let _ = writeln!(out, "  completed          {name} (the previous cycle: higher prices)");
+            continue;
+        }
         // after the award: Beijing's hospitals order against its contracts, suppliers
         // confirm (or refuse), ship (one through the distributor) and hospitals accept
         let contracts = call!(
@@ -698,6 +726,105 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             paid["total"].as_str().unwrap_or("?"),
             open["line_count"],
             open["total"].as_str().unwrap_or("?")
+        );
+
+        // oversight: two shortage reports in Beijing on the first lot's generic (with its
+        // three refusals there, five problems: an alarm; the other generics' three
+        // refusals: a warning), and a complaint in each state on the published result
+        let first = <[_]>::first(&lots).map(|l| l.0.clone()).unwrap_or(Value::Null);
+        let second = lots.get(1).map(|l| l.0.clone()).unwrap_or(Value::Null);
+        if let Some(c) = items(&contracts).iter().find(|c| c["lot_id"] == first) {
+            for (who, note) in [
+                ("hospital@vbp.demo", "本院库存仅余三天用量，配送企业无法按期供货 / three days of stock left; the supplier cannot deliver on time"),
+                ("hospital3@vbp.demo", "连续两周未到货 / nothing delivered for two weeks"),
+            ] {
+                call!(
+                    Method::POST,
+                    "/api/v1/shortages",
+                    who,
+                    Some(json!({"contract_id": c["id"], "note": note}))
+                );
+            }
+        }
+        let complaint = |v: &Value| v["id"].as_str().unwrap_or_default().to_owned();
+        let path = format!("/api/v1/rounds/{id}/complaints");
+        let withdrawn = call!(
+            Method::POST,
+            path,
+            "supplier@vbp.demo",
+            Some(json!({"lot_id": first, "grounds": "中选企业的差比价计算有误 / the winner's comparable price was computed wrongly"}))
+        );
+        call!(
+            Method::POST,
+            format!("/api/v1/complaints/{}/actions", complaint(&withdrawn)),
+            "supplier@vbp.demo",
+            Some(json!({"action": "withdraw"}))
+        );
+        let submitted = call!(
+            Method::POST,
+            path,
+            "supplier@vbp.demo",
+            Some(json!({"lot_id": first, "grounds": "中选企业的一致性评价证明文件已过期，应判定为无效报价 / the winner's consistency-evaluation certificate had expired: its bid should have been invalid"}))
+        );
+        let under_review = call!(
+            Method::POST,
+            path,
+            "supplier2@vbp.demo",
+            Some(json!({"lot_id": first, "grounds": "供应地区选择顺序与规则不符 / the order in which supply regions were drafted does not follow the rules"}))
+        );
+        call!(
+            Method::POST,
+            format!("/api/v1/complaints/{}/actions", complaint(&under_review)),
+            "officer@vbp.demo",
+            Some(json!({"action": "review"}))
+        );
+        let dismissed = call!(
+            Method::POST,
+            path,
+            "supplier@vbp.demo",
+            Some(json!({"lot_id": second, "grounds": "我司报价被误判为高于最高有效申报价 / our bid was wrongly found above the ceiling"}))
+        );
+        call!(
+            Method::POST,
+            format!("/api/v1/complaints/{}/actions", complaint(&dismissed)),
+            "officer@vbp.demo",
+            Some(json!({"action": "review"}))
+        );
+        call!(
+            Method::POST,
+            format!("/api/v1/complaints/{}/actions", complaint(&dismissed)),
+            "officer@vbp.demo",
+            Some(json!({"action": "dismiss", "answer": "经复核，报价按代表品折算后高于最高有效申报价，评审结果无误 / on review, the bid converted to the representative specification is above the ceiling: the result stands"}))
+        );
+        let upheld = call!(
+            Method::POST,
+            path,
+            "supplier2@vbp.demo",
+            Some(json!({"lot_id": second, "grounds": "同价时应按产能排序 / at equal prices the larger capacity should rank first"}))
+        );
+        call!(
+            Method::POST,
+            format!("/api/v1/complaints/{}/actions", complaint(&upheld)),
+            "officer@vbp.demo",
+            Some(json!({"action": "uphold", "answer": "投诉成立：平价排序规则适用有误，将重新评审 / upheld: the tie-break was applied wrongly; the lot will be re-evaluated"}))
+        );
+        // evidence for the open complaint, stored with its SHA-256
+        let req = test::TestRequest::post()
+            .uri(&format!(
+                "/api/v1/complaints/{}/attachments?file_name=certificate-notice.txt",
+                complaint(&submitted)
+            ))
+            .insert_header(("authorization", format!("Bearer {}", token("supplier@vbp.demo")?)))
+            .insert_header(("content-type", "text/plain; charset=utf-8"))
+            .set_payload("一致性评价证明文件有效期至 2026-06-30 / certificate valid until 2026-06-30\n")
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        if !res.status().is_success() {
+            return Err(format!("demo: attachment: {}", res.status()).into());
+        }
+        let _ = writeln!(
+            out,
+            "  oversight          Beijing: a generic in alarm (3 refusals, 2 shortage reports), the others in warning; 5 complaints (submitted, under review, upheld, dismissed, withdrawn)"
         );
     }
     // the demo's own sessions end with it

@@ -501,17 +501,16 @@ pub async fn act(
         .get_results(conn)
         .await?;
     }
-    diesel::update(complaints::table.find(id))
-        .set((
-            complaints::status.eq(status_str(to)),
-            complaints::answer.eq(answer.as_deref()),
-            complaints::suspended_contracts.eq(i32::try_from(suspended.len()).unwrap_or(i32::MAX)),
-        ))
-        .execute(conn)
-        .await?;
+    // one statement: the row's checks (answered, closed) hold after it
+    let set = (
+        complaints::status.eq(status_str(to)),
+        complaints::answer.eq(answer.as_deref()),
+        complaints::suspended_contracts.eq(i32::try_from(suspended.len()).unwrap_or(i32::MAX)),
+    );
     if action == ComplaintAction::Review {
         diesel::update(complaints::table.find(id))
             .set((
+                set,
                 complaints::reviewed_by.eq(user.user_id),
                 complaints::reviewed_at.eq(now),
             ))
@@ -520,6 +519,7 @@ pub async fn act(
     } else {
         diesel::update(complaints::table.find(id))
             .set((
+                set,
                 complaints::closed_by.eq(user.user_id),
                 complaints::closed_at.eq(now),
             ))

@@ -55,7 +55,9 @@ pub struct ProvincePrice {
 pub struct PricePoint {
     pub round_id: Uuid,
     pub round_name: String,
-    /// China's day of the award (the result's publication).
+    /// The award (the result's publication).
+    pub awarded_at: chrono::DateTime<chrono::Utc>,
+    /// China's day of the award.
     pub awarded_on: NaiveDate,
     pub lot_id: Uuid,
     pub lot_number: i32,
@@ -139,6 +141,7 @@ pub async fn index(conn: &mut AsyncPgConnection, generic: &str) -> Result<PriceI
             points.push(PricePoint {
                 round_id: round.id,
                 round_name: round.name.clone(),
+                awarded_at,
                 awarded_on: china_date(awarded_at),
                 lot_id: lot.lot_id,
                 lot_number: lot.number,
@@ -165,7 +168,7 @@ pub async fn index(conn: &mut AsyncPgConnection, generic: &str) -> Result<PriceI
         }
     }
     points.sort_by(|a, b| {
-        (a.awarded_on, &a.round_name, a.lot_number).cmp(&(b.awarded_on, &b.round_name, b.lot_number))
+        (a.awarded_at, a.round_id, a.lot_number).cmp(&(b.awarded_at, b.round_id, b.lot_number))
     });
     Ok(PriceIndex {
         generic_name: generic.to_owned(),
@@ -327,10 +330,10 @@ pub async fn monitor(conn: &mut AsyncPgConnection, generic: &str) -> Result<Pric
         }
     }
     // a ceiling against the last winning price of an earlier round, same dosage form
-    let mut last_win: BTreeMap<Option<String>, (NaiveDate, Decimal)> = BTreeMap::new();
+    let mut last_win: BTreeMap<Option<String>, (Uuid, Decimal)> = BTreeMap::new();
     for p in &index.points {
-        if let (Some(ceiling), Some((day, win))) = (p.ceiling, last_win.get(&p.dosage_form))
-            && *day < p.awarded_on
+        if let (Some(ceiling), Some((round, win))) = (p.ceiling, last_win.get(&p.dosage_form))
+            && *round != p.round_id
             && let (Ok(c), Ok(w)) = (UnitPrice::round(ceiling), UnitPrice::round(*win))
             && let Some(PriceAlert::CeilingAboveLastWin {
                 ceiling,
@@ -351,7 +354,7 @@ pub async fn monitor(conn: &mut AsyncPgConnection, generic: &str) -> Result<Pric
             });
         }
         if let Some(w) = p.highest_winning_ucp {
-            last_win.insert(p.dosage_form.clone(), (p.awarded_on, w));
+            last_win.insert(p.dosage_form.clone(), (p.round_id, w));
         }
     }
     Ok(PriceMonitor {

@@ -444,8 +444,8 @@ pub struct WarningDto {
     /// With no new problem, the level is lower from this day.
     pub falls_back_on: Option<NaiveDate>,
     pub hospitals: Vec<AffectedHospital>,
-    /// The contracts of the generic in the province (the backup is who takes over when a
-    /// supply failure is recorded on the contract).
+    /// The contracts of the generic in the province not completed, active first (the
+    /// backup is who takes over when a supply failure is recorded on the contract).
     pub contracts: Vec<SupplyOption>,
     /// The problems in the window, newest first (at most 50).
     pub recent: Vec<ProblemDto>,
@@ -587,6 +587,7 @@ pub async fn list(
              ON c.province = p.province AND lt.generic_name = p.generic_name
            JOIN organisations s ON s.id = c.supplier_org_id
            LEFT JOIN organisations b ON b.id = c.backup_supplier_org_id
+          WHERE c.status <> 'completed'
           ORDER BY c.province, lt.generic_name, (c.status = 'active') DESC, c.created_at DESC",
     )
     .bind::<Array<Bpchar>, _>(provinces)
