@@ -17,6 +17,10 @@ export interface Screen {
 
 const officers: Role[] = ['procurement_officer'];
 const oversight: Role[] = ['procurement_officer', 'auditor', 'admin'];
+// one component for the list and for a complaint's own address (the mail notices' link), so
+// opening and closing a complaint keeps the list as it was
+const complaints = lazy(() => import('./pages/oversight/Complaints'));
+const complaintReaders: Role[] = ['supplier', 'procurement_officer', 'auditor', 'admin'];
 
 export const screens: Screen[] = [
   { path: '/', roles: 'any', menu: 'menu.home', component: lazy(() => import('./pages/Home')) },
@@ -103,7 +107,24 @@ export const screens: Screen[] = [
     group: 'menu.settlement',
     component: lazy(() => import('./pages/insurer/Disputes')),
   },
-  // oversight and administration
+  // oversight: shortage warnings, price monitoring, complaints against results
+  {
+    path: '/oversight/warnings',
+    roles: ['provincial_buyer', 'procurement_officer', 'auditor', 'admin'],
+    menu: 'menu.warnings',
+    group: 'menu.oversight',
+    component: lazy(() => import('./pages/oversight/Warnings')),
+  },
+  {
+    path: '/oversight/prices',
+    roles: ['provincial_buyer', 'insurer', 'procurement_officer', 'auditor', 'admin'],
+    menu: 'menu.prices',
+    group: 'menu.oversight',
+    component: lazy(() => import('./pages/oversight/Prices')),
+  },
+  { path: '/complaints', roles: complaintReaders, menu: 'menu.complaints', group: 'menu.oversight', component: complaints },
+  { path: '/complaints/:id', roles: complaintReaders, component: complaints },
+  // audit and administration
   { path: '/audit', roles: ['auditor'], menu: 'menu.audit', component: lazy(() => import('./pages/admin/Audit')) },
   { path: '/admin/orgs', roles: ['admin', 'auditor'], menu: 'menu.orgs', component: lazy(() => import('./pages/admin/Orgs')) },
   { path: '/admin/users', roles: ['admin', 'auditor'], menu: 'menu.users', component: lazy(() => import('./pages/admin/Users')) },

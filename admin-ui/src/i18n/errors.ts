@@ -113,6 +113,16 @@ const zh = {
   'err.statement_empty': '该月没有已验收的明细',
   'err.statement_disputed': '对账单中有争议明细，暂不能确认',
   'err.statement_confirmed': '该月对账单已确认',
+  // oversight: complaints against results
+  'err.lot_not_in_round': '所选品种不属于该采购批次',
+  'err.complaint_not_bidder': '只有对该品种投过标的企业才能对其中选结果提出质疑',
+  'err.result_not_published': '该批次中选结果尚未公布，暂不能提出质疑',
+  'err.objection_window_closed': '质疑期限已过，不能再提出质疑',
+  'err.complaint_open': '您对该品种的质疑尚未办结：可补充材料，或先撤回再重新提出',
+  'err.complaint_refused': '不能提出此质疑',
+  'err.complaint_transition': '该质疑当前状态不允许此操作（可能已被他人处理，请刷新）',
+  'err.complaint_closed': '该质疑已办结，不能再补充材料',
+  'err.too_many_attachments': '每件质疑最多 10 个附件',
 };
 const en: Record<keyof typeof zh, string> = {
   'err.network': 'The server cannot be reached; check the network and try again.',
@@ -218,6 +228,15 @@ const en: Record<keyof typeof zh, string> = {
   'err.statement_empty': 'No accepted line in this month',
   'err.statement_disputed': 'A line of the statement is disputed; it cannot be confirmed yet',
   'err.statement_confirmed': "This month's statement is confirmed already",
+  'err.lot_not_in_round': "That lot is not one of the round's",
+  'err.complaint_not_bidder': 'Only a supplier that bid on the lot may object to its result',
+  'err.result_not_published': "The round's result is not published yet: there is nothing to object to",
+  'err.objection_window_closed': 'The objection window has closed',
+  'err.complaint_open': 'Your complaint on this lot is still open: add to it, or withdraw it first',
+  'err.complaint_refused': 'This complaint cannot be made',
+  'err.complaint_transition': "The complaint's status does not allow this step (someone may have acted on it; refresh)",
+  'err.complaint_closed': 'The complaint is closed: no more attachments',
+  'err.too_many_attachments': 'A complaint holds at most 10 attachments',
 };
 
 export default { zh, en } satisfies Messages<keyof typeof zh>;

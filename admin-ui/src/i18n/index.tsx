@@ -14,12 +14,13 @@ import supplier from './supplier';
 import buyer from './buyer';
 import insurer from './insurer';
 import admin from './admin';
+import oversight from './oversight';
 
 export type Lang = 'zh' | 'en';
 /** An area's texts: the same keys in both languages. */
 export type Messages<K extends string> = { zh: Record<K, string>; en: Record<K, string> };
 
-const areas = [common, errors, officer, supplier, buyer, insurer, admin] as Messages<string>[];
+const areas = [common, errors, officer, supplier, buyer, insurer, admin, oversight] as Messages<string>[];
 const dictionary: Record<Lang, Record<string, string>> = {
   zh: Object.assign({}, ...areas.map((a) => a.zh)),
   en: Object.assign({}, ...areas.map((a) => a.en)),

@@ -14,6 +14,7 @@ mod edge;
 mod http;
 mod mail;
 mod orders;
+mod oversight;
 mod roles;
 mod rounds;
 mod settlement;

@@ -17,7 +17,7 @@ export type Round = Schemas['RoundDto'];
 // ---------------------------------------------------------------------------------------
 // statuses
 
-export const CONTRACT_STATUSES = ['active', 'failed', 'completed'] as const;
+export const CONTRACT_STATUSES = ['active', 'suspended', 'failed', 'completed'] as const;
 export const ORDER_STATUSES = ['submitted', 'confirmed', 'refused', 'withdrawn'] as const;
 export const DELIVERY_STATUSES = ['shipped', 'accepted'] as const;
 
@@ -35,6 +35,7 @@ const COLORS: Record<string, string | undefined> = {
   'contract.active': TONE.green,
   'contract.failed': TONE.red,
   'contract.completed': undefined,
+  'contract.suspended': TONE.gold,
   'order.submitted': TONE.blue,
   'order.confirmed': TONE.green,
   'order.refused': TONE.red,

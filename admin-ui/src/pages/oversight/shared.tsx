@@ -1,8 +1,7 @@
 // What the oversight screens share: the warning levels and complaint statuses as tags (text
 // and colour, the colour never the only signal), and problems said in the user's language.
 import { Tag } from 'antd';
-import { describe } from '../../api/problem';
-import { useI18n, type T } from '../../i18n';
+import { useI18n } from '../../i18n';
 import { TONE } from '../buyer/shared';
 
 export const LEVELS = ['alarm', 'warning', 'watch'] as const;
@@ -48,11 +47,6 @@ export function ComplaintStatusTag({ status, testId }: { status: string; testId?
       {has(key) ? t(key) : status}
     </Tag>
   );
-}
-
-/** One line for a message: the problem's code in words, then the server's detail. */
-export function say(t: T, has: (k: string) => boolean, e: unknown): string {
-  return describe(t, has, e);
 }
 
 /** A round name short enough for a chart's axis. */
