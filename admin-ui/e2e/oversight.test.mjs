@@ -70,7 +70,8 @@ test('an officer sees the shortage warnings: the chart, a Beijing generic at war
   const drawer = page.getByTestId('warning-drawer');
   await drawer.waitFor();
   for (const c of beijing.contracts) await drawer.getByTestId(`warning-contract-${c.contract_id}`).waitFor();
-  assert.equal(await drawer.getByTestId('warning-hospitals').locator('tbody tr.ant-table-row').count(), beijing.hospitals.length);
+  // ten a page
+  assert.equal(await drawer.getByTestId('warning-hospitals').locator('tbody tr.ant-table-row').count(), Math.min(beijing.hospitals.length, 10));
   for (const c of beijing.contracts.filter((x) => x.backup_supplier_name)) {
     assert.ok((await drawer.innerText()).includes(c.backup_supplier_name), `the backup ${c.backup_supplier_name} is not shown`);
   }
@@ -219,7 +220,7 @@ test('complaints: the officer sees every state, a supplier its own only', async 
   const other = all.items.find((c) => c.supplier_org_id !== me.org_id);
   if (other) {
     await page.goto(`${BASE}/complaints/${other.id}`);
-    await page.locator('.ant-drawer-open .ant-alert-error').waitFor();
+    await page.locator('.ant-drawer .ant-alert-error').waitFor();
     assert.equal(await page.getByTestId('complaint-drawer').count(), 0, "a supplier opens another supplier's complaint");
   }
   await page.context().close();

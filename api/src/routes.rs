@@ -12,8 +12,8 @@ use crate::{
     catalog::routes as catalog,
     contracts::routes as contracts,
     orders::routes as orders,
-    rounds::routes::{demand, lots, rounds},
     oversight::routes as oversight,
+    rounds::routes::{demand, lots, rounds},
     settlement::routes as settlement,
 };
 

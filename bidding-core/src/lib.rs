@@ -75,8 +75,8 @@ pub use money::{Money, UnitPrice, price_change};
 pub use monitoring::{PriceAlert, Warning, WarningLevel, WarningRules};
 pub use round::{RoundAction, RoundStatus, transition};
 pub use rules::{
-    EligibilityRules, FormThreshold, MaxWinners, RevivalRule, RoundRules, SelectionRule,
-    OversightRules, SettlementRules, TieBreak, VolumeClass, VolumeRules, VolumeStep,
+    EligibilityRules, FormThreshold, MaxWinners, OversightRules, RevivalRule, RoundRules,
+    SelectionRule, SettlementRules, TieBreak, VolumeClass, VolumeRules, VolumeStep,
 };
 pub use run::{LotResult, RoundInput, RoundResult, evaluate_round, run_round};
 pub use settlement::{

@@ -461,7 +461,10 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             .bind::<diesel::sql_types::Uuid, _>(round_id)
             .execute(&mut conn)
             .await?;
-            let _ = writeln!(out, "  completed          {name} (the previous cycle: higher prices)");
+            let _ = writeln!(
+                out,
+                "  completed          {name} (the previous cycle: higher prices)"
+            );
             continue;
         }
         // after the award: Beijing's hospitals order against its contracts, suppliers
@@ -731,12 +734,20 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
         // oversight: two shortage reports in Beijing on the first lot's generic (with its
         // three refusals there, five problems: an alarm; the other generics' three
         // refusals: a warning), and a complaint in each state on the published result
-        let first = <[_]>::first(&lots).map(|l| l.0.clone()).unwrap_or(Value::Null);
+        let first = <[_]>::first(&lots)
+            .map(|l| l.0.clone())
+            .unwrap_or(Value::Null);
         let second = lots.get(1).map(|l| l.0.clone()).unwrap_or(Value::Null);
         if let Some(c) = items(&contracts).iter().find(|c| c["lot_id"] == first) {
             for (who, note) in [
-                ("hospital@vbp.demo", "本院库存仅余三天用量，配送企业无法按期供货 / three days of stock left; the supplier cannot deliver on time"),
-                ("hospital3@vbp.demo", "连续两周未到货 / nothing delivered for two weeks"),
+                (
+                    "hospital@vbp.demo",
+                    "本院库存仅余三天用量，配送企业无法按期供货 / three days of stock left; the supplier cannot deliver on time",
+                ),
+                (
+                    "hospital3@vbp.demo",
+                    "连续两周未到货 / nothing delivered for two weeks",
+                ),
             ] {
                 call!(
                     Method::POST,
@@ -752,7 +763,9 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             Method::POST,
             path,
             "supplier@vbp.demo",
-            Some(json!({"lot_id": first, "grounds": "中选企业的差比价计算有误 / the winner's comparable price was computed wrongly"}))
+            Some(
+                json!({"lot_id": first, "grounds": "中选企业的差比价计算有误 / the winner's comparable price was computed wrongly"})
+            )
         );
         call!(
             Method::POST,
@@ -764,13 +777,17 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             Method::POST,
             path,
             "supplier@vbp.demo",
-            Some(json!({"lot_id": first, "grounds": "中选企业的一致性评价证明文件已过期，应判定为无效报价 / the winner's consistency-evaluation certificate had expired: its bid should have been invalid"}))
+            Some(
+                json!({"lot_id": first, "grounds": "中选企业的一致性评价证明文件已过期，应判定为无效报价 / the winner's consistency-evaluation certificate had expired: its bid should have been invalid"})
+            )
         );
         let under_review = call!(
             Method::POST,
             path,
             "supplier2@vbp.demo",
-            Some(json!({"lot_id": first, "grounds": "供应地区选择顺序与规则不符 / the order in which supply regions were drafted does not follow the rules"}))
+            Some(
+                json!({"lot_id": first, "grounds": "供应地区选择顺序与规则不符 / the order in which supply regions were drafted does not follow the rules"})
+            )
         );
         call!(
             Method::POST,
@@ -782,7 +799,9 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             Method::POST,
             path,
             "supplier@vbp.demo",
-            Some(json!({"lot_id": second, "grounds": "我司报价被误判为高于最高有效申报价 / our bid was wrongly found above the ceiling"}))
+            Some(
+                json!({"lot_id": second, "grounds": "我司报价被误判为高于最高有效申报价 / our bid was wrongly found above the ceiling"})
+            )
         );
         call!(
             Method::POST,
@@ -794,19 +813,25 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
             Method::POST,
             format!("/api/v1/complaints/{}/actions", complaint(&dismissed)),
             "officer@vbp.demo",
-            Some(json!({"action": "dismiss", "answer": "经复核，报价按代表品折算后高于最高有效申报价，评审结果无误 / on review, the bid converted to the representative specification is above the ceiling: the result stands"}))
+            Some(
+                json!({"action": "dismiss", "answer": "经复核，报价按代表品折算后高于最高有效申报价，评审结果无误 / on review, the bid converted to the representative specification is above the ceiling: the result stands"})
+            )
         );
         let upheld = call!(
             Method::POST,
             path,
             "supplier2@vbp.demo",
-            Some(json!({"lot_id": second, "grounds": "同价时应按产能排序 / at equal prices the larger capacity should rank first"}))
+            Some(
+                json!({"lot_id": second, "grounds": "同价时应按产能排序 / at equal prices the larger capacity should rank first"})
+            )
         );
         call!(
             Method::POST,
             format!("/api/v1/complaints/{}/actions", complaint(&upheld)),
             "officer@vbp.demo",
-            Some(json!({"action": "uphold", "answer": "投诉成立：平价排序规则适用有误，将重新评审 / upheld: the tie-break was applied wrongly; the lot will be re-evaluated"}))
+            Some(
+                json!({"action": "uphold", "answer": "投诉成立：平价排序规则适用有误，将重新评审 / upheld: the tie-break was applied wrongly; the lot will be re-evaluated"})
+            )
         );
         // evidence for the open complaint, stored with its SHA-256
         let req = test::TestRequest::post()
@@ -814,9 +839,14 @@ pub async fn load(settings: Settings) -> Result<String, BoxError> {
                 "/api/v1/complaints/{}/attachments?file_name=certificate-notice.txt",
                 complaint(&submitted)
             ))
-            .insert_header(("authorization", format!("Bearer {}", token("supplier@vbp.demo")?)))
+            .insert_header((
+                "authorization",
+                format!("Bearer {}", token("supplier@vbp.demo")?),
+            ))
             .insert_header(("content-type", "text/plain; charset=utf-8"))
-            .set_payload("一致性评价证明文件有效期至 2026-06-30 / certificate valid until 2026-06-30\n")
+            .set_payload(
+                "一致性评价证明文件有效期至 2026-06-30 / certificate valid until 2026-06-30\n",
+            )
             .to_request();
         let res = test::call_service(&app, req).await;
         if !res.status().is_success() {

@@ -24,7 +24,10 @@ use crate::{
         auth::{AuthUser, OrgKind, Role},
         db::{
             china_date, clock,
-            schema::{bids, complaint_attachments as att, complaints, contracts, lots, organisations, rounds},
+            schema::{
+                bids, complaint_attachments as att, complaints, contracts, lots, organisations,
+                rounds,
+            },
         },
         error::ApiError,
         mail::mail_orgs,
@@ -279,7 +282,10 @@ pub async fn list(
             q
         }};
     }
-    let total: i64 = filtered!(complaints::table).count().get_result(conn).await?;
+    let total: i64 = filtered!(complaints::table)
+        .count()
+        .get_result(conn)
+        .await?;
     let rows: Vec<Row> = filtered!(complaint_rows!())
         .order((complaints::submitted_at.desc(), complaints::id))
         .limit(limit)
@@ -347,7 +353,10 @@ pub async fn submit(
     }
     let now = clock(conn).await?;
     let rules = rules_of(&round)?;
-    let published = round.awarded_at.map(|t| core_date(china_date(t))).transpose()?;
+    let published = round
+        .awarded_at
+        .map(|t| core_date(china_date(t)))
+        .transpose()?;
     complaint::may_object(
         published,
         rules.oversight.objection_days,
@@ -569,14 +578,32 @@ pub async fn act(
         orgs.extend(parties.iter().map(|p| p.0));
         orgs.sort_unstable();
         orgs.dedup();
-        tell(conn, settings, &orgs, &dto, "中选结果复核：合同暂停", "Contracts suspended pending review").await?;
+        tell(
+            conn,
+            settings,
+            &orgs,
+            &dto,
+            "中选结果复核：合同暂停",
+            "Contracts suspended pending review",
+        )
+        .await?;
     }
     if by_supplier {
         let to = offices(conn).await?;
-        tell(conn, settings, &to, &dto, "质疑投诉已撤回", "A complaint was withdrawn").await?;
+        tell(
+            conn,
+            settings,
+            &to,
+            &dto,
+            "质疑投诉已撤回",
+            "A complaint was withdrawn",
+        )
+        .await?;
     } else {
         let (zh, en) = match to {
-            ComplaintStatus::UnderReview => ("您的质疑投诉已受理", "Your complaint is under review"),
+            ComplaintStatus::UnderReview => {
+                ("您的质疑投诉已受理", "Your complaint is under review")
+            }
             ComplaintStatus::Upheld => ("您的质疑投诉成立", "Your complaint was upheld"),
             _ => ("您的质疑投诉不成立", "Your complaint was dismissed"),
         };

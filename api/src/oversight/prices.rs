@@ -130,7 +130,11 @@ pub async fn index(conn: &mut AsyncPgConnection, generic: &str) -> Result<PriceI
         };
         let evaluation = published(conn, &round).await?;
         let public = results(&round, &evaluation);
-        for lot in public.lots.into_iter().filter(|l| l.generic_name == generic) {
+        for lot in public
+            .lots
+            .into_iter()
+            .filter(|l| l.generic_name == generic)
+        {
             let ucp_of = |supplier: Uuid| {
                 lot.winners
                     .iter()
@@ -285,7 +289,10 @@ pub struct PriceMonitor {
 }
 
 /// Paid prices, the published points and the alerts of one generic.
-pub async fn monitor(conn: &mut AsyncPgConnection, generic: &str) -> Result<PriceMonitor, ApiError> {
+pub async fn monitor(
+    conn: &mut AsyncPgConnection,
+    generic: &str,
+) -> Result<PriceMonitor, ApiError> {
     let index = index(conn, generic).await?;
     let paid: Vec<PaidPrice> = diesel::sql_query(
         "SELECT c.id AS contract_id, c.round_id, c.lot_id, c.province, s.name AS supplier_name,

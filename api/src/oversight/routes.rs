@@ -78,7 +78,10 @@ pub async fn warnings(
     if let Some(p) = &asked
         && (p.len() != 6 || !p.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(ApiError::invalid("province", "must be a six-digit province code"));
+        return Err(ApiError::invalid(
+            "province",
+            "must be a six-digit province code",
+        ));
     }
     let province = if user.role == Role::ProvincialBuyer {
         let own = user.province.clone().unwrap_or_default();
@@ -92,7 +95,9 @@ pub async fn warnings(
         asked
     };
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(supply::list(&mut conn, province.as_deref()).await?))
+    Ok(web::Json(
+        supply::list(&mut conn, province.as_deref()).await?,
+    ))
 }
 
 /// Run the supply scan now (it also runs daily at 00:10 China time): confirmed orders not
@@ -129,9 +134,9 @@ pub async fn supply_scan(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GenericQuery {
-    /// The generic name, exactly as in the catalog (1 to 200 characters).
+    /// The generic name, exactly as in the catalog (1 to 200 characters; required).
     #[param(max_length = 200)]
-    pub generic_name: String,
+    pub generic_name: Option<String>,
 }
 
 fn generic_name(s: &str) -> Result<&str, ApiError> {
@@ -165,8 +170,8 @@ pub async fn monitor_prices(
     query: web::Query<GenericQuery>,
 ) -> Result<web::Json<PriceMonitor>, ApiError> {
     user.require(PRICE_READERS)?;
-    let q = query.into_inner();
-    let generic = generic_name(&q.generic_name)?;
+    let name = query.into_inner().generic_name.unwrap_or_default();
+    let generic = generic_name(&name)?;
     let mut conn = state.pool.get().await?;
     Ok(web::Json(prices::monitor(&mut conn, generic).await?))
 }
@@ -304,7 +309,11 @@ pub async fn list_complaints(
 ) -> Result<web::Json<Page<ComplaintDto>>, ApiError> {
     user.require(COMPLAINT_READERS)?;
     let q = query.into_inner();
-    let status = q.status.as_deref().map(complaints::parse_status).transpose()?;
+    let status = q
+        .status
+        .as_deref()
+        .map(complaints::parse_status)
+        .transpose()?;
     let (page, per_page, limit, offset) = paging.into_inner().resolve()?;
     let mut conn = state.pool.get().await?;
     let (items, total) =
@@ -375,9 +384,9 @@ pub async fn act_on_complaint(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AttachmentQuery {
-    /// The file's name (1 to 200 characters).
+    /// The file's name (1 to 200 characters; required).
     #[param(max_length = 200)]
-    pub file_name: String,
+    pub file_name: Option<String>,
 }
 
 /// Attach evidence to an open complaint of the supplier's (the raw file as the body, its
@@ -408,8 +417,8 @@ pub async fn attach(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Supplier])?;
-    let q = query.into_inner();
-    let file_name = q.file_name.trim();
+    let name = query.into_inner().file_name.unwrap_or_default();
+    let file_name = name.trim();
     if file_name.is_empty() || file_name.contains(['/', '\\', '\0']) {
         return Err(ApiError::invalid(
             "file_name",
@@ -446,7 +455,8 @@ pub async fn attach(
     }
     let mut content = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
         if content.len() + chunk.len() > complaints::MAX_ATTACHMENT {
             return Err(too_large());
         }

@@ -202,11 +202,9 @@ pub struct Notices<'a> {
 
 /// China's day by the database's clock.
 pub async fn today(conn: &mut AsyncPgConnection) -> Result<NaiveDate, ApiError> {
-    Ok(
-        diesel::select(diesel::dsl::sql::<Date>("china_today()"))
-            .get_result(conn)
-            .await?,
-    )
+    Ok(diesel::select(diesel::dsl::sql::<Date>("china_today()"))
+        .get_result(conn)
+        .await?)
 }
 
 #[derive(QueryableByName)]

@@ -73,6 +73,8 @@ const LAYOUT: &[(&str, Place)] = &[
     ("revival_offers", Local),
     ("statement_confirmations", Local),
     ("bank_references", Local),
+    ("complaints", Local),
+    ("complaint_attachments", Local),
     // distributed by province: everything after the award, which grows without bound
     ("quotas", Distributed),
     ("orders", Distributed),
@@ -92,6 +94,8 @@ const LAYOUT: &[(&str, Place)] = &[
     ("payments", Distributed),
     ("overdue_lines", Distributed),
     ("line_disputes", Distributed),
+    ("supply_problems", Distributed),
+    ("supply_warnings", Distributed),
 ];
 
 #[derive(QueryableByName)]

@@ -50,11 +50,32 @@ async fn world() -> World {
         .lot(&code(2, 1))
         .demand("buyer@vbp.demo", [30_000, 20_000])
         .demand("buyer2@vbp.demo", [50_000, 40_000])
-        .bid(&sup[0].token, 0, &code(1, 1), "0.5000", 1_000_000, &["110000"])
-        .bid(&sup[1].token, 0, &code(1, 2), "0.5500", 1_000_000, &["310000"])
+        .bid(
+            &sup[0].token,
+            0,
+            &code(1, 1),
+            "0.5000",
+            1_000_000,
+            &["110000"],
+        )
+        .bid(
+            &sup[1].token,
+            0,
+            &code(1, 2),
+            "0.5500",
+            1_000_000,
+            &["310000"],
+        )
         .bid(&sup[2].token, 0, &code(1, 3), "0.6000", 1_000_000, &[])
         .bid(&sup[3].token, 0, &code(1, 4), LOSING_PRICE, 1_000_000, &[])
-        .bid(&sup[0].token, 1, &code(2, 1), "1.2000", 1_000_000, &["110000"])
+        .bid(
+            &sup[0].token,
+            1,
+            &code(2, 1),
+            "1.2000",
+            1_000_000,
+            &["110000"],
+        )
         .bid(&sup[1].token, 1, &code(2, 2), "1.2500", 1_000_000, &[])
         .bid(&sup[2].token, 1, &code(2, 3), "1.3000", 1_000_000, &[])
         .awarded()
@@ -188,7 +209,10 @@ async fn a_refused_order_and_an_unshipped_confirmed_order_each_raise_a_supply_pr
     // the contracts of the generic in the province and their backups, for the next step
     let option = &warning["contracts"][0];
     assert_eq!(option["contract_id"], c["id"]);
-    assert_eq!(option["backup_supplier_org_id"], c["backup"]["supplier_org_id"]);
+    assert_eq!(
+        option["backup_supplier_org_id"],
+        c["backup"]["supplier_org_id"]
+    );
     assert!(option["backup_supplier_org_id"].is_string(), "{option}");
 
     // a confirmed order not shipped: a problem once its round's term (7 days) is over,
@@ -210,7 +234,8 @@ async fn a_refused_order_and_an_unshipped_confirmed_order_each_raise_a_supply_pr
     )
     .await
     .expect(200);
-    let set_back = "UPDATE orders SET decided_at = now() - make_interval(days => $2) WHERE id = $1::uuid";
+    let set_back =
+        "UPDATE orders SET decided_at = now() - make_interval(days => $2) WHERE id = $1::uuid";
     w.sql(set_back, &id(&waiting), 6).await;
     assert_eq!(w.scan().await["recorded"], 0, "within its term");
     w.sql(set_back, &id(&waiting), 8).await;
@@ -256,7 +281,13 @@ async fn the_warning_level_crosses_its_threshold_at_the_right_count_and_falls_ba
     let app = &w.app;
     let (c, _) = w.beijing(0).await;
     // 30 days; watch from 1, warning from 3, alarm from 5
-    let hospitals = ["hospital", "hospital3", "hospital4", "hospital", "hospital3"];
+    let hospitals = [
+        "hospital",
+        "hospital3",
+        "hospital4",
+        "hospital",
+        "hospital3",
+    ];
     let expected = ["watch", "watch", "warning", "warning", "alarm"];
     for (n, (h, level)) in hospitals.iter().zip(expected).enumerate() {
         w.report(h, &c).await;
@@ -316,7 +347,10 @@ async fn the_warning_level_crosses_its_threshold_at_the_right_count_and_falls_ba
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(
-        actions.iter().filter(|a| **a == "supply_warning.rise").count(),
+        actions
+            .iter()
+            .filter(|a| **a == "supply_warning.rise")
+            .count(),
         3,
         "{actions:?}"
     );
@@ -355,7 +389,8 @@ async fn a_complaint_after_its_window_is_refused() {
     .await
     .expect_code(422, "validation");
     // the window (7 days unless the round says otherwise) runs through the 7th day
-    let award_back = "UPDATE rounds SET awarded_at = awarded_at - make_interval(days => $2) WHERE id = $1::uuid";
+    let award_back =
+        "UPDATE rounds SET awarded_at = awarded_at - make_interval(days => $2) WHERE id = $1::uuid";
     w.sql(award_back, &w.round, 7).await;
     app.post(&path, &w.sup[0].token, body(&w.lots[1]))
         .await
@@ -416,7 +451,10 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
         (res.status().as_u16(), (), body)
     };
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["sha256"], hex::encode(Sha256::digest(evidence.as_bytes())));
+    assert_eq!(
+        body["sha256"],
+        hex::encode(Sha256::digest(evidence.as_bytes()))
+    );
     assert_eq!(body["size"], evidence.len());
     let file = format!("/api/v1/complaints/{cid}/attachments/{}", id(&body));
     let (status, _, text) = app.get_text(&file, &w.officer).await;
@@ -466,7 +504,12 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
             .clone()
     };
     assert_eq!(lot(0)["status"], "active");
-    assert!(lot(0)["statusDetails"].as_str().unwrap().contains("under review"));
+    assert!(
+        lot(0)["statusDetails"]
+            .as_str()
+            .unwrap()
+            .contains("under review")
+    );
     assert_eq!(lot(1)["status"], "complete");
     for a in award["awards"].as_array().unwrap() {
         let under = a["relatedLots"][0] == w.lots[0].as_str();
@@ -502,7 +545,10 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
     // exactly lot A's contracts, in every province, are suspended; lot B's as they were
     let a_after = w.contracts(0).await;
     assert_eq!(a_after.len(), a_before);
-    assert!(a_after.iter().all(|c| c["status"] == "suspended"), "{a_after:?}");
+    assert!(
+        a_after.iter().all(|c| c["status"] == "suspended"),
+        "{a_after:?}"
+    );
     assert_eq!(upheld["suspended_contracts"], a_before);
     assert_eq!(w.contracts(1).await, b_before);
     assert!(b_before.iter().all(|c| c["status"] == "active"));
@@ -525,9 +571,13 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
     .await
     .expect(201);
     // a decided complaint is final, takes no attachment, and every step is in the log
-    app.post(&act, &w.officer, json!({"action": "dismiss", "answer": "x"}))
-        .await
-        .expect_code(409, "complaint_transition");
+    app.post(
+        &act,
+        &w.officer,
+        json!({"action": "dismiss", "answer": "x"}),
+    )
+    .await
+    .expect_code(409, "complaint_transition");
     app.post(&act, supplier, json!({"action": "withdraw"}))
         .await
         .expect_code(409, "complaint_transition");
@@ -592,7 +642,12 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["province"].as_str().unwrap(), p["unit_price"].as_str().unwrap()))
+        .map(|p| {
+            (
+                p["province"].as_str().unwrap(),
+                p["unit_price"].as_str().unwrap(),
+            )
+        })
         .collect();
     supplying.sort_unstable();
     assert_eq!(supplying, [("110000", "0.5000"), ("310000", "0.5500")]);
@@ -603,7 +658,13 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
         .await
         .unwrap();
     let status = res.status().as_u16();
-    let content_type = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let csv = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/csv"), "{content_type}");
@@ -613,7 +674,10 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
     // bidder appear nowhere, in JSON or CSV
     let loser = tests::supplier_name(4);
     for text in [json_body.to_string(), csv] {
-        assert!(!text.contains(LOSING_PRICE) && !text.contains("0.913"), "{text}");
+        assert!(
+            !text.contains(LOSING_PRICE) && !text.contains("0.913"),
+            "{text}"
+        );
         assert!(!text.contains(&loser), "{text}");
     }
     // unknown generic, bad format
@@ -626,7 +690,10 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
     // the officers' view: the same points, nothing paid yet, no alert
     let monitor = app
         .get(
-            &format!("/api/v1/monitoring/prices?generic_name={}", urlencode(GENERIC_A)),
+            &format!(
+                "/api/v1/monitoring/prices?generic_name={}",
+                urlencode(GENERIC_A)
+            ),
             &w.officer,
         )
         .await
@@ -666,7 +733,10 @@ async fn the_demo_shows_a_warning_a_price_history_and_a_complaint_in_each_state(
         .iter()
         .map(|w| w["level"].as_str().unwrap())
         .collect();
-    assert!(levels.contains(&"alarm") && levels.contains(&"warning"), "{levels:?}");
+    assert!(
+        levels.contains(&"alarm") && levels.contains(&"warning"),
+        "{levels:?}"
+    );
     let generics = app
         .request("GET", "/api/v1/price-index", None, None)
         .await
@@ -692,7 +762,13 @@ async fn the_demo_shows_a_warning_a_price_history_and_a_complaint_in_each_state(
     let points = monitor["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     // the previous cycle first, at higher prices
-    let ucp = |p: &Value| p["lowest_winning_ucp"].as_str().unwrap().parse::<f64>().unwrap();
+    let ucp = |p: &Value| {
+        p["lowest_winning_ucp"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
     assert!(ucp(&points[0]) > ucp(&points[1]), "{points:?}");
     assert!(!monitor["paid"].as_array().unwrap().is_empty());
     let complaints = app
@@ -709,6 +785,12 @@ async fn the_demo_shows_a_warning_a_price_history_and_a_complaint_in_each_state(
     states.sort_unstable();
     assert_eq!(
         states,
-        ["dismissed", "submitted", "under_review", "upheld", "withdrawn"]
+        [
+            "dismissed",
+            "submitted",
+            "under_review",
+            "upheld",
+            "withdrawn"
+        ]
     );
 }

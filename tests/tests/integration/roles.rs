@@ -1305,6 +1305,115 @@ async fn check_scope(w: &World, key: &str) -> bool {
                 .await);
             assert!(still.iter().any(|d| d["id"] == id));
         }
+        "GET /api/v1/monitoring/warnings" => {
+            // a centre sees its own province's warnings and may not ask for another's
+            for (who, province) in [("buyer", "110000"), ("buyer2", "310000")] {
+                let list = w.get("/api/v1/monitoring/warnings", who).await;
+                let warnings = arr(&list["warnings"]);
+                assert!(!warnings.is_empty(), "the demo has warnings in {province}");
+                assert!(warnings.iter().all(|x| x["province"] == province));
+            }
+            app.get("/api/v1/monitoring/warnings?province=310000", w.t("buyer"))
+                .await
+                .expect_problem(403);
+            let all = w.get("/api/v1/monitoring/warnings", "officer").await;
+            assert!(arr(&all["by_province"]).len() >= 2);
+        }
+        "POST /api/v1/rounds/{id}/complaints" => {
+            // a complaint is the caller's own organisation's
+            let awarded = &w.rounds["awarded"];
+            let results = w
+                .get(&format!("/api/v1/rounds/{awarded}/results"), "officer")
+                .await;
+            let lot = results["lots"][2]["lot_id"].clone();
+            let made = app
+                .post(
+                    &format!("/api/v1/rounds/{awarded}/complaints"),
+                    w.t("supplier"),
+                    json!({"lot_id": lot, "grounds": "x"}),
+                )
+                .await
+                .expect(201)
+                .body;
+            assert_eq!(made["supplier_org_id"], w.orgs["supplier"]);
+        }
+        "GET /api/v1/complaints" | "GET /api/v1/complaints/{id}" => {
+            // a supplier sees its own complaints only; another's is not found
+            let all = items(&w.get("/api/v1/complaints?per_page=50", "officer").await);
+            for who in ["supplier", "supplier2"] {
+                let own = items(&w.get("/api/v1/complaints?per_page=50", who).await);
+                assert!(!own.is_empty());
+                assert!(own.iter().all(|c| c["supplier_org_id"] == w.orgs[who]));
+                assert_eq!(
+                    own.len(),
+                    all.iter()
+                        .filter(|c| c["supplier_org_id"] == w.orgs[who])
+                        .count()
+                );
+            }
+            let theirs = all
+                .iter()
+                .find(|c| c["supplier_org_id"] == w.orgs["supplier2"])
+                .unwrap();
+            app.get(
+                &format!("/api/v1/complaints/{}", theirs["id"].as_str().unwrap()),
+                w.t("supplier"),
+            )
+            .await
+            .expect_problem(404);
+        }
+        "POST /api/v1/complaints/{id}/actions" => {
+            // a supplier withdraws only its own complaint
+            let all = items(&w.get("/api/v1/complaints?per_page=50", "officer").await);
+            let theirs = all
+                .iter()
+                .find(|c| {
+                    c["supplier_org_id"] == w.orgs["supplier2"] && c["status"] == "under_review"
+                })
+                .unwrap();
+            let path = format!("/api/v1/complaints/{}", theirs["id"].as_str().unwrap());
+            app.post(
+                &format!("{path}/actions"),
+                w.t("supplier"),
+                json!({"action": "withdraw"}),
+            )
+            .await
+            .expect_problem(404);
+            assert_eq!(w.get(&path, "officer").await["status"], "under_review");
+        }
+        "POST /api/v1/complaints/{id}/attachments"
+        | "GET /api/v1/complaints/{id}/attachments/{attachment_id}" => {
+            // evidence is its supplier's (and the officers'): another supplier can neither
+            // read nor add to it
+            let all = items(&w.get("/api/v1/complaints?per_page=50", "officer").await);
+            let with_file = all
+                .iter()
+                .find(|c| !arr(&c["attachments"]).is_empty())
+                .unwrap();
+            let other = if with_file["supplier_org_id"] == w.orgs["supplier"] {
+                "supplier2"
+            } else {
+                "supplier"
+            };
+            let cid = with_file["id"].as_str().unwrap();
+            let file = format!(
+                "/api/v1/complaints/{cid}/attachments/{}",
+                with_file["attachments"][0]["id"].as_str().unwrap()
+            );
+            assert_eq!(app.get_text(&file, w.t(other)).await.0, 404);
+            assert_eq!(app.get_text(&file, w.t("officer")).await.0, 200);
+            let status = app
+                .post_bytes(
+                    &format!("/api/v1/complaints/{cid}/attachments?file_name=x.txt"),
+                    Some(w.t(other)),
+                    "text/plain",
+                    "x",
+                )
+                .await
+                .status
+                .as_u16();
+            assert_eq!(status, 404);
+        }
         "GET /api/v1/settlements/retained-savings" => {
             let awarded = &w.rounds["awarded"];
             let path = format!("/api/v1/settlements/retained-savings?round_id={awarded}");

@@ -211,8 +211,8 @@ function Alerts({ monitor }: { monitor: Monitor }) {
       title={t('oversight.alert.title')}
       data-testid="price-alerts"
       data-alerts={monitor.alerts.length}
-      extra={<Typography.Text type="secondary">{t('oversight.alert.rule', { max: pct(monitor.max_ceiling_rise) })}</Typography.Text>}
     >
+      <Typography.Paragraph type="secondary">{t('oversight.alert.rule', { max: pct(monitor.max_ceiling_rise) })}</Typography.Paragraph>
       {monitor.alerts.length === 0 ? (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('oversight.alert.none')} />
       ) : (
