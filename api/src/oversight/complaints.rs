@@ -188,7 +188,17 @@ macro_rules! complaint_rows {
 
 async fn dtos(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<ComplaintDto>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let files: Vec<(Uuid, Uuid, String, String, i32, String, DateTime<Utc>)> = att::table
+    #[derive(Queryable)]
+    struct File {
+        complaint_id: Uuid,
+        id: Uuid,
+        file_name: String,
+        content_type: String,
+        size: i32,
+        sha256: String,
+        uploaded_at: DateTime<Utc>,
+    }
+    let files: Vec<File> = att::table
         .filter(att::complaint_id.eq_any(&ids))
         .order(att::uploaded_at)
         .select((
@@ -207,14 +217,14 @@ async fn dtos(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<Compla
         .map(|r| ComplaintDto {
             attachments: files
                 .iter()
-                .filter(|f| f.0 == r.id)
+                .filter(|f| f.complaint_id == r.id)
                 .map(|f| AttachmentDto {
-                    id: f.1,
-                    file_name: f.2.clone(),
-                    content_type: f.3.clone(),
-                    size: f.4,
-                    sha256: f.5.clone(),
-                    uploaded_at: f.6,
+                    id: f.id,
+                    file_name: f.file_name.clone(),
+                    content_type: f.content_type.clone(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                    uploaded_at: f.uploaded_at,
                 })
                 .collect(),
             id: r.id,
