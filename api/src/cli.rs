@@ -267,10 +267,16 @@ async fn serve() -> Result<ExitCode, BoxError> {
         crate::job_registry(),
     )?;
     actix_web::rt::spawn(worker.run());
-    if let Err(e) = crate::settlement::jobs::schedule(&state.pool, &state.settings.jobs).await {
+    if let Err(e) = crate::settlement::jobs::OVERDUE_SCAN
+        .schedule(&state.pool, &state.settings.jobs)
+        .await
+    {
         tracing::warn!(error = %e, "could not schedule today's overdue scan; it runs when the next server starts");
     }
-    if let Err(e) = crate::oversight::jobs::schedule(&state.pool, &state.settings.jobs).await {
+    if let Err(e) = crate::oversight::jobs::SUPPLY_SCAN
+        .schedule(&state.pool, &state.settings.jobs)
+        .await
+    {
         tracing::warn!(error = %e, "could not schedule today's supply scan; it runs when the next server starts");
     }
     let server = HttpServer::new({

@@ -116,7 +116,6 @@ const zh = {
   // oversight: complaints against results
   'err.lot_not_in_round': '所选品种不属于该采购批次',
   'err.complaint_not_bidder': '只有对该品种投过标的企业才能对其中选结果提出质疑',
-  'err.result_not_published': '该批次中选结果尚未公布，暂不能提出质疑',
   'err.objection_window_closed': '质疑期限已过，不能再提出质疑',
   'err.complaint_open': '您对该品种的质疑尚未办结：可补充材料，或先撤回再重新提出',
   'err.complaint_refused': '不能提出此质疑',
@@ -230,7 +229,6 @@ const en: Record<keyof typeof zh, string> = {
   'err.statement_confirmed': "This month's statement is confirmed already",
   'err.lot_not_in_round': "That lot is not one of the round's",
   'err.complaint_not_bidder': 'Only a supplier that bid on the lot may object to its result',
-  'err.result_not_published': "The round's result is not published yet: there is nothing to object to",
   'err.objection_window_closed': 'The objection window has closed',
   'err.complaint_open': 'Your complaint on this lot is still open: add to it, or withdraw it first',
   'err.complaint_refused': 'This complaint cannot be made',

@@ -316,7 +316,7 @@ fn bounded_text(field: &str, value: &str) -> Result<String, ApiError> {
 fn window_error(e: ComplaintError) -> ApiError {
     match e {
         ComplaintError::NotPublished => ApiError::rule(
-            "result_not_published",
+            "results_not_published",
             "the round's result is not published: there is nothing to object to yet",
         ),
         ComplaintError::WindowClosed { deadline } => ApiError::rule(

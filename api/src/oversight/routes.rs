@@ -25,6 +25,11 @@ use crate::platform::{
     page::{Page, Pagination},
 };
 
+/// A file's raw bytes (an attachment's body, up or down).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct RawFile(pub Vec<u8>);
+
 const WATCHERS: &[Role] = &[
     Role::ProvincialBuyer,
     Role::ProcurementOfficer,
@@ -144,6 +149,13 @@ fn generic_name(s: &str) -> Result<&str, ApiError> {
     if s.is_empty() {
         return Err(ApiError::invalid("generic_name", "must not be empty"));
     }
+    // a %-escape that is not UTF-8 decodes to U+FFFD: no catalog name holds it
+    if s.contains(['\u{FFFD}']) || s.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "generic_name",
+            "must be text (valid UTF-8, no control characters)",
+        ));
+    }
     input::bounded("generic_name", s, MAX_NAME)?;
     Ok(s)
 }
@@ -201,14 +213,14 @@ pub struct IndexQuery {
 
 /// The public price index of one generic: from the published results of every awarded
 /// round with a lot of it, the ceiling, the previous price and each province's winning
-/// price and UCP. No bid that did not win, no hospital's purchase. JSON or CSV.
+/// price and UCP. No bid that did not win, no hospital's purchase. JSON or CSV. A name
+/// without a published result has no points.
 #[utoipa::path(
     tag = "oversight",
     extensions(("x-scope" = json!("public"))),
     params(("generic_name" = String, Path, description = "The generic name, exactly as in the catalog"), IndexQuery),
     responses(
         (status = 200, description = "The index (`format=csv`: the same as CSV, one row per round, lot and province)", body = PriceIndex),
-        (status = 404, description = "No published result for that generic", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown format, or a name over 200 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -227,11 +239,6 @@ pub async fn price_index(
     };
     let mut conn = state.pool.get().await?;
     let index = prices::index(&mut conn, generic).await?;
-    if index.points.is_empty() {
-        return Err(ApiError::not_found(format!(
-            "no published result for {generic}"
-        )));
-    }
     Ok(if csv {
         HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -259,7 +266,7 @@ pub async fn price_index(
         (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such round", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Your complaint on the lot is still open (complaint_open)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid grounds, not the round's lot, not a bidder on it, not published, or after the window (lot_not_in_round, complaint_not_bidder, result_not_published, objection_window_closed)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid grounds, not the round's lot, not a bidder on it, not published, or after the window (lot_not_in_round, complaint_not_bidder, results_not_published, objection_window_closed)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/rounds/{id}/complaints")]
@@ -397,7 +404,7 @@ pub struct AttachmentQuery {
     security(("bearer" = ["supplier"])),
     extensions(("x-scope" = json!("own_org"))),
     params(("id" = Uuid, Path, description = "Complaint id"), AttachmentQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    request_body(content = RawFile, content_type = "application/octet-stream", description = "The file (its type as Content-Type)"),
     responses(
         (status = 201, description = "Stored", body = AttachmentDto),
         (status = 403, description = "Only suppliers", body = Problem, content_type = "application/problem+json"),
@@ -486,7 +493,7 @@ pub async fn attach(
         ("attachment_id" = Uuid, Path, description = "Attachment id"),
     ),
     responses(
-        (status = 200, description = "The file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its stored Content-Type", body = RawFile, content_type = "application/octet-stream"),
         (status = 403, description = "Role not admitted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such attachment (or another supplier's)", body = Problem, content_type = "application/problem+json"),
     )

@@ -35,6 +35,7 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
         "evaluated",
         "awarded",
         "cancelled",
+        "completed",
     ] {
         assert_eq!(by_status.get(status), Some(&1), "{status}: {by_status:?}");
     }
@@ -111,7 +112,7 @@ async fn demo_loads_one_round_in_each_state_and_is_idempotent() {
     let mut conn = app.db.connect().await;
     tests::api::demo::load(&mut conn, None).await.unwrap();
     let total = app.get("/api/v1/rounds", &officer).await.expect(200).body["total"].clone();
-    assert_eq!(total, 8);
+    assert_eq!(total, 9);
     assert!(tests::seal_all(&mut conn).await > 0);
     assert!(
         tests::api::platform::audit::verify(&mut conn)

@@ -680,10 +680,13 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
         );
         assert!(!text.contains(&loser), "{text}");
     }
-    // unknown generic, bad format
-    app.request("GET", "/api/v1/price-index/%E6%97%A0", None, None)
+    // a generic without a published result has no points; a bad format is refused
+    let none = app
+        .request("GET", "/api/v1/price-index/%E6%97%A0", None, None)
         .await
-        .expect_problem(404);
+        .expect(200)
+        .body;
+    assert_eq!(none["points"], json!([]));
     app.request("GET", &format!("{path}?format=xml"), None, None)
         .await
         .expect_code(422, "validation");

@@ -636,7 +636,7 @@ function NewComplaint({ rounds, onClose, onCreated }: { rounds: Round[]; onClose
       onClose={onClose}
       intro={<Typography.Paragraph type="secondary">{t('oversight.complaint.newIntro')}</Typography.Paragraph>}
       codeFields={{
-        result_not_published: 'round_id',
+        results_not_published: 'round_id',
         results_not_published: 'round_id',
         objection_window_closed: 'round_id',
         lot_not_in_round: 'lot_id',

@@ -118,30 +118,64 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Queues the daily job `kind` (payload `{}`) of China's day `offset` days from today, at
-/// `at` China time of that day (now when that is past). The dedupe key is the kind and the
-/// day, so however many servers queue it, one run per day is queued.
-pub async fn enqueue_daily(
-    conn: &mut AsyncPgConnection,
-    kind: &str,
-    max_attempts: i32,
-    offset: i64,
-    at: chrono::NaiveTime,
-) -> QueryResult<()> {
-    use crate::platform::db::{china_date, clock};
-    let now = clock(conn).await?;
-    let day = china_date(now) + chrono::Duration::days(offset);
-    let when = day.and_time(at).and_utc() - chrono::Duration::hours(8);
-    enqueue(
-        conn,
-        kind,
-        &serde_json::json!({}),
-        max_attempts,
-        Some(&format!("{kind}:{day}")),
-        Some(when.max(now)),
-    )
-    .await?;
-    Ok(())
+/// A job that runs once a day at a China time (payload `{}`): `vbp serve` queues today's
+/// run at start-up and each run queues the next day's before its work. The dedupe key is
+/// the kind and the day, so however many servers queue it, one run per day is queued.
+#[derive(Debug, Clone, Copy)]
+pub struct Daily {
+    pub kind: &'static str,
+    /// China time of day.
+    pub hour: u32,
+    pub minute: u32,
+}
+
+impl Daily {
+    /// Queues the run of China's day `offset` days from today (now when its time is past).
+    pub async fn queue(
+        &self,
+        conn: &mut AsyncPgConnection,
+        settings: &crate::platform::settings::JobSettings,
+        offset: i64,
+    ) -> QueryResult<()> {
+        use crate::platform::db::{china_date, clock};
+        let now = clock(conn).await?;
+        let day = china_date(now) + chrono::Duration::days(offset);
+        let at = chrono::NaiveTime::from_hms_opt(self.hour, self.minute, 0).unwrap_or_default();
+        let when = day.and_time(at).and_utc() - chrono::Duration::hours(8);
+        enqueue(
+            conn,
+            self.kind,
+            &serde_json::json!({}),
+            settings.max_attempts,
+            Some(&format!("{}:{day}", self.kind)),
+            Some(when.max(now)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Queues today's run (at start-up).
+    pub async fn schedule(
+        &self,
+        pool: &Pool,
+        settings: &crate::platform::settings::JobSettings,
+    ) -> Result<(), crate::platform::error::ApiError> {
+        let mut conn = pool.get().await?;
+        self.queue(&mut conn, settings, 0).await?;
+        Ok(())
+    }
+
+    /// For the run's handler: a connection, with tomorrow's run queued first in its own
+    /// statement (a run that fails for good does not end the daily chain).
+    pub async fn next(&self, worker: &Worker) -> Result<crate::platform::db::PooledConn, JobError> {
+        let mut conn = worker
+            .pool
+            .get()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        self.queue(&mut conn, &worker.jobs, 1).await?;
+        Ok(conn)
+    }
 }
 
 /// Adds a job, due at `run_at` (now when `None`); call inside the transaction of the

@@ -292,6 +292,8 @@ mod tests {
             "headline_zh": "订单已确认", "headline_en": "Your order was confirmed", "order_id": "o",
             "hospital": "h", "supplier": "s", "status": "confirmed", "amount": "1.00", "lines": 1,
             "reference": "BANK-1", "detail": "payment order p",
+            "subject_zh": "沙格列汀片", "subject_en": "saxagliptin", "detail_zh": "d", "detail_en": "d",
+            "link": "/oversight/warnings",
         });
         for (name, ..) in TEMPLATES {
             let mail = render(name, "e@x.cn", &ctx).unwrap();
