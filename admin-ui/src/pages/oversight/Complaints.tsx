@@ -637,7 +637,6 @@ function NewComplaint({ rounds, onClose, onCreated }: { rounds: Round[]; onClose
       intro={<Typography.Paragraph type="secondary">{t('oversight.complaint.newIntro')}</Typography.Paragraph>}
       codeFields={{
         results_not_published: 'round_id',
-        results_not_published: 'round_id',
         objection_window_closed: 'round_id',
         lot_not_in_round: 'lot_id',
         complaint_not_bidder: 'lot_id',
