@@ -102,6 +102,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(oversight::list_complaints)
                 .service(oversight::get_complaint)
                 .service(oversight::act_on_complaint)
+                .service(oversight::resume_contracts)
                 .service(oversight::attach)
                 .service(oversight::download)
                 .service(settlement::get_settings)

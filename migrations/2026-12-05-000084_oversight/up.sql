@@ -72,9 +72,16 @@ CREATE TABLE complaints (
     reviewed_at         TIMESTAMPTZ,
     closed_by           UUID REFERENCES users (id),
     closed_at           TIMESTAMPTZ,
+    -- the suspension lifted once the review is done (the result stands or is corrected)
+    resumed_by          UUID REFERENCES users (id),
+    resumed_at          TIMESTAMPTZ,
+    resume_note         TEXT CHECK (char_length(btrim(resume_note)) BETWEEN 1 AND 5000),
     CONSTRAINT complaints_answered CHECK ((status IN ('upheld', 'dismissed')) = (answer IS NOT NULL)),
     CONSTRAINT complaints_closed
-        CHECK ((status IN ('submitted', 'under_review')) = (closed_at IS NULL AND closed_by IS NULL))
+        CHECK ((status IN ('submitted', 'under_review')) = (closed_at IS NULL AND closed_by IS NULL)),
+    CONSTRAINT complaints_resumed CHECK (
+        (resumed_at IS NULL) = (resumed_by IS NULL) AND (resumed_at IS NULL) = (resume_note IS NULL)
+        AND (resumed_at IS NULL OR (status = 'upheld' AND suspended_contracts > 0)))
 );
 CREATE INDEX complaints_round_idx ON complaints (round_id, lot_id);
 CREATE INDEX complaints_supplier_idx ON complaints (supplier_org_id, submitted_at DESC);

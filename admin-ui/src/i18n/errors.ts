@@ -122,6 +122,8 @@ const zh = {
   'err.complaint_transition': '该质疑当前状态不允许此操作（可能已被他人处理，请刷新）',
   'err.complaint_closed': '该质疑已办结，不能再补充材料',
   'err.too_many_attachments': '每件质疑最多 10 个附件',
+  'err.nothing_suspended': '该投诉未暂停任何协议，无需恢复',
+  'err.suspension_lifted': '协议已恢复执行',
 };
 const en: Record<keyof typeof zh, string> = {
   'err.network': 'The server cannot be reached; check the network and try again.',
@@ -235,6 +237,8 @@ const en: Record<keyof typeof zh, string> = {
   'err.complaint_transition': "The complaint's status does not allow this step (someone may have acted on it; refresh)",
   'err.complaint_closed': 'The complaint is closed: no more attachments',
   'err.too_many_attachments': 'A complaint holds at most 10 attachments',
+  'err.nothing_suspended': 'This complaint suspended no contract: there is nothing to resume',
+  'err.suspension_lifted': 'The contracts were resumed already',
 };
 
 export default { zh, en } satisfies Messages<keyof typeof zh>;

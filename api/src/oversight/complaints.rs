@@ -138,6 +138,9 @@ pub struct ComplaintDto {
     pub submitted_at: DateTime<Utc>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the suspension was lifted (its contracts active again), and why.
+    pub resumed_at: Option<DateTime<Utc>>,
+    pub resume_note: Option<String>,
     pub attachments: Vec<AttachmentDto>,
 }
 
@@ -158,6 +161,8 @@ struct Row {
     submitted_at: DateTime<Utc>,
     reviewed_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+    resumed_at: Option<DateTime<Utc>>,
+    resume_note: Option<String>,
 }
 
 macro_rules! complaint_rows {
@@ -182,6 +187,8 @@ macro_rules! complaint_rows {
                 complaints::submitted_at,
                 complaints::reviewed_at,
                 complaints::closed_at,
+                complaints::resumed_at,
+                complaints::resume_note,
             ))
     };
 }
@@ -242,6 +249,8 @@ async fn dtos(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> Result<Vec<Compla
             submitted_at: r.submitted_at,
             reviewed_at: r.reviewed_at,
             closed_at: r.closed_at,
+            resumed_at: r.resumed_at,
+            resume_note: r.resume_note,
         })
         .collect())
 }
@@ -425,17 +434,27 @@ pub async fn submit(
     .await?;
     let dto = find(conn, user, id).await?;
     let to = offices(conn).await?;
-    tell(conn, settings, &to, &dto, "新的质疑投诉", "A new complaint").await?;
+    tell(
+        conn,
+        settings,
+        &to,
+        &dto,
+        "submitted",
+        ("新的质疑投诉", "A new complaint"),
+    )
+    .await?;
     Ok(dto)
 }
 
+/// Mails `orgs` about complaint `c`, once per `event` (submitted, a status, suspended,
+/// resumed).
 async fn tell(
     conn: &mut AsyncPgConnection,
     settings: &Settings,
     orgs: &[Uuid],
     c: &ComplaintDto,
-    zh: &str,
-    en: &str,
+    event: &str,
+    (zh, en): (&str, &str),
 ) -> Result<(), ApiError> {
     mail_orgs(
         conn,
@@ -443,7 +462,7 @@ async fn tell(
         &settings.mail.public_url,
         orgs,
         "oversight_notice",
-        &format!("complaint:{}:{}", c.id, c.status),
+        &format!("complaint:{}:{event}", c.id),
         json!({
             "headline_zh": zh, "headline_en": en,
             "subject_zh": format!("{} 第{}包 {}", c.round_name, c.lot_number, c.generic_name),
@@ -455,6 +474,34 @@ async fn tell(
     )
     .await?;
     Ok(())
+}
+
+/// Mails the suppliers of `contracts`, their provinces' centres and the complainant.
+async fn tell_parties(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    contract_ids: &[Uuid],
+    c: &ComplaintDto,
+    event: &str,
+    headline: (&str, &str),
+) -> Result<(), ApiError> {
+    let parties: Vec<(Uuid, String)> = contracts::table
+        .filter(contracts::id.eq_any(contract_ids))
+        .select((contracts::supplier_org_id, contracts::province))
+        .load(conn)
+        .await?;
+    let provinces: Vec<&String> = parties.iter().map(|p| &p.1).collect();
+    let mut orgs: Vec<Uuid> = organisations::table
+        .filter(organisations::kind.eq(OrgKind::Buyer))
+        .filter(organisations::province.eq_any(provinces))
+        .select(organisations::id)
+        .load(conn)
+        .await?;
+    orgs.extend(parties.iter().map(|p| p.0));
+    orgs.push(c.supplier_org_id);
+    orgs.sort_unstable();
+    orgs.dedup();
+    tell(conn, settings, &orgs, c, event, headline).await
 }
 
 /// Moves a complaint: the supplier withdraws its own; an officer reviews, upholds or
@@ -573,28 +620,16 @@ pub async fn act(
             )
             .await?;
         }
-        let parties: Vec<(Uuid, String)> = contracts::table
-            .filter(contracts::id.eq_any(&suspended))
-            .select((contracts::supplier_org_id, contracts::province))
-            .load(conn)
-            .await?;
-        let provinces: Vec<&String> = parties.iter().map(|p| &p.1).collect();
-        let mut orgs: Vec<Uuid> = organisations::table
-            .filter(organisations::kind.eq(OrgKind::Buyer))
-            .filter(organisations::province.eq_any(provinces))
-            .select(organisations::id)
-            .load(conn)
-            .await?;
-        orgs.extend(parties.iter().map(|p| p.0));
-        orgs.sort_unstable();
-        orgs.dedup();
-        tell(
+        tell_parties(
             conn,
             settings,
-            &orgs,
+            &suspended,
             &dto,
-            "中选结果复核：合同暂停",
-            "Contracts suspended pending review",
+            "suspended",
+            (
+                "中选结果复核：协议暂停执行",
+                "Contracts suspended pending review",
+            ),
         )
         .await?;
     }
@@ -605,8 +640,8 @@ pub async fn act(
             settings,
             &to,
             &dto,
-            "质疑投诉已撤回",
-            "A complaint was withdrawn",
+            "withdrawn",
+            ("质疑投诉已撤回", "A complaint was withdrawn"),
         )
         .await?;
     } else {
@@ -617,8 +652,111 @@ pub async fn act(
             ComplaintStatus::Upheld => ("您的质疑投诉成立", "Your complaint was upheld"),
             _ => ("您的质疑投诉不成立", "Your complaint was dismissed"),
         };
-        tell(conn, settings, &[dto.supplier_org_id], &dto, zh, en).await?;
+        tell(
+            conn,
+            settings,
+            &[dto.supplier_org_id],
+            &dto,
+            status_str(to),
+            (zh, en),
+        )
+        .await?;
     }
+    Ok(dto)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResumeRequest {
+    /// What the review found (the result stands, or how it was corrected): 1 to 5,000
+    /// characters.
+    #[schema(max_length = 5000)]
+    pub note: String,
+}
+
+/// Lifts the suspension an upheld complaint put on its lot: the contracts it suspended
+/// (still suspended) are active again; once per complaint.
+pub async fn resume(
+    conn: &mut AsyncPgConnection,
+    settings: &Settings,
+    user: &AuthUser,
+    id: Uuid,
+    body: &ResumeRequest,
+) -> Result<ComplaintDto, ApiError> {
+    let note = bounded_text("note", &body.note)?;
+    let (status, lot_id, suspended, resumed): (String, Uuid, i32, Option<DateTime<Utc>>) =
+        complaints::table
+            .filter(complaints::id.eq(id))
+            .select((
+                complaints::status,
+                complaints::lot_id,
+                complaints::suspended_contracts,
+                complaints::resumed_at,
+            ))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| ApiError::not_found("no such complaint"))?;
+    if status != status_str(ComplaintStatus::Upheld) || suspended == 0 {
+        return Err(ApiError::conflict(
+            "nothing_suspended",
+            "only an upheld complaint that suspended contracts has a suspension to lift",
+        ));
+    }
+    if resumed.is_some() {
+        return Err(ApiError::conflict(
+            "suspension_lifted",
+            "the suspension was lifted already",
+        ));
+    }
+    let now = clock(conn).await?;
+    let back: Vec<Uuid> = diesel::update(
+        contracts::table
+            .filter(contracts::lot_id.eq(lot_id))
+            .filter(contracts::status.eq(ContractStatus::Suspended)),
+    )
+    .set(contracts::status.eq(ContractStatus::Active))
+    .returning(contracts::id)
+    .get_results(conn)
+    .await?;
+    diesel::update(complaints::table.find(id))
+        .set((
+            complaints::resumed_by.eq(user.user_id),
+            complaints::resumed_at.eq(now),
+            complaints::resume_note.eq(&note),
+        ))
+        .execute(conn)
+        .await?;
+    audit::record(
+        conn,
+        &user.actor(),
+        "complaint.resume",
+        "complaint",
+        &id.to_string(),
+        json!({ "lot_id": lot_id, "note": note, "contracts": back }),
+    )
+    .await?;
+    for c in &back {
+        audit::record(
+            conn,
+            &user.actor(),
+            "contract.resume",
+            "contract",
+            &c.to_string(),
+            json!({ "complaint_id": id, "lot_id": lot_id }),
+        )
+        .await?;
+    }
+    let dto = find(conn, user, id).await?;
+    tell_parties(
+        conn,
+        settings,
+        &back,
+        &dto,
+        "resumed",
+        ("协议恢复执行", "Contracts resumed"),
+    )
+    .await?;
     Ok(dto)
 }
 

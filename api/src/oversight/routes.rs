@@ -13,7 +13,9 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
-    complaints::{self, AttachmentDto, ComplaintActionRequest, ComplaintDto, NewComplaint},
+    complaints::{
+        self, AttachmentDto, ComplaintActionRequest, ComplaintDto, NewComplaint, ResumeRequest,
+    },
     prices::{self, IndexedGeneric, PriceIndex, PriceMonitor},
     supply::{self, Notices, ScanResult, Warnings},
 };
@@ -384,6 +386,41 @@ pub async fn act_on_complaint(
     let mut conn = state.pool.get().await?;
     let dto = conn
         .transaction(async |conn| complaints::act(conn, settings, &user, id, &body).await)
+        .await?;
+    Ok(web::Json(dto))
+}
+
+/// Lift the suspension an upheld complaint put on its lot once the review is done (the
+/// result stands, or was corrected): the contracts it suspended are active again, with the
+/// officer's note; told to their suppliers, their provinces' centres and the complainant.
+#[utoipa::path(
+    tag = "oversight",
+    security(("bearer" = ["procurement_officer"])),
+    extensions(("x-scope" = json!("all"))),
+    params(("id" = Uuid, Path, description = "Complaint id")),
+    request_body = ResumeRequest,
+    responses(
+        (status = 200, description = "The complaint, with `resumed_at`", body = ComplaintDto),
+        (status = 403, description = "Only procurement officers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No suspension to lift, or lifted already (nothing_suspended, suspension_lifted)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No note", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/complaints/{id}/resume")]
+pub async fn resume_contracts(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: input::Json<ResumeRequest>,
+) -> Result<web::Json<ComplaintDto>, ApiError> {
+    user.require(&[Role::ProcurementOfficer])?;
+    let body = body.into_inner()?;
+    let settings = &state.settings;
+    let id = id.into_inner();
+    let mut conn = state.pool.get().await?;
+    let dto = conn
+        .transaction(async |conn| complaints::resume(conn, settings, &user, id, &body).await)
         .await?;
     Ok(web::Json(dto))
 }

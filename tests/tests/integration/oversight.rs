@@ -415,6 +415,22 @@ async fn a_complaint_after_its_window_is_refused() {
         .expect(200)
         .body;
     assert_eq!(all["total"], 2);
+    // a dismissed complaint suspended nothing: there is nothing to lift
+    let cid = id(&first);
+    app.post(
+        &format!("/api/v1/complaints/{cid}/actions"),
+        &w.officer,
+        json!({"action": "dismiss", "answer": "评审无误 the evaluation stands"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/api/v1/complaints/{cid}/resume"),
+        &w.officer,
+        json!({"note": "x"}),
+    )
+    .await
+    .expect_code(409, "nothing_suspended");
 }
 
 #[actix_web::test]
@@ -570,6 +586,29 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
     )
     .await
     .expect(201);
+    // once the review is done the officer lifts the suspension: the same contracts are
+    // active again, once
+    let resume = format!("/api/v1/complaints/{cid}/resume");
+    app.post(&resume, &w.officer, json!({"note": " "}))
+        .await
+        .expect_code(422, "validation");
+    let resumed = app
+        .post(
+            &resume,
+            &w.officer,
+            json!({"note": "复核后维持原中选结果 the result stands"}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(resumed["resumed_at"].is_string());
+    let back = w.contracts(0).await;
+    assert!(back.iter().all(|c| c["status"] == "active"), "{back:?}");
+    let ids = |v: &[Value]| v.iter().map(|c| c["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&back), ids(&a_after));
+    app.post(&resume, &w.officer, json!({"note": "again"}))
+        .await
+        .expect_code(409, "suspension_lifted");
     // a decided complaint is final, takes no attachment, and every step is in the log
     app.post(
         &act,
@@ -607,6 +646,7 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
         actions,
         [
             "complaint.attach",
+            "complaint.resume",
             "complaint.review",
             "complaint.submit",
             "complaint.uphold"

@@ -259,11 +259,15 @@ function ComplaintView({ complaint: c, onChanged }: { complaint: Complaint; onCh
                   },
                 ]
               : [{ color: 'gray', children: t('oversight.complaint.pending') }]),
+            ...(c.resumed_at
+              ? [{ color: 'green', children: `${t('oversight.complaint.resumed')} · ${cst(c.resumed_at)}: ${c.resume_note ?? ''}` }]
+              : []),
           ]}
         />
       </Card>
 
       {officer && open && <OfficerActions complaint={c} onChanged={onChanged} />}
+      {officer && c.status === 'upheld' && c.suspended_contracts > 0 && !c.resumed_at && <ResumeAction complaint={c} onChanged={onChanged} />}
       {owner && open && <SupplierActions complaint={c} onChanged={onChanged} />}
     </Space>
   );
@@ -443,6 +447,49 @@ function OfficerActions({ complaint: c, onChanged }: { complaint: Complaint; onC
             onChanged(next);
           }}
         />
+      )}
+    </Card>
+  );
+}
+
+/** Lifting the suspension an upheld complaint put on its lot, with what the review found. */
+function ResumeAction({ complaint: c, onChanged }: { complaint: Complaint; onChanged: (c: Complaint) => void }) {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const [open, setOpen] = useState(false);
+  const [form] = Form.useForm<{ note: string }>();
+  return (
+    <Card size="small" title={t('oversight.resume.title')}>
+      <Typography.Paragraph>{t('oversight.resume.explain', { n: c.suspended_contracts })}</Typography.Paragraph>
+      <Button onClick={() => setOpen(true)} data-testid="complaint-resume">
+        {t('oversight.resume.button')}
+      </Button>
+      {open && (
+        <FormModal<{ note: string }>
+          title={t('oversight.resume.title')}
+          form={form}
+          okText={t('oversight.resume.button')}
+          okTestId="complaint-resume-submit"
+          submitOnEnter={false}
+          onClose={() => setOpen(false)}
+          initialValues={{ note: '' }}
+          onSubmit={async (v) => {
+            const next = await must(
+              api.POST('/api/v1/complaints/{id}/resume', { params: { path: { id: c.id } }, body: { note: v.note.trim() } }),
+            );
+            message.success(t('oversight.resume.done'));
+            setOpen(false);
+            onChanged(next);
+          }}
+        >
+          <Form.Item
+            name="note"
+            label={t('oversight.resume.note')}
+            rules={[{ required: true, whitespace: true, message: t('oversight.resume.noteRequired') }, { max: MAX_TEXT }]}
+          >
+            <Input.TextArea rows={4} maxLength={MAX_TEXT} showCount data-testid="complaint-resume-note" />
+          </Form.Item>
+        </FormModal>
       )}
     </Card>
   );

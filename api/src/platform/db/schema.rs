@@ -518,6 +518,9 @@ diesel::table! {
         reviewed_at -> Nullable<Timestamptz>,
         closed_by -> Nullable<Uuid>,
         closed_at -> Nullable<Timestamptz>,
+        resumed_by -> Nullable<Uuid>,
+        resumed_at -> Nullable<Timestamptz>,
+        resume_note -> Nullable<Text>,
     }
 }
 
