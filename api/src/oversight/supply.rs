@@ -273,6 +273,21 @@ async fn refresh(
     if pairs.is_empty() {
         return Ok((today, 0));
     }
+    // one writer of a pair's warning at a time, and it counts after the one before has
+    // committed (each statement of READ COMMITTED sees what committed before it): two
+    // refusals at once both count. Locks are taken in one order, so two scans cannot
+    // deadlock.
+    let keys: Vec<String> = pairs
+        .iter()
+        .map(|p| format!("supply_warning:{}:{}", p.province, p.generic_name))
+        .collect();
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(h) FROM (
+             SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .execute(conn)
+    .await?;
     let rules = rules();
     let now = warnings_of(conn, &pairs, today, &rules).await?;
     let mut changed = 0;

@@ -357,6 +357,63 @@ async fn the_warning_level_crosses_its_threshold_at_the_right_count_and_falls_ba
     assert!(actions.contains(&"supply_warning.fall"), "{actions:?}");
 }
 
+/// Three refusals at once each count: the third raises the warning, which is told.
+#[actix_web::test]
+async fn problems_recorded_at_once_all_count_towards_the_level() {
+    let w = world().await;
+    let app = &w.app;
+    let (c, seller) = w.beijing(0).await;
+    let mut orders = Vec::new();
+    for h in ["hospital", "hospital3", "hospital4"] {
+        let token = app.login_demo(h).await;
+        let o = app
+            .post(
+                "/api/v1/orders",
+                &token,
+                json!({"lines": [{"contract_id": c["id"], "quantity": 5}]}),
+            )
+            .await
+            .expect(201)
+            .body;
+        orders.push(id(&o));
+    }
+    let paths: Vec<String> = orders
+        .iter()
+        .map(|o| format!("/api/v1/orders/{o}/refuse"))
+        .collect();
+    let refusals = paths
+        .iter()
+        .map(|p| app.post(p, &seller, json!({"reason": "停产 production stopped"})));
+    for r in futures_util::future::join_all(refusals).await {
+        r.expect(200);
+    }
+    let warning = w.warning(GENERIC_A).await.unwrap();
+    assert_eq!(
+        (warning["problems"].as_u64(), warning["level"].as_str()),
+        (Some(3), Some("warning"))
+    );
+    // the level recorded (and told) is the level the three make
+    let mut conn = app.db.connect().await;
+    #[derive(diesel::QueryableByName)]
+    struct Level {
+        #[diesel(sql_type = Text)]
+        level: String,
+    }
+    let stored: Level = diesel::sql_query(
+        "SELECT level FROM supply_warnings WHERE province = '110000' AND generic_name = $1",
+    )
+    .bind::<Text, _>(GENERIC_A)
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(stored.level, "warning");
+    assert!(
+        app.mail_to("oversight_notice")
+            .await
+            .contains(&"buyer@vbp.demo".to_owned())
+    );
+}
+
 #[actix_web::test]
 async fn a_complaint_after_its_window_is_refused() {
     let w = world().await;
