@@ -170,6 +170,11 @@ pub async fn scan(
                SELECT COALESCE((r.rules #>> '{{oversight,delivery_days}}')::int, $1) AS days) t
           WHERE o.status = 'confirmed'
             AND o.decided_at + make_interval(days => t.days) <= clock_timestamp()
+            -- an order already found late is not summed again (each is recorded once)
+            AND NOT EXISTS (
+                SELECT 1 FROM supply_problems sp
+                 WHERE sp.order_id = o.id AND sp.province = o.province
+                   AND sp.contract_id = c.id AND sp.kind = 'not_shipped')
           GROUP BY o.id, o.province, c.id, c.lot_id, lt.generic_name, t.days
          HAVING sum(l.quantity - l.shipped - l.moved) > 0
          ON CONFLICT DO NOTHING
