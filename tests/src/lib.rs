@@ -444,6 +444,23 @@ impl TestApp {
         self.get("/api/v1/me", token).await.expect(200).body
     }
 
+    /// The actions of the audit entries `query` selects (e.g. `entity_id=...`), newest
+    /// first, as the demo auditor reads them (at most 200).
+    pub async fn audit_actions(&self, query: &str) -> Vec<String> {
+        let auditor = self.login_demo("auditor").await;
+        let log = self
+            .get(&format!("/api/v1/audit?{query}&per_page=200"), &auditor)
+            .await
+            .expect(200)
+            .body;
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The recipients of the mail jobs queued with `template`, in order.
     pub async fn mail_to(&self, template: &str) -> Vec<String> {
         use diesel::{QueryableByName, sql_types::Text};

@@ -19,7 +19,7 @@ use crate::{
     platform::{
         audit::{self, Actor},
         db::{
-            clock,
+            clock, core_date, naive_date,
             schema::{organisations, revival_offers, round_evaluations, rounds, supplier_bars},
         },
         error::ApiError,
@@ -32,7 +32,7 @@ use crate::{
 };
 use bidding_core::RoundStatus;
 use bidding_core::{
-    BidId, Date, EligibilityContext, Exclusion, LotId, LotOutcome, ProvinceCode, ProvinceDemand,
+    BidId, EligibilityContext, Exclusion, LotId, LotOutcome, ProvinceCode, ProvinceDemand,
     RoundInput, SupplierId, Timestamp, UnitPrice,
 };
 use chrono::NaiveDate;
@@ -84,16 +84,6 @@ async fn bars_on(
         }
     }
     Ok(out)
-}
-
-pub(crate) fn core_date(d: NaiveDate) -> Result<Date, ApiError> {
-    use chrono::Datelike;
-    Date::from_ymd(d.year(), d.month(), d.day()).map_err(ApiError::internal)
-}
-
-pub(crate) fn naive(d: Date) -> Result<NaiveDate, ApiError> {
-    let (y, m, day) = d.ymd();
-    NaiveDate::from_ymd_opt(y, m, day).ok_or_else(|| ApiError::internal("date out of range"))
 }
 
 fn province_code(code: &str) -> Result<ProvinceCode, ApiError> {
@@ -437,8 +427,8 @@ async fn compute(
                     winners: a.winners,
                     volume_ratio: a.volume_ratio,
                     cycle_years: a.cycle_years,
-                    cycle_start: naive(a.cycle_start)?,
-                    cycle_end: naive(a.cycle_end)?,
+                    cycle_start: naive_date(a.cycle_start)?,
+                    cycle_end: naive_date(a.cycle_end)?,
                     total_demand: a.total_demand,
                     agreed_volume: a.agreed_volume,
                     annual_amount: a.annual_amount.value(),

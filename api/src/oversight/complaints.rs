@@ -17,13 +17,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    award::evaluation::{core_date, naive},
     contracts::service::ContractStatus,
     platform::{
         audit,
         auth::{AuthUser, OrgKind, Role},
         db::{
-            china_date, clock,
+            china_date, clock, core_date, naive_date,
             schema::{
                 bids, complaint_attachments as att, complaints, contracts, lots, organisations,
                 rounds,
@@ -782,7 +781,7 @@ pub fn deadline(round: &Round) -> Result<Option<NaiveDate>, ApiError> {
         .map(|t| {
             let d = core_date(china_date(t))?;
             complaint::objection_deadline(d, rules.oversight.objection_days)
-                .map(naive)
+                .map(naive_date)
                 .transpose()
                 .map(Option::unwrap_or_default)
         })

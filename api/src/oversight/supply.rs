@@ -27,16 +27,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    award::evaluation::{core_date, naive},
-    platform::{
-        audit::{self, Actor},
-        auth::OrgKind,
-        db::schema::{organisations, supply_warnings},
-        error::ApiError,
-        mail::mail_orgs,
-        settings::JobSettings,
+use crate::platform::{
+    audit::{self, Actor},
+    auth::OrgKind,
+    db::{
+        core_date, naive_date,
+        schema::{organisations, supply_warnings},
     },
+    error::ApiError,
+    mail::mail_orgs,
+    settings::JobSettings,
 };
 
 /// The platform's warning rules: a 30-day window; watch from 1 problem, warning from 3,
@@ -679,7 +679,7 @@ pub async fn list(
             refused: count("refused").unwrap_or(0),
             not_shipped: count("not_shipped").unwrap_or(0),
             reported_shortage: count("reported_shortage").unwrap_or(0),
-            falls_back_on: w.falls_back_on.map(naive).transpose()?,
+            falls_back_on: w.falls_back_on.map(naive_date).transpose()?,
             hospitals,
             contracts: options_of.remove(&pair).unwrap_or_default(),
             recent: problems

@@ -752,20 +752,7 @@ async fn a_supply_failure_goes_to_the_backup_and_the_public_record_validates() {
         .expect(200)
         .body;
     assert_eq!(verify["intact"], true, "{verify}");
-    let log = app
-        .get(
-            &format!("/api/v1/audit?entity_id={rid}&per_page=200"),
-            &auditor,
-        )
-        .await
-        .expect(200)
-        .body;
-    let actions: Vec<String> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| s(&e["action"]))
-        .collect();
+    let actions = app.audit_actions(&format!("entity_id={rid}")).await;
     for a in ["round.evaluate", "round.award", "round.open"] {
         assert!(
             actions.contains(&a.to_owned()),

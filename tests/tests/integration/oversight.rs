@@ -331,30 +331,19 @@ async fn the_warning_level_crosses_its_threshold_at_the_right_count_and_falls_ba
     w.sql(age, GENERIC_A, 30).await;
     assert_eq!(w.scan().await["changed"], 1);
     assert!(w.warning(GENERIC_A).await.is_none());
-    let auditor = app.login_demo("auditor").await;
-    let log = app
-        .get(
-            "/api/v1/audit?entity_type=supply_warning&per_page=50",
-            &auditor,
-        )
-        .await
-        .expect(200)
-        .body;
-    let actions: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions("entity_type=supply_warning").await;
     assert_eq!(
         actions
             .iter()
-            .filter(|a| **a == "supply_warning.rise")
+            .filter(|a| *a == "supply_warning.rise")
             .count(),
         3,
         "{actions:?}"
     );
-    assert!(actions.contains(&"supply_warning.fall"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "supply_warning.fall"),
+        "{actions:?}"
+    );
 }
 
 /// Three refusals at once each count: the third raises the warning, which is told.
@@ -684,20 +673,7 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
         .expect(200)
         .body;
     assert_eq!(seen["attachments"].as_array().unwrap().len(), 1);
-    let log = app
-        .get(
-            &format!("/api/v1/audit?entity_id={cid}&per_page=50"),
-            &auditor,
-        )
-        .await
-        .expect(200)
-        .body;
-    let mut actions: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let mut actions = app.audit_actions(&format!("entity_id={cid}")).await;
     actions.sort_unstable();
     assert_eq!(
         actions,

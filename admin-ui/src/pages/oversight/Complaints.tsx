@@ -396,24 +396,24 @@ function Attachments({ complaint: c, canUpload, onChanged }: { complaint: Compla
 
 type Decision = 'uphold' | 'dismiss';
 
-function OfficerActions({ complaint: c, onChanged }: { complaint: Complaint; onChanged: (c: Complaint) => void }) {
+/** A step that needs only a confirmation (taking up, withdrawing): confirm, send, say so. */
+function useConfirmedStep(c: Complaint, onChanged: (c: Complaint) => void) {
   const { t, has } = useI18n();
   const { message, modal } = App.useApp();
-  const [deciding, setDeciding] = useState<Decision | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const review = async () => {
+  const run = async (action: 'review' | 'withdraw', done: string, danger = false) => {
     const ok = await modal.confirm({
-      title: t('oversight.act.reviewTitle'),
-      content: t('oversight.act.reviewText'),
-      okText: t('oversight.act.review'),
+      title: t(`oversight.act.${action}Title`),
+      content: t(`oversight.act.${action}Text`),
+      okText: t(`oversight.act.${action}`),
+      ...(danger ? { okButtonProps: { danger: true } } : {}),
       cancelText: t('common.cancel'),
     });
     if (!ok) return;
     setBusy(true);
     try {
-      const next = await must(api.POST('/api/v1/complaints/{id}/actions', { params: { path: { id: c.id } }, body: { action: 'review' } }));
-      message.success(t('oversight.act.reviewed'));
+      const next = await must(api.POST('/api/v1/complaints/{id}/actions', { params: { path: { id: c.id } }, body: { action } }));
+      message.success(t(done));
       onChanged(next);
     } catch (e) {
       message.error(describe(t, has, e));
@@ -421,6 +421,14 @@ function OfficerActions({ complaint: c, onChanged }: { complaint: Complaint; onC
       setBusy(false);
     }
   };
+  return { run, busy };
+}
+
+function OfficerActions({ complaint: c, onChanged }: { complaint: Complaint; onChanged: (c: Complaint) => void }) {
+  const { t } = useI18n();
+  const [deciding, setDeciding] = useState<Decision | null>(null);
+  const { run, busy } = useConfirmedStep(c, onChanged);
+  const review = () => run('review', 'oversight.act.reviewed');
 
   return (
     <Card size="small" title={t('oversight.act.title')}>
@@ -579,29 +587,9 @@ function DecisionModal({
 }
 
 function SupplierActions({ complaint: c, onChanged }: { complaint: Complaint; onChanged: (c: Complaint) => void }) {
-  const { t, has } = useI18n();
-  const { message, modal } = App.useApp();
-  const [busy, setBusy] = useState(false);
-  const withdraw = async () => {
-    const ok = await modal.confirm({
-      title: t('oversight.act.withdrawTitle'),
-      content: t('oversight.act.withdrawText'),
-      okText: t('oversight.act.withdraw'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-    });
-    if (!ok) return;
-    setBusy(true);
-    try {
-      const next = await must(api.POST('/api/v1/complaints/{id}/actions', { params: { path: { id: c.id } }, body: { action: 'withdraw' } }));
-      message.success(t('oversight.act.withdrawn'));
-      onChanged(next);
-    } catch (e) {
-      message.error(describe(t, has, e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { t } = useI18n();
+  const { run, busy } = useConfirmedStep(c, onChanged);
+  const withdraw = () => run('withdraw', 'oversight.act.withdrawn', true);
   return (
     <Card size="small" title={t('oversight.act.title')}>
       <Space wrap>

@@ -19,7 +19,7 @@ use diesel_async::{
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::platform::settings::DatabaseSettings;
+use crate::platform::{error::ApiError, settings::DatabaseSettings};
 
 // Joins schema.rs cannot derive: the seal's entry is no foreign key (see migration
 // 2026-12-01-000040_write_path), but the audit queries join on it.
@@ -138,6 +138,19 @@ pub async fn run_migrations(url: &str) -> Result<Vec<String>, DbSetupError> {
 /// every business date of the platform (ceilings, cycles, bars), as docs/rules.md says.
 pub fn china_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     (t + chrono::TimeDelta::hours(8)).date_naive()
+}
+
+/// A calendar day as the domain's date (bidding_core works on its own `Date`).
+pub fn core_date(d: chrono::NaiveDate) -> Result<bidding_core::Date, ApiError> {
+    use chrono::Datelike;
+    bidding_core::Date::from_ymd(d.year(), d.month(), d.day()).map_err(ApiError::internal)
+}
+
+/// The domain's date as a calendar day.
+pub fn naive_date(d: bidding_core::Date) -> Result<chrono::NaiveDate, ApiError> {
+    let (y, m, day) = d.ymd();
+    chrono::NaiveDate::from_ymd_opt(y, m, day)
+        .ok_or_else(|| ApiError::internal("date out of range"))
 }
 
 /// The database's clock now (not the transaction's start).
