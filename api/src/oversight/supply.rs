@@ -189,6 +189,24 @@ pub async fn scan(
     .load(conn)
     .await?;
     let n = recorded.len();
+    if n > 0 {
+        // what the scan found, per generic and province (each problem is its own row)
+        let mut found: BTreeMap<&Pair, usize> = BTreeMap::new();
+        for p in &recorded {
+            *found.entry(p).or_default() += 1;
+        }
+        audit::record(
+            conn,
+            actor,
+            "supply.scan",
+            "province",
+            "all",
+            json!({ "not_shipped": n, "pairs": found.iter().map(|(p, k)| json!({
+                "province": p.province, "generic_name": p.generic_name, "problems": k,
+            })).collect::<Vec<_>>() }),
+        )
+        .await?;
+    }
     let mut pairs = recorded;
     pairs.extend(standing);
     let (today, changed) = refresh(conn, notices, actor, pairs).await?;

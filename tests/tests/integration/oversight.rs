@@ -241,6 +241,11 @@ async fn a_refused_order_and_an_unshipped_confirmed_order_each_raise_a_supply_pr
     w.sql(set_back, &id(&waiting), 8).await;
     assert_eq!(w.scan().await["recorded"], 1);
     assert_eq!(w.scan().await["recorded"], 0, "recorded once");
+    assert_eq!(
+        app.audit_actions("action=supply.scan").await,
+        ["supply.scan"],
+        "the scan that found it is audited, the empty ones are not"
+    );
     let warning = w.warning(GENERIC_A).await.unwrap();
     assert_eq!(warning["problems"], 2);
     assert_eq!(warning["not_shipped"], 1);
