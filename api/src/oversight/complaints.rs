@@ -530,6 +530,12 @@ pub async fn act(
         .as_deref()
         .map(|a| bounded_text("answer", a))
         .transpose()?;
+    if answer.is_some() && !matches!(body.action, Action::Uphold | Action::Dismiss) {
+        return Err(ApiError::invalid(
+            "answer",
+            "an answer goes with a decision (uphold or dismiss)",
+        ));
+    }
     if body.suspend_contracts && body.action != Action::Uphold {
         return Err(ApiError::invalid(
             "suspend_contracts",

@@ -593,6 +593,16 @@ async fn an_upheld_complaint_suspends_exactly_that_lots_contracts() {
     app.post(&act, &w.officer, json!({"action": "uphold"}))
         .await
         .expect_code(422, "validation");
+    app.post(&act, &w.officer, json!({"action": "review", "answer": "x"}))
+        .await
+        .expect_code(422, "validation");
+    app.post(
+        &act,
+        &w.officer,
+        json!({"action": "dismiss", "answer": "x", "suspend_contracts": true}),
+    )
+    .await
+    .expect_code(422, "validation");
     app.post(&act, &w.officer, json!({"action": "review"}))
         .await
         .expect(200);
