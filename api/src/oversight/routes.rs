@@ -195,15 +195,24 @@ pub async fn monitor_prices(
     tag = "oversight",
     extensions(("x-scope" = json!("public"))),
     responses(
-        (status = 200, description = "Generics by name", body = Vec<IndexedGeneric>),
+        (status = 200, description = "Generics by name (`Cache-Control: public, max-age=300`)", body = Vec<IndexedGeneric>),
     )
 )]
 #[get("/price-index")]
-pub async fn price_index_generics(
-    state: web::Data<AppState>,
-) -> Result<web::Json<Vec<IndexedGeneric>>, ApiError> {
+pub async fn price_index_generics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    Ok(web::Json(prices::generics(&mut conn).await?))
+    Ok(HttpResponse::Ok()
+        .insert_header(public_cache())
+        .json(prices::generics(&mut conn).await?))
+}
+
+/// The public index changes only at an award or a supply failure: caches and browsers may
+/// keep it five minutes, which spares the database the anonymous rereads.
+fn public_cache() -> header::CacheControl {
+    header::CacheControl(vec![
+        header::CacheDirective::Public,
+        header::CacheDirective::MaxAge(300),
+    ])
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -222,7 +231,7 @@ pub struct IndexQuery {
     extensions(("x-scope" = json!("public"))),
     params(("generic_name" = String, Path, description = "The generic name, exactly as in the catalog"), IndexQuery),
     responses(
-        (status = 200, description = "The index (`format=csv`: the same as CSV, one row per round, lot and province)", body = PriceIndex),
+        (status = 200, description = "The index (`format=csv`: the same as CSV, one row per round, lot and province; `Cache-Control: public, max-age=300`)", body = PriceIndex),
         (status = 422, description = "Unknown format, or a name over 200 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -243,6 +252,7 @@ pub async fn price_index(
     let index = prices::index(&mut conn, generic).await?;
     Ok(if csv {
         HttpResponse::Ok()
+            .insert_header(public_cache())
             .content_type("text/csv; charset=utf-8")
             .insert_header(ContentDisposition {
                 disposition: DispositionType::Attachment,
@@ -250,7 +260,7 @@ pub async fn price_index(
             })
             .body(prices::index_csv(&index))
     } else {
-        HttpResponse::Ok().json(index)
+        HttpResponse::Ok().insert_header(public_cache()).json(index)
     })
 }
 

@@ -746,6 +746,10 @@ async fn the_price_index_reveals_no_bid_that_did_not_win() {
         .await
         .unwrap();
     let status = res.status().as_u16();
+    assert_eq!(
+        res.headers().get("cache-control").unwrap(),
+        "public, max-age=300"
+    );
     let content_type = res
         .headers()
         .get("content-type")
