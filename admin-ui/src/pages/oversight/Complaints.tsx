@@ -59,7 +59,15 @@ export default function ComplaintsPage() {
     };
   }, []);
 
+  // the status first: it is what a reader scans for, and stays in view on a narrow screen
   const columns: ProColumns<Complaint>[] = [
+    {
+      title: t('common.status'),
+      dataIndex: 'status',
+      valueType: 'select',
+      valueEnum: Object.fromEntries(COMPLAINT_STATUSES.map((s) => [s, { text: t(`oversight.complaint.status.${s}`) }])),
+      render: (_, c) => <ComplaintStatusTag status={c.status} testId={`complaint-status-${c.id}`} />,
+    },
     {
       title: t('oversight.complaint.submittedAt'),
       dataIndex: 'submitted_at',
@@ -72,7 +80,7 @@ export default function ComplaintsPage() {
       valueType: 'select',
       fieldProps: { options: rounds.map((r) => ({ value: r.id, label: r.name })), showSearch: true, optionFilterProp: 'label' },
       render: (_, c) => (
-        <Typography.Text ellipsis style={{ maxWidth: 220 }} title={c.round_name}>
+        <Typography.Text ellipsis style={{ maxWidth: 180 }} title={c.round_name}>
           {c.round_name}
         </Typography.Text>
       ),
@@ -88,13 +96,6 @@ export default function ComplaintsPage() {
       ),
     },
     ...(supplier ? [] : [{ title: t('oversight.complaint.supplier'), dataIndex: 'supplier_name', search: false } as ProColumns<Complaint>]),
-    {
-      title: t('common.status'),
-      dataIndex: 'status',
-      valueType: 'select',
-      valueEnum: Object.fromEntries(COMPLAINT_STATUSES.map((s) => [s, { text: t(`oversight.complaint.status.${s}`) }])),
-      render: (_, c) => <ComplaintStatusTag status={c.status} testId={`complaint-status-${c.id}`} />,
-    },
     {
       title: t('oversight.complaint.attachments'),
       dataIndex: 'attachments',
