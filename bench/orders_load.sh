@@ -20,21 +20,11 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 db="${VBP_LOAD_DB:-vbp_load_orders}"
-case "$db" in vbp_load*) ;; *) echo "VBP_LOAD_DB must start with vbp_load (it is dropped)" >&2; exit 2 ;; esac
 port="${VBP_LOAD_PORT:-18081}"
 
-unset DATABASE_URL
-source scripts/postgres.sh
-vbp_ensure_postgres "$db"
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" postgres
-export DATABASE_URL="postgres://postgres@127.0.0.1:$(echo "$DATABASE_URL" | sed -E 's#.*:([0-9]+)/.*#\1#')/$db"
-
 work="$root/.vbp/orders-load"
-rm -rf "$work"
-mkdir -p "$work/mail"
-source scripts/keys.sh
-vbp_key_files "$work"
-export VBP_MAIL_DIR="$work/mail"
+source bench/lib.sh
+vbp_bench_setup "$db" "$work"
 
 if [ -z "${VBP_LOAD_SKIP_BUILD:-}" ]; then
   echo "orders_load: building release (vbp, vbp-orders-load)..." >&2
